@@ -1,0 +1,214 @@
+/**
+ * The IR: readonly, JSON-serialisable node kinds. A model is a `Graph` of
+ * nodes in topological order; a node's inputs name earlier nodes' outputs as
+ * `Ref`s ("nodeId" for the single output, "nodeId.port" for a named output of
+ * a `Split`). Nothing here holds functions, classes, `undefined` or
+ * non-finite numbers, so `JSON.stringify` round-trips every graph and the
+ * stable hash (see hash.ts) is well defined. Source locations live beside the
+ * graph (`SourceMap`), never inside it, so moving a line does not change the
+ * hash.
+ *
+ * This file is the contract between the DSL, codegen and the Python
+ * reference backend (packages/runner/python/mamba2_runner/reference.py
+ * interprets the same JSON). Change it only together with both.
+ */
+
+/** "nodeId" or "nodeId.port". */
+export type Ref = string;
+
+/** A finite number, or null for +infinity (JSON has no Infinity). */
+export type UpperBound = number | null;
+
+export type Activation = 'silu' | 'identity';
+export type DType = 'float32' | 'bfloat16' | 'float16';
+
+/** The block's input: u, (batch, seqlen, features). */
+export interface InputNode {
+  readonly kind: 'Input';
+  readonly id: string;
+  readonly features: number;
+}
+
+/** y = x W^T (+ b). Parameter names: `${param}.weight`, `${param}.bias`. */
+export interface LinearNode {
+  readonly kind: 'Linear';
+  readonly id: string;
+  readonly input: Ref;
+  /** state_dict prefix, e.g. "in_proj" or "out_proj". */
+  readonly param: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+}
+
+/** Splits the last axis into named consecutive parts. Outputs: `${id}.${name}`. */
+export interface SplitNode {
+  readonly kind: 'Split';
+  readonly id: string;
+  readonly input: Ref;
+  readonly parts: readonly { readonly name: string; readonly size: number }[];
+}
+
+/**
+ * Depthwise causal conv over time of a (batch, seqlen, channels) tensor:
+ * left padding width-1, weight (channels, 1, width) as `${param}.weight`,
+ * optional bias `${param}.bias` (channels). Followed by `activation`.
+ * `init`: null = PyTorch's default Conv1d init, else uniform(-init, init).
+ */
+export interface CausalConv1dNode {
+  readonly kind: 'CausalConv1d';
+  readonly id: string;
+  readonly input: Ref;
+  readonly param: string;
+  readonly channels: number;
+  readonly width: number;
+  readonly bias: boolean;
+  readonly activation: Activation;
+  readonly init: number | null;
+}
+
+/**
+ * dt = clamp(softplus?(dt_raw + dt_bias?), lo, hi), per head, computed in fp32.
+ * softplus uses the usual threshold: x > 20 -> x. `dt_bias` is the parameter
+ * `dt_bias` (nheads) when `bias`; its init stores inverse-softplus of a
+ * log-uniform dt in [dtMin, dtMax] floored at dtInitFloor.
+ */
+export interface DtTransformNode {
+  readonly kind: 'DtTransform';
+  readonly id: string;
+  readonly input: Ref;
+  readonly nheads: number;
+  readonly bias: boolean;
+  readonly softplus: boolean;
+  readonly limit: readonly [number, UpperBound];
+  readonly dtMin: number;
+  readonly dtMax: number;
+  readonly dtInitFloor: number;
+}
+
+/**
+ * The SSD scan. Inputs: x (b, l, nheads*headdim), dt (b, l, nheads) already
+ * transformed, B and C (b, l, ngroups*dState). A = -exp(A_log), parameter
+ * `A_log` (nheads), init log(uniform(aInitRange)). With learnableInitStates,
+ * parameter `init_states` (nheads, headdim, dState) is the initial state of
+ * every batch row. Output y (b, l, nheads*headdim), without any D term.
+ * seq_idx (if the caller passes one) resets the state where it changes.
+ */
+export interface SsdScanNode {
+  readonly kind: 'SsdScan';
+  readonly id: string;
+  readonly x: Ref;
+  readonly dt: Ref;
+  readonly B: Ref;
+  readonly C: Ref;
+  readonly nheads: number;
+  readonly headdim: number;
+  readonly ngroups: number;
+  readonly dState: number;
+  readonly chunkSize: number;
+  readonly aInitRange: readonly [number, number];
+  readonly learnableInitStates: boolean;
+}
+
+/** y + D * x. Parameter `D`: (nheads) or, perChannel, (nheads*headdim). Init 1. */
+export interface DSkipNode {
+  readonly kind: 'DSkip';
+  readonly id: string;
+  readonly y: Ref;
+  readonly x: Ref;
+  readonly nheads: number;
+  readonly headdim: number;
+  readonly perChannel: boolean;
+}
+
+/** y * silu(z), elementwise (used when there is no gated norm). */
+export interface GateNode {
+  readonly kind: 'Gate';
+  readonly id: string;
+  readonly y: Ref;
+  readonly z: Ref;
+}
+
+/**
+ * RMSNorm over the last axis (or each `groupSize` slice of it), weight
+ * parameter `${param}.weight` (features), init 1.
+ * z null: rmsnorm(y) * w.
+ * z set, normBeforeGate false: rmsnorm(y * silu(z)) * w.
+ * z set, normBeforeGate true: rmsnorm(y) * w * silu(z).
+ */
+export interface RMSNormNode {
+  readonly kind: 'RMSNorm';
+  readonly id: string;
+  readonly y: Ref;
+  readonly z: Ref | null;
+  readonly param: string;
+  readonly features: number;
+  readonly groupSize: number;
+  readonly eps: number;
+  readonly normBeforeGate: boolean;
+}
+
+/** The block's output, (batch, seqlen, features). */
+export interface OutputNode {
+  readonly kind: 'Output';
+  readonly id: string;
+  readonly input: Ref;
+  readonly features: number;
+}
+
+export type Node =
+  | InputNode
+  | LinearNode
+  | SplitNode
+  | CausalConv1dNode
+  | DtTransformNode
+  | SsdScanNode
+  | DSkipNode
+  | GateNode
+  | RMSNormNode
+  | OutputNode;
+
+export type NodeKind = Node['kind'];
+export type NodeOf<K extends NodeKind> = Extract<Node, { kind: K }>;
+
+/**
+ * Codegen parameters: they change the generated kernels, not the maths.
+ * Each may be overridden from `pnpm gen` flags.
+ */
+export interface CodegenParams {
+  /** Scan chunk length Q (power of two, 16..256). */
+  readonly chunkSize: number;
+  /** Scan: rows of headdim per program (power of two, divides into headdim tiles). 0 = auto. */
+  readonly blockP: number;
+  readonly scanWarps: number;
+  readonly scanStages: number;
+  /** Conv kernel: time and channel tile. */
+  readonly convBlockL: number;
+  readonly convBlockC: number;
+  readonly convWarps: number;
+  /** Norm kernel warps. */
+  readonly normWarps: number;
+  /** Which scan the module uses: 'fused' (one kernel) or 'chunked' (several). */
+  readonly scanImpl: 'fused' | 'chunked';
+}
+
+export interface Graph {
+  readonly kind: 'Graph';
+  /** Python package name: lower snake_case identifier, e.g. "mamba2_simple". */
+  readonly name: string;
+  /** Python class name of the nn.Module, e.g. "Mamba2Simple". */
+  readonly className: string;
+  /** The seed-style constructor arguments the block was built from (camelCase, JSON). */
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly nodes: readonly Node[];
+  readonly output: Ref;
+  readonly params: CodegenParams;
+}
+
+/** Where each node (and the graph) was created in the user's model file. */
+export interface SourceLoc {
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+}
+export type SourceMap = Readonly<Record<string, SourceLoc>>;
