@@ -1,0 +1,1 @@
+"""The runner's Python side: worker, reference backend, verify, bench, sweeps."""
