@@ -1,0 +1,632 @@
+import type {
+  Activation,
+  CodegenParams,
+  DType,
+  Graph,
+  Node,
+  Ref,
+  SourceLoc,
+  SourceMap,
+  UpperBound,
+} from '../ir/nodes.ts';
+import { captureCallSite } from '../location.ts';
+import { GRAPH_LOC_KEY, deepFreeze, type ModelDef, type ModelOverrides } from '../model.ts';
+import {
+  ChunkSizeConflictError,
+  DuplicateNodeIdError,
+  GraphStructureError,
+  InvalidNodeIdError,
+  LinearInFeaturesError,
+  OverrideUnsupportedError,
+  ShapeMismatchError,
+  SplitSizesError,
+  UnknownRefError,
+} from '../validate/errors.ts';
+import { validateModel } from '../validate/validate.ts';
+import { defaultCodegenParams, nameFromFile, pascalCase } from './defaults.ts';
+
+/** Options every op shares. `id` defaults to a name per kind ("conv", then "conv_2", ...). */
+interface NodeOptions {
+  readonly id?: string;
+}
+/** Single-input ops read the previous node's output unless `input` names another Ref. */
+interface InputOptions extends NodeOptions {
+  readonly input?: Ref;
+}
+
+export interface LinearOptions extends InputOptions {
+  /** state_dict prefix ("in_proj", "out_proj"); also the default node id. */
+  readonly param: string;
+  readonly outFeatures: number;
+  /** Checked against the input's features when given. */
+  readonly inFeatures?: number;
+  readonly bias?: boolean;
+}
+export interface SplitOptions extends InputOptions {
+  /** Consecutive parts of the last axis, in order: `[{ name: 'z', size: 512 }, ...]`. */
+  readonly parts: readonly { readonly name: string; readonly size: number }[];
+}
+export interface CausalConv1dOptions extends InputOptions {
+  readonly width: number;
+  readonly param?: string;
+  readonly bias?: boolean;
+  readonly activation?: Activation;
+  /** null: PyTorch's Conv1d init; else uniform(-init, init). */
+  readonly init?: number | null;
+}
+export interface DtTransformOptions extends InputOptions {
+  readonly bias?: boolean;
+  readonly softplus?: boolean;
+  /** [lo, hi]; hi null or Infinity = no upper bound. */
+  readonly limit?: readonly [number, UpperBound];
+  readonly dtMin?: number;
+  readonly dtMax?: number;
+  readonly dtInitFloor?: number;
+}
+export interface SsdScanOptions extends NodeOptions {
+  readonly x: Ref;
+  readonly dt: Ref;
+  readonly B: Ref;
+  readonly C: Ref;
+  readonly headdim: number;
+  readonly ngroups: number;
+  readonly dState: number;
+  readonly chunkSize: number;
+  readonly aInitRange?: readonly [number, number];
+  readonly learnableInitStates?: boolean;
+}
+export interface DSkipOptions extends NodeOptions {
+  /** Defaults to the previous node (the scan). */
+  readonly y?: Ref;
+  readonly x: Ref;
+  readonly headdim: number;
+  readonly perChannel?: boolean;
+}
+export interface GateOptions extends NodeOptions {
+  readonly y?: Ref;
+  readonly z: Ref;
+}
+export interface RMSNormOptions extends NodeOptions {
+  readonly y?: Ref;
+  readonly z?: Ref | null;
+  readonly param?: string;
+  /** Channels normalised together; defaults to all of them. */
+  readonly groupSize?: number;
+  readonly eps?: number;
+  readonly normBeforeGate?: boolean;
+}
+export interface OutputOptions extends NodeOptions {
+  readonly input?: Ref;
+}
+export interface BuildOptions {
+  /** Python package name; default from the model file's name (mamba2-gate.ts -> "mamba2_gate"). */
+  readonly name?: string;
+  /** Python class name; default PascalCase of `name`. */
+  readonly className?: string;
+  readonly dtype?: DType;
+  /** Extra JSON-safe entries for Graph.config. */
+  readonly config?: Readonly<Record<string, unknown>>;
+  readonly codegen?: Partial<CodegenParams>;
+}
+
+interface State {
+  readonly nodes: readonly Node[];
+  readonly sourceMap: SourceMap;
+  /** Features of every Ref produced so far. */
+  readonly features: Readonly<Record<Ref, number>>;
+  /** The previous node's single output, the default input of the next op. */
+  readonly last: Ref | null;
+}
+
+const DEFAULT_ID: Record<Node['kind'], string> = {
+  Input: 'u',
+  Linear: 'linear',
+  Split: 'split',
+  CausalConv1d: 'conv',
+  DtTransform: 'dt',
+  SsdScan: 'scan',
+  DSkip: 'dskip',
+  Gate: 'gate',
+  RMSNorm: 'norm',
+  Output: 'out',
+};
+
+const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * An immutable graph under construction. Every op returns a new builder and
+ * leaves this one as it was, so a prefix can be shared between variants:
+ *
+ * ```ts
+ * const stem = graph().input({ features: 256 }).linear({ param: 'in_proj', outFeatures: 1296 });
+ * const a = stem.split({ parts: [...] }); // stem is unchanged
+ * ```
+ */
+export class GraphBuilder {
+  readonly #s: State;
+
+  /** Use `graph()`. */
+  private constructor(state: State) {
+    this.#s = state;
+  }
+
+  /** @internal */
+  static empty(): GraphBuilder {
+    return new GraphBuilder({ nodes: [], sourceMap: {}, features: {}, last: null });
+  }
+
+  /** The nodes so far (frozen). */
+  get nodes(): readonly Node[] {
+    return this.#s.nodes;
+  }
+
+  /** The features of a Ref produced so far, or undefined. */
+  featuresOf(ref: Ref): number | undefined {
+    return this.#s.features[ref];
+  }
+
+  /**
+   * The block input u: (batch, seqlen, features).
+   * `graph().input({ features: 256 })` -> the module's `forward(u)`.
+   */
+  input(opts: NodeOptions & { readonly features: number }): GraphBuilder {
+    const loc = captureCallSite();
+    if (this.#s.nodes.length > 0) {
+      throw new GraphStructureError({
+        what: `input() called after ${this.#s.nodes.length} node(s)`,
+        value: 'Input',
+        fix: 'Start the chain with graph().input({ features }) and call input() once.',
+        loc,
+      });
+    }
+    const id = this.#id('Input', opts.id, loc);
+    return this.#add({ kind: 'Input', id, features: opts.features }, loc, { [id]: opts.features }, id);
+  }
+
+  /**
+   * y = x W^T (+ b), weights `${param}.weight`.
+   * `.linear({ param: 'in_proj', outFeatures: 1296 })` -> an `nn.Linear` (cuBLAS matmul, no Triton kernel).
+   */
+  linear(opts: LinearOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('Linear', opts.id ?? (ID_RE.test(opts.param) ? opts.param : undefined), loc);
+    const input = this.#input(opts.input, 'linear', loc);
+    const have = this.#features(input, loc);
+    if (opts.inFeatures !== undefined && opts.inFeatures !== have) {
+      throw new LinearInFeaturesError({
+        what: `linear '${id}' has inFeatures ${opts.inFeatures} but its input '${input}' has ${have} features`,
+        value: opts.inFeatures,
+        fix: `Use inFeatures ${have} (or leave it out), or feed it a Ref with ${opts.inFeatures} features.`,
+        loc,
+        nodeId: id,
+        props: ['inFeatures'],
+      });
+    }
+    return this.#add(
+      { kind: 'Linear', id, input, param: opts.param, inFeatures: have, outFeatures: opts.outFeatures, bias: opts.bias ?? false },
+      loc,
+      { [id]: opts.outFeatures },
+      id,
+    );
+  }
+
+  /** The output projection: `linear({ param: 'out_proj', ... })`. `.outProj({ outFeatures: 256 })`. */
+  outProj(opts: Omit<LinearOptions, 'param'> & { readonly param?: string }): GraphBuilder {
+    return this.linear({ ...opts, param: opts.param ?? 'out_proj' });
+  }
+
+  /**
+   * Splits the last axis into named parts; later ops read `'<id>.<name>'`.
+   * `.split({ id: 'zxbcdt', parts: [{ name: 'z', size: 512 }, { name: 'xBC', size: 768 }, { name: 'dt', size: 8 }] })`
+   * -> tensor views in the module (`torch.split`), no copy.
+   */
+  split(opts: SplitOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('Split', opts.id, loc);
+    const input = this.#input(opts.input, 'split', loc);
+    const have = this.#features(input, loc);
+    const sum = opts.parts.reduce((a, p) => a + p.size, 0);
+    if (sum !== have) {
+      throw new SplitSizesError({
+        what: `split '${id}' parts [${opts.parts.map((p) => `${p.name}: ${p.size}`).join(', ')}] sum to ${sum}, but '${input}' has ${have} features`,
+        value: sum,
+        fix: `Make the part sizes add up to ${have}.`,
+        loc,
+        nodeId: id,
+        props: ['parts'],
+      });
+    }
+    const seen = new Set<string>();
+    const features: Record<Ref, number> = {};
+    for (const p of opts.parts) {
+      if (!ID_RE.test(p.name) || seen.has(p.name)) {
+        throw new InvalidNodeIdError({
+          what: `split '${id}' part name '${p.name}' is ${seen.has(p.name) ? 'used twice' : 'not an identifier'}`,
+          value: p.name,
+          fix: 'Give each part a distinct identifier name, e.g. "z", "xBC", "dt".',
+          loc,
+          nodeId: id,
+          props: ['parts'],
+        });
+      }
+      seen.add(p.name);
+      features[`${id}.${p.name}`] = p.size;
+    }
+    const parts = opts.parts.map((p) => ({ name: p.name, size: p.size }));
+    return this.#add({ kind: 'Split', id, input, parts }, loc, features, null);
+  }
+
+  /**
+   * Depthwise causal conv over time, then the activation.
+   * `.causalConv1d({ input: 'zxbcdt.xBC', width: 4, activation: 'silu' })` -> `kernels/conv.py`
+   * (one Triton program per (batch, BLOCK_L, BLOCK_C) tile, width unrolled as a constexpr).
+   */
+  causalConv1d(opts: CausalConv1dOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('CausalConv1d', opts.id, loc);
+    const input = this.#input(opts.input, 'causalConv1d', loc);
+    const channels = this.#features(input, loc);
+    return this.#add(
+      {
+        kind: 'CausalConv1d',
+        id,
+        input,
+        param: opts.param ?? 'conv1d',
+        channels,
+        width: opts.width,
+        bias: opts.bias ?? true,
+        activation: opts.activation ?? 'silu',
+        init: opts.init ?? null,
+      },
+      loc,
+      { [id]: channels },
+      id,
+    );
+  }
+
+  /**
+   * dt = clamp(softplus(dt_raw + dt_bias), lo, hi), one value per head (the input's features).
+   * `.dtTransform({ input: 'zxbcdt.dt', limit: [0, null] })` -> `kernels/dt.py`, or folded into the scan prologue.
+   */
+  dtTransform(opts: DtTransformOptions = {}): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('DtTransform', opts.id, loc);
+    const input = this.#input(opts.input, 'dtTransform', loc);
+    const nheads = this.#features(input, loc);
+    const [lo, hi] = opts.limit ?? [0, null];
+    return this.#add(
+      {
+        kind: 'DtTransform',
+        id,
+        input,
+        nheads,
+        bias: opts.bias ?? true,
+        softplus: opts.softplus ?? true,
+        limit: [lo, hi === null || hi === Infinity ? null : hi],
+        dtMin: opts.dtMin ?? 0.001,
+        dtMax: opts.dtMax ?? 0.1,
+        dtInitFloor: opts.dtInitFloor ?? 1e-4,
+      },
+      loc,
+      { [id]: nheads },
+      id,
+    );
+  }
+
+  /**
+   * The SSD scan; nheads comes from `dt`'s features.
+   * `.ssdScan({ x: 'xBC.x', dt: 'dt', B: 'xBC.B', C: 'xBC.C', headdim: 64, ngroups: 1, dState: 128, chunkSize: 256 })`
+   * -> `kernels/ssd_fused.py` (one launch, state kept on chip, `tl.dot` on CHUNK x HEADDIM tiles).
+   */
+  ssdScan(opts: SsdScanOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('SsdScan', opts.id, loc);
+    const fx = this.#features(opts.x, loc);
+    const nheads = this.#features(opts.dt, loc);
+    const fB = this.#features(opts.B, loc);
+    const fC = this.#features(opts.C, loc);
+    const expect = (what: string, ref: Ref, have: number, want: number, fix: string, prop: string): void => {
+      if (have === want) return;
+      throw new ShapeMismatchError({
+        what: `ssdScan '${id}': ${what} '${ref}' has ${have} features, expected ${want}`,
+        value: have,
+        fix,
+        loc,
+        nodeId: id,
+        props: [prop],
+      });
+    };
+    expect('x', opts.x, fx, nheads * opts.headdim, `x must have nheads*headdim = ${nheads}*${opts.headdim} features; change headdim or the split sizes.`, 'headdim');
+    expect('B', opts.B, fB, opts.ngroups * opts.dState, `B must have ngroups*dState = ${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
+    expect('C', opts.C, fC, opts.ngroups * opts.dState, `C must have ngroups*dState = ${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
+    return this.#add(
+      {
+        kind: 'SsdScan',
+        id,
+        x: opts.x,
+        dt: opts.dt,
+        B: opts.B,
+        C: opts.C,
+        nheads,
+        headdim: opts.headdim,
+        ngroups: opts.ngroups,
+        dState: opts.dState,
+        chunkSize: opts.chunkSize,
+        aInitRange: [opts.aInitRange?.[0] ?? 1, opts.aInitRange?.[1] ?? 16],
+        learnableInitStates: opts.learnableInitStates ?? false,
+      },
+      loc,
+      { [id]: fx },
+      id,
+    );
+  }
+
+  /**
+   * y + D * x, D per head (or per head and channel).
+   * `.dSkip({ x: 'xBC.x', headdim: 64 })` -> the scan kernel's epilogue (`HAS_D`, `D_PER_CHANNEL` constexprs).
+   */
+  dSkip(opts: DSkipOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('DSkip', opts.id, loc);
+    const y = this.#input(opts.y, 'dSkip', loc);
+    const fy = this.#features(y, loc);
+    const fx = this.#features(opts.x, loc);
+    if (fy !== fx || fx % opts.headdim !== 0) {
+      throw new ShapeMismatchError({
+        what: `dSkip '${id}': y '${y}' has ${fy} features and x '${opts.x}' has ${fx}; both must equal nheads*headdim with headdim ${opts.headdim}`,
+        value: fx,
+        fix: 'Feed dSkip the scan output and the x it scanned, with the scan\'s headdim.',
+        loc,
+        nodeId: id,
+        props: ['headdim', 'x'],
+      });
+    }
+    return this.#add(
+      { kind: 'DSkip', id, y, x: opts.x, nheads: fx / opts.headdim, headdim: opts.headdim, perChannel: opts.perChannel ?? false },
+      loc,
+      { [id]: fx },
+      id,
+    );
+  }
+
+  /** y * silu(z). `.gate({ z: 'zxbcdt.z' })` -> the scan kernel's epilogue (`HAS_Z`). */
+  gate(opts: GateOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('Gate', opts.id, loc);
+    const y = this.#input(opts.y, 'gate', loc);
+    const fy = this.#features(y, loc);
+    const fz = this.#features(opts.z, loc);
+    if (fy !== fz) {
+      throw new ShapeMismatchError({
+        what: `gate '${id}': y '${y}' has ${fy} features but z '${opts.z}' has ${fz}`,
+        value: fz,
+        fix: 'Gate with a z of the same width as y (d_inner).',
+        loc,
+        nodeId: id,
+        props: ['z'],
+      });
+    }
+    return this.#add({ kind: 'Gate', id, y, z: opts.z }, loc, { [id]: fy }, id);
+  }
+
+  /**
+   * (Gated) RMSNorm, weights `${param}.weight`.
+   * `.rmsNorm({ z: 'zxbcdt.z', groupSize: 512 })` -> `kernels/norm.py` (one program per row and group).
+   */
+  rmsNorm(opts: RMSNormOptions = {}): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('RMSNorm', opts.id, loc);
+    const y = this.#input(opts.y, 'rmsNorm', loc);
+    const fy = this.#features(y, loc);
+    const z = opts.z ?? null;
+    if (z !== null) {
+      const fz = this.#features(z, loc);
+      if (fz !== fy) {
+        throw new ShapeMismatchError({
+          what: `rmsNorm '${id}': y '${y}' has ${fy} features but z '${z}' has ${fz}`,
+          value: fz,
+          fix: 'Gate the norm with a z of the same width as y (d_inner), or pass z: null.',
+          loc,
+          nodeId: id,
+          props: ['z'],
+        });
+      }
+    }
+    return this.#add(
+      {
+        kind: 'RMSNorm',
+        id,
+        y,
+        z,
+        param: opts.param ?? 'norm',
+        features: fy,
+        groupSize: opts.groupSize ?? fy,
+        eps: opts.eps ?? 1e-5,
+        normBeforeGate: opts.normBeforeGate ?? false,
+      },
+      loc,
+      { [id]: fy },
+      id,
+    );
+  }
+
+  /** The block output. `.output()` -> what `forward` returns. */
+  output(opts: OutputOptions = {}): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('Output', opts.id, loc);
+    const input = this.#input(opts.input, 'output', loc);
+    const features = this.#features(input, loc);
+    return this.#add({ kind: 'Output', id, input, features }, loc, {}, null);
+  }
+
+  /**
+   * Freezes the graph into a ModelDef (validated; errors point at the op that caused them).
+   * `graph().input(...)...output().build({ codegen: { scanWarps: 8 } })`.
+   */
+  build(opts: BuildOptions = {}): ModelDef {
+    const loc = captureCallSite();
+    return buildModel(this.#s, opts, loc, {});
+  }
+
+  #id(kind: Node['kind'], wanted: string | undefined, loc: SourceLoc | null): string {
+    const taken = (id: string) => this.#s.nodes.some((n) => n.id === id);
+    if (wanted !== undefined) {
+      if (!ID_RE.test(wanted)) {
+        throw new InvalidNodeIdError({
+          what: `node id '${wanted}' is not an identifier`,
+          value: wanted,
+          fix: 'Use letters, digits and underscores, starting with a letter (e.g. "in_proj").',
+          loc,
+          props: ['id'],
+        });
+      }
+      if (taken(wanted)) {
+        throw new DuplicateNodeIdError({
+          what: `node id '${wanted}' is already used`,
+          value: wanted,
+          fix: 'Give each node a distinct id, or leave id out for a generated one.',
+          loc,
+          props: ['id'],
+        });
+      }
+      return wanted;
+    }
+    const base = DEFAULT_ID[kind];
+    if (!taken(base)) return base;
+    for (let i = 2; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  #input(ref: Ref | undefined, op: string, loc: SourceLoc | null): Ref {
+    if (this.#s.nodes.some((n) => n.kind === 'Output')) {
+      throw new GraphStructureError({
+        what: `${op}() called after output()`,
+        value: op,
+        fix: 'Make output() the last op before build().',
+        loc,
+      });
+    }
+    const r = ref ?? this.#s.last;
+    if (r === null) {
+      throw new UnknownRefError({
+        what: `${op}() has no input: the previous node ${this.#s.nodes.length === 0 ? 'does not exist' : 'is a Split with named parts'}`,
+        value: null,
+        fix: this.#s.nodes.length === 0 ? 'Start with graph().input({ features }).' : `Name the part to read, e.g. input: '${this.#s.nodes.at(-1)!.id}.<part>'.`,
+        loc,
+      });
+    }
+    return r;
+  }
+
+  #features(ref: Ref, loc: SourceLoc | null): number {
+    const f = this.#s.features[ref];
+    if (f === undefined) {
+      const known = Object.keys(this.#s.features);
+      throw new UnknownRefError({
+        what: `'${ref}' is not an output of any earlier node`,
+        value: ref,
+        fix: `Use one of: ${known.length ? known.join(', ') : '(none yet: start with input())'}.`,
+        loc,
+      });
+    }
+    return f;
+  }
+
+  #add(node: Node, loc: SourceLoc | null, features: Record<Ref, number>, last: Ref | null): GraphBuilder {
+    const s = this.#s;
+    return new GraphBuilder(
+      deepFreeze({
+        nodes: [...s.nodes, deepFreeze(node)],
+        sourceMap: loc ? { ...s.sourceMap, [node.id]: loc } : s.sourceMap,
+        features: { ...s.features, ...features },
+        last,
+      }),
+    );
+  }
+}
+
+/**
+ * Starts an empty graph.
+ * ```ts
+ * export default graph()
+ *   .input({ features: 256 })
+ *   .linear({ param: 'in_proj', outFeatures: 1288 })
+ *   ...
+ *   .output()
+ *   .build();
+ * ```
+ */
+export function graph(): GraphBuilder {
+  return GraphBuilder.empty();
+}
+
+function buildModel(
+  s: State,
+  opts: BuildOptions,
+  loc: SourceLoc | null,
+  overrides: ModelOverrides,
+): ModelDef {
+  const outputs = s.nodes.filter((n) => n.kind === 'Output');
+  if (outputs.length !== 1 || s.nodes[0]?.kind !== 'Input') {
+    throw new GraphStructureError({
+      what: `graph has ${s.nodes[0]?.kind === 'Input' ? 'an Input' : 'no Input first'} and ${outputs.length} Output node(s)`,
+      value: outputs.length,
+      fix: 'Start with input({ features }) and end with output() before build().',
+      loc,
+    });
+  }
+  const scans = s.nodes.filter((n) => n.kind === 'SsdScan');
+  const scanChunk = scans[0]?.chunkSize;
+  const askedChunk = opts.codegen?.chunkSize;
+  if (askedChunk !== undefined && scanChunk !== undefined && askedChunk !== scanChunk && overrides.chunkSize === undefined) {
+    throw new ChunkSizeConflictError({
+      what: `codegen.chunkSize ${askedChunk} differs from the ssdScan chunkSize ${scanChunk}`,
+      value: askedChunk,
+      fix: 'Set the chunk size in one place (ssdScan chunkSize), or make both equal.',
+      loc,
+      props: ['codegen.chunkSize'],
+    });
+  }
+  const chunkSize = overrides.chunkSize ?? scanChunk ?? askedChunk ?? 256;
+  const nodes = s.nodes.map((n) => (n.kind === 'SsdScan' && n.chunkSize !== chunkSize ? { ...n, chunkSize } : n));
+  const name = opts.name ?? nameFromFile(loc?.file ?? s.sourceMap[s.nodes[0]!.id]?.file, 'mamba2_block');
+  const input = nodes[0]!;
+  const conv = nodes.find((n) => n.kind === 'CausalConv1d');
+  const scan = nodes.find((n) => n.kind === 'SsdScan');
+  const derived: Record<string, unknown> = {
+    dModel: input.kind === 'Input' ? input.features : null,
+    ...(scan?.kind === 'SsdScan'
+      ? { dState: scan.dState, headdim: scan.headdim, ngroups: scan.ngroups, chunkSize, learnableInitStates: scan.learnableInitStates }
+      : {}),
+    ...(conv?.kind === 'CausalConv1d' ? { dConv: conv.width, convBias: conv.bias } : {}),
+  };
+  const g: Graph = {
+    kind: 'Graph',
+    name,
+    className: opts.className ?? pascalCase(name),
+    config: { ...derived, ...(opts.config ?? {}), dtype: opts.dtype ?? 'float32' },
+    nodes,
+    output: outputs[0]!.id,
+    params: { ...defaultCodegenParams(chunkSize), ...(opts.codegen ?? {}), chunkSize },
+  };
+  const sourceMap: SourceMap = loc ? { ...s.sourceMap, [GRAPH_LOC_KEY]: loc } : s.sourceMap;
+  const model: ModelDef = deepFreeze({
+    kind: 'ModelDef' as const,
+    origin: 'builder' as const,
+    graph: deepFreeze(g),
+    sourceMap,
+    rebuild(o: ModelOverrides): ModelDef {
+      if (o.headdim !== undefined) {
+        throw new OverrideUnsupportedError({
+          what: `headdim override ${o.headdim} cannot be applied to '${name}', a graph built node by node`,
+          value: o.headdim,
+          fix: 'Drop --headdim and change headdim (and the split sizes) in the builder calls, or write the model with mamba2({...}).',
+          loc,
+          props: ['headdim'],
+        });
+      }
+      return buildModel(s, opts, loc, { ...overrides, ...o });
+    },
+  });
+  validateModel(model);
+  return model;
+}

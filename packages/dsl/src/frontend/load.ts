@@ -1,0 +1,156 @@
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Project, ts, type SourceFile } from 'ts-morph';
+import type { Graph, SourceLoc, SourceMap } from '../ir/nodes.ts';
+import { hashGraph } from '../ir/hash.ts';
+import { REPO_ROOT, repoRelative } from '../location.ts';
+import { isModelDef, type ModelDef, type ModelOverrides } from '../model.ts';
+import {
+  ModelImportError,
+  ModelTypeError,
+  NoModelExportError,
+  isDslError,
+  type TsDiagnostic,
+} from '../validate/errors.ts';
+import { validateModel } from '../validate/validate.ts';
+import { refineLoc } from './locate.ts';
+
+export interface LoadedModel {
+  /** "default" or the exported name. */
+  readonly exportName: string;
+  /** Repo-relative path of the model file, forward slashes. */
+  readonly file: string;
+  readonly graph: Graph;
+  readonly sourceMap: SourceMap;
+  /** hashGraph(graph). */
+  readonly hash: string;
+}
+
+export interface LoadOptions {
+  /** `pnpm gen --chunk-size 128 --headdim 32`. */
+  readonly overrides?: ModelOverrides;
+}
+
+/**
+ * Type-checks the model files, imports them and returns every exported
+ * ModelDef, validated. Errors are DslErrors whose one-line message ends in
+ * the user's file:line (the exact argument line when the rule is about one
+ * argument), or a ModelTypeError listing each TypeScript diagnostic.
+ */
+export async function loadModels(files: readonly string[], opts: LoadOptions = {}): Promise<LoadedModel[]> {
+  const abs = files.map((f) => resolve(process.cwd(), f));
+  const project = sharedProject();
+  const sources = abs.map((f) => {
+    const known = project.getSourceFile(f);
+    if (!known) return project.addSourceFileAtPath(f);
+    known.refreshFromFileSystemSync();
+    return known;
+  });
+  project.resolveSourceFileDependencies();
+
+  const diagnostics = sources.flatMap((sf) => diagnosticsOf(project, sf));
+  if (diagnostics.length) throw new ModelTypeError(diagnostics);
+
+  const out: LoadedModel[] = [];
+  for (const sf of sources) out.push(...(await loadFile(sf, opts.overrides ?? {})));
+  return out;
+}
+
+let cachedProject: Project | undefined;
+
+/**
+ * One Project per process: parsing lib.d.ts and @types/node costs seconds,
+ * and later loads (tests, `gen` over several files) reuse it. Model files
+ * are re-read from disk on every load.
+ */
+function sharedProject(): Project {
+  cachedProject ??= new Project({
+    tsConfigFilePath: resolve(REPO_ROOT, 'tsconfig.base.json'),
+    skipAddingFilesFromTsConfig: true,
+  });
+  return cachedProject;
+}
+
+function diagnosticsOf(project: Project, sf: SourceFile): TsDiagnostic[] {
+  const program = project.getProgram();
+  const ds = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)];
+  return ds.map((d) => {
+    const { line, column } = sf.getLineAndColumnAtPos(d.getStart() ?? 0);
+    return {
+      file: repoRelative(sf.getFilePath()),
+      line,
+      column,
+      code: d.getCode(),
+      message: ts.flattenDiagnosticMessageText(d.compilerObject.messageText, ' ').replace(/\.$/, ''),
+    };
+  });
+}
+
+async function loadFile(sf: SourceFile, overrides: ModelOverrides): Promise<LoadedModel[]> {
+  const file = repoRelative(sf.getFilePath());
+  const top: SourceLoc = { file, line: 1, column: 1 };
+  const exported = [...sf.getExportedDeclarations()]
+    .map(([name, decls]) => ({ name, pos: decls[0]?.getStart() ?? 0 }))
+    .sort((a, b) => a.pos - b.pos)
+    .map((e) => e.name);
+  const noModel = (why: string) =>
+    new NoModelExportError({
+      what: `${file} ${why}`,
+      value: file,
+      fix: 'Add `export default mamba2({ dModel: 256 })` (or export a graph()...build() result).',
+      loc: top,
+    });
+  if (exported.length === 0) throw noModel('exports nothing');
+
+  let ns: Record<string, unknown>;
+  try {
+    ns = (await import(pathToFileURL(sf.getFilePath()).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw relocate(sf, e, file);
+  }
+
+  const models = exported.filter((n) => isModelDef(ns[n]));
+  if (models.length === 0) throw noModel(`exports ${exported.join(', ')} but no model (ModelDef)`);
+
+  const out: LoadedModel[] = [];
+  for (const exportName of models) {
+    try {
+      let m = ns[exportName] as ModelDef;
+      if (overrides.chunkSize !== undefined || overrides.headdim !== undefined) m = m.rebuild(overrides);
+      validateModel(m);
+      out.push({ exportName, file, graph: m.graph, sourceMap: m.sourceMap, hash: hashGraph(m.graph) });
+    } catch (e) {
+      throw relocate(sf, e, file);
+    }
+  }
+  return out;
+}
+
+/** DslErrors: move to the exact argument line. Anything else: a ModelImportError naming the file. */
+function relocate(sf: SourceFile, e: unknown, file: string): unknown {
+  if (isDslError(e)) {
+    if (e.loc && e.loc.file === file) e.locate(refineLoc(sf, e.loc, e.props));
+    return e;
+  }
+  const err = e instanceof Error ? e : new Error(String(e));
+  const line = lineInStack(err.stack ?? '', sf.getFilePath());
+  const wrapped = new ModelImportError({
+    what: `${file} threw while loading: ${err.message.split('\n')[0]}`,
+    value: err.message,
+    fix: `Run \`pnpm exec tsx ${file}\` to see the full trace, and fix the model file.`,
+    loc: { file, line: line ?? 1, column: 1 },
+  });
+  (wrapped as { cause?: unknown }).cause = err;
+  return wrapped;
+}
+
+function lineInStack(stack: string, absFile: string): number | null {
+  for (const l of stack.split('\n')) {
+    const i = l.indexOf(absFile + ':');
+    if (i >= 0) {
+      const m = /^:(\d+)/.exec(l.slice(i + absFile.length));
+      if (m) return Number(m[1]);
+    }
+  }
+  return null;
+}

@@ -1,0 +1,2 @@
+export * from './nodes.ts';
+export { canonicalJson, hashGraph } from './hash.ts';

@@ -1,0 +1,310 @@
+import type { CodegenParams, DType, SourceLoc } from './ir/nodes.ts';
+import { captureCallSite } from './location.ts';
+import { graph } from './builder/builder.ts';
+import { nameFromFile, pascalCase } from './builder/defaults.ts';
+import type { ModelDef, ModelOverrides } from './model.ts';
+import {
+  ActivationError,
+  ChunkSizeConflictError,
+  GateNormContradictionError,
+  HeaddimDividesError,
+  NonPositiveIntegerError,
+  isDslError,
+} from './validate/errors.ts';
+import { orList, pow2Divisors } from './validate/rules.ts';
+
+/** The arguments of the seed's `Mamba2Simple`, in camelCase, plus the variant options. */
+export interface Mamba2Options {
+  readonly dModel: number;
+  readonly dState?: number;
+  readonly dConv?: number;
+  readonly convInit?: number | null;
+  readonly expand?: number;
+  readonly headdim?: number;
+  readonly ngroups?: number;
+  readonly aInitRange?: readonly [number, number];
+  readonly dtMin?: number;
+  readonly dtMax?: number;
+  readonly dtInitFloor?: number;
+  /** [lo, hi]; hi Infinity (stored as null in the IR) = no upper clamp. */
+  readonly dtLimit?: readonly [number, number | null];
+  readonly learnableInitStates?: boolean;
+  readonly activation?: 'swish' | 'silu' | 'identity';
+  readonly bias?: boolean;
+  readonly convBias?: boolean;
+  readonly chunkSize?: number;
+  /** Kept for signature parity with the seed; both paths compute the same thing. */
+  readonly useMemEffPath?: boolean;
+  readonly layerIdx?: number | null;
+  // Variants.
+  /** D per head and channel (nheads*headdim) instead of per head. */
+  readonly dPerChannel?: boolean;
+  /** false: in_proj has no z part and nothing gates the output. */
+  readonly gate?: boolean;
+  /** true: (gated) RMSNorm; false: a plain Gate node when `gate`, else nothing. */
+  readonly norm?: boolean;
+  readonly normBeforeGate?: boolean;
+  /** Channels normalised together; null = d_inner. */
+  readonly normGroupSize?: number | null;
+  readonly normEps?: number;
+  /** Python package name; default from the file name (mamba2-simple.ts -> "mamba2_simple"). */
+  readonly name?: string;
+  /** Python class name; default PascalCase of name ("Mamba2Simple"). */
+  readonly className?: string;
+  readonly dtype?: DType;
+  readonly codegen?: Partial<CodegenParams>;
+}
+
+/** The seed's defaults (Mamba2Simple) and ours for the variant options. */
+export const MAMBA2_DEFAULTS = {
+  dState: 128,
+  dConv: 4,
+  convInit: null,
+  expand: 2,
+  headdim: 64,
+  ngroups: 1,
+  aInitRange: [1, 16],
+  dtMin: 0.001,
+  dtMax: 0.1,
+  dtInitFloor: 1e-4,
+  dtLimit: [0, null],
+  learnableInitStates: false,
+  activation: 'swish',
+  bias: false,
+  convBias: true,
+  chunkSize: 256,
+  useMemEffPath: true,
+  layerIdx: null,
+  dPerChannel: false,
+  gate: true,
+  norm: true,
+  normBeforeGate: false,
+  normGroupSize: null,
+  normEps: 1e-5,
+  dtype: 'float32',
+} as const;
+
+/** Graph.config: every argument resolved, JSON-safe (Infinity -> null). */
+export type Mamba2Config = {
+  -readonly [K in keyof typeof MAMBA2_DEFAULTS]: K extends 'aInitRange'
+    ? [number, number]
+    : K extends 'dtLimit'
+      ? [number, number | null]
+      : K extends 'convInit' | 'normGroupSize' | 'layerIdx'
+        ? number | null
+        : K extends 'activation'
+          ? Mamba2Options['activation']
+          : K extends 'dtype'
+            ? DType
+            : (typeof MAMBA2_DEFAULTS)[K] extends boolean
+              ? boolean
+              : number;
+} & { dModel: number };
+
+/**
+ * A Mamba-2 block, the seed's `Mamba2Simple` with the same arguments and defaults.
+ *
+ * ```ts
+ * export default mamba2({ dModel: 256, headdim: 32, codegen: { scanWarps: 8 } });
+ * ```
+ * -> `kernels-out/<name>/`: in_proj (nn.Linear), `kernels/conv.py`, the fused SSD
+ * scan `kernels/ssd_fused.py` (dt prologue, D and z epilogues), `kernels/norm.py`, out_proj.
+ */
+export function mamba2(options: Mamba2Options): ModelDef {
+  return buildMamba2(options, captureCallSite(), {});
+}
+
+function resolveConfig(o: Mamba2Options): Mamba2Config {
+  const d = MAMBA2_DEFAULTS;
+  const limit = o.dtLimit ?? d.dtLimit;
+  return {
+    dModel: o.dModel,
+    dState: o.dState ?? d.dState,
+    dConv: o.dConv ?? d.dConv,
+    convInit: o.convInit ?? d.convInit,
+    expand: o.expand ?? d.expand,
+    headdim: o.headdim ?? d.headdim,
+    ngroups: o.ngroups ?? d.ngroups,
+    aInitRange: [...(o.aInitRange ?? d.aInitRange)] as [number, number],
+    dtMin: o.dtMin ?? d.dtMin,
+    dtMax: o.dtMax ?? d.dtMax,
+    dtInitFloor: o.dtInitFloor ?? d.dtInitFloor,
+    dtLimit: [limit[0], limit[1] === null || limit[1] === Infinity ? null : limit[1]],
+    learnableInitStates: o.learnableInitStates ?? d.learnableInitStates,
+    activation: o.activation ?? d.activation,
+    bias: o.bias ?? d.bias,
+    convBias: o.convBias ?? d.convBias,
+    chunkSize: o.chunkSize ?? o.codegen?.chunkSize ?? d.chunkSize,
+    useMemEffPath: o.useMemEffPath ?? d.useMemEffPath,
+    layerIdx: o.layerIdx ?? d.layerIdx,
+    dPerChannel: o.dPerChannel ?? d.dPerChannel,
+    gate: o.gate ?? d.gate,
+    norm: o.norm ?? d.norm,
+    normBeforeGate: o.normBeforeGate ?? d.normBeforeGate,
+    normGroupSize: o.normGroupSize ?? d.normGroupSize,
+    normEps: o.normEps ?? d.normEps,
+    dtype: o.dtype ?? d.dtype,
+  };
+}
+
+/** The checks the graph cannot even be drawn without (the rest run on the graph). */
+function precheck(o: Mamba2Options, c: Mamba2Config, loc: SourceLoc | null): void {
+  for (const k of ['dModel', 'dState', 'dConv', 'headdim', 'ngroups', 'chunkSize'] as const) {
+    const v: unknown = c[k];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
+      throw new NonPositiveIntegerError({
+        what: `${k} ${JSON.stringify(v)} is not a positive integer`,
+        value: v,
+        fix: `Use a whole number >= 1 for ${k}.`,
+        loc,
+        props: [k],
+      });
+    }
+  }
+  const dInner = c.expand * c.dModel;
+  if (!(typeof c.expand === 'number' && c.expand > 0 && Number.isInteger(dInner))) {
+    throw new NonPositiveIntegerError({
+      what: `expand ${c.expand} times dModel ${c.dModel} is not a positive whole d_inner`,
+      value: c.expand,
+      fix: 'Use expand 2 (the default) or another value that makes expand*dModel a whole number.',
+      loc,
+      props: ['expand'],
+    });
+  }
+  if (dInner % c.headdim !== 0) {
+    const ok = pow2Divisors(dInner, 16, 256, c.headdim).slice(0, 2);
+    throw new HeaddimDividesError({
+      what: `headdim ${c.headdim} does not divide d_inner ${dInner} (expand ${c.expand} * dModel ${c.dModel})`,
+      value: c.headdim,
+      fix: `Use headdim ${orList(ok.length ? ok : [64])}, or change expand.`,
+      loc,
+      props: ['headdim'],
+    });
+  }
+  if (!['swish', 'silu', 'identity'].includes(c.activation as string)) {
+    throw new ActivationError({
+      what: `activation '${String(c.activation)}' is not known`,
+      value: c.activation,
+      fix: "Use 'swish' (= 'silu') or 'identity'.",
+      loc,
+      props: ['activation'],
+    });
+  }
+  if (!c.gate && c.normBeforeGate) {
+    throw new GateNormContradictionError({
+      what: 'gate false with normBeforeGate true: without z there is no gate to order the norm against',
+      value: true,
+      fix: 'Drop normBeforeGate, or set gate: true.',
+      loc,
+      props: ['normBeforeGate', 'gate'],
+    });
+  }
+  if (o.chunkSize !== undefined && o.codegen?.chunkSize !== undefined && o.chunkSize !== o.codegen.chunkSize) {
+    throw new ChunkSizeConflictError({
+      what: `chunkSize ${o.chunkSize} differs from codegen.chunkSize ${o.codegen.chunkSize}`,
+      value: o.codegen.chunkSize,
+      fix: 'Set the chunk size once (chunkSize), or make both equal.',
+      loc,
+      props: ['codegen.chunkSize', 'chunkSize'],
+    });
+  }
+}
+
+function buildMamba2(options: Mamba2Options, loc: SourceLoc | null, overrides: ModelOverrides): ModelDef {
+  const merged: Mamba2Options = {
+    ...options,
+    ...(overrides.headdim !== undefined ? { headdim: overrides.headdim } : {}),
+    ...(overrides.chunkSize !== undefined
+      ? { chunkSize: overrides.chunkSize, codegen: { ...options.codegen, chunkSize: overrides.chunkSize } }
+      : {}),
+  };
+  try {
+    return draw(merged, loc, options, overrides);
+  } catch (e) {
+    // A bad value from `--headdim`/`--chunk-size` is not on any line of the model file.
+    if (isDslError(e)) {
+      if (overrides.headdim !== undefined && e.props.includes('headdim')) e.blame(`--headdim ${overrides.headdim}`);
+      else if (overrides.chunkSize !== undefined && e.props.some((p) => p.endsWith('chunkSize'))) {
+        e.blame(`--chunk-size ${overrides.chunkSize}`);
+      }
+    }
+    throw e;
+  }
+}
+
+function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, overrides: ModelOverrides): ModelDef {
+  const c = resolveConfig(o);
+  precheck(o, c, loc);
+  const dInner = c.expand * c.dModel;
+  const nheads = dInner / c.headdim;
+  const bc = c.ngroups * c.dState;
+  const convDim = dInner + 2 * bc;
+  const name = o.name ?? nameFromFile(loc?.file, 'mamba2_block');
+
+  let g = graph()
+    .input({ id: 'u', features: c.dModel })
+    .linear({ id: 'in_proj', param: 'in_proj', outFeatures: (c.gate ? dInner : 0) + convDim + nheads, bias: c.bias })
+    .split({
+      id: 'zxbcdt',
+      parts: [...(c.gate ? [{ name: 'z', size: dInner }] : []), { name: 'xBC', size: convDim }, { name: 'dt', size: nheads }],
+    })
+    .causalConv1d({
+      id: 'conv',
+      input: 'zxbcdt.xBC',
+      param: 'conv1d',
+      width: c.dConv,
+      bias: c.convBias,
+      activation: c.activation === 'identity' ? 'identity' : 'silu',
+      init: c.convInit,
+    })
+    .split({ id: 'xBC', parts: [{ name: 'x', size: dInner }, { name: 'B', size: bc }, { name: 'C', size: bc }] })
+    .dtTransform({
+      id: 'dt',
+      input: 'zxbcdt.dt',
+      bias: true,
+      softplus: true,
+      limit: c.dtLimit,
+      dtMin: c.dtMin,
+      dtMax: c.dtMax,
+      dtInitFloor: c.dtInitFloor,
+    })
+    .ssdScan({
+      id: 'scan',
+      x: 'xBC.x',
+      dt: 'dt',
+      B: 'xBC.B',
+      C: 'xBC.C',
+      headdim: c.headdim,
+      ngroups: c.ngroups,
+      dState: c.dState,
+      chunkSize: c.chunkSize,
+      aInitRange: c.aInitRange,
+      learnableInitStates: c.learnableInitStates,
+    })
+    .dSkip({ id: 'dskip', x: 'xBC.x', headdim: c.headdim, perChannel: c.dPerChannel });
+  if (c.norm) {
+    g = g.rmsNorm({
+      id: 'norm',
+      z: c.gate ? 'zxbcdt.z' : null,
+      param: 'norm',
+      groupSize: c.normGroupSize ?? dInner,
+      eps: c.normEps,
+      normBeforeGate: c.normBeforeGate,
+    });
+  } else if (c.gate) {
+    g = g.gate({ id: 'gate', z: 'zxbcdt.z' });
+  }
+  const built = g
+    .outProj({ id: 'out_proj', outFeatures: c.dModel, bias: c.bias })
+    .output({ id: 'out' })
+    .build({ name, className: o.className ?? pascalCase(name), dtype: c.dtype, config: c, codegen: { ...o.codegen, chunkSize: c.chunkSize } });
+  // Every node was drawn here, but the user wrote one call: point them all at it.
+  const sourceMap = loc ? Object.fromEntries(Object.keys(built.sourceMap).map((k) => [k, loc])) : {};
+  return Object.freeze({
+    kind: 'ModelDef' as const,
+    origin: 'mamba2' as const,
+    graph: built.graph,
+    sourceMap: Object.freeze(sourceMap),
+    rebuild: (next: ModelOverrides) => buildMamba2(original, loc, { ...overrides, ...next }),
+  });
+}

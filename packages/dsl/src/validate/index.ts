@@ -1,0 +1,3 @@
+export * from './errors.ts';
+export { validateGraph, validateModel } from './validate.ts';
+export { checkGraph } from './rules.ts';

@@ -1,0 +1,356 @@
+import type { CodegenParams, Graph, Node, NodeKind, NodeOf } from '../ir/nodes.ts';
+import {
+  AInitRangeError,
+  ActivationError,
+  BlockPError,
+  ChunkSizeConflictError,
+  ChunkSizeError,
+  ClassNameError,
+  ConvInitError,
+  ConvWidthError,
+  DStateError,
+  DTypeError,
+  DtInitFloorError,
+  DtLimitError,
+  DtRangeError,
+  GateNormContradictionError,
+  HeaddimRangeError,
+  HeadsPerGroupError,
+  NonPositiveIntegerError,
+  NormEpsError,
+  NormGroupSizeError,
+  PackageNameError,
+  ScanImplError,
+  StagesError,
+  TileError,
+  WarpsError,
+  type DslError,
+  type DslErrorInit,
+} from './errors.ts';
+
+/** A rule's finding before it gets a location: the error class and its init. */
+export type Finding = DslError;
+type Init = Omit<DslErrorInit, 'loc'>;
+
+export const isPow2 = (v: number): boolean => Number.isInteger(v) && v > 0 && (v & (v - 1)) === 0;
+export const nextPow2 = (v: number): number => (v <= 1 ? 1 : 2 ** Math.ceil(Math.log2(v)));
+const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+
+const PYTHON_KEYWORDS = new Set(
+  ('False None True and as assert async await break class continue def del elif else except finally for from ' +
+    'global if import in is lambda nonlocal not or pass raise return try while with yield match case type _').split(' '),
+);
+export const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
+export const ACTIVATIONS = ['silu', 'identity'] as const;
+
+/** Powers of two in [lo, hi] that divide n, nearest to `near` first. */
+export function pow2Divisors(n: number, lo: number, hi: number, near: number): number[] {
+  const out: number[] = [];
+  for (let p = lo; p <= hi; p *= 2) if (n % p === 0) out.push(p);
+  return out.sort((a, b) => Math.abs(Math.log2(a / near)) - Math.abs(Math.log2(b / near)) || a - b);
+}
+export function orList(xs: readonly (string | number)[]): string {
+  if (xs.length <= 1) return String(xs[0] ?? '');
+  return `${xs.slice(0, -1).join(', ')} or ${xs.at(-1)}`;
+}
+
+/** Node field -> the positive-integer dims it must hold. */
+const DIMS: { [K in NodeKind]: (n: NodeOf<K>) => [string, unknown][] } = {
+  Input: (n) => [['features', n.features]],
+  Linear: (n) => [['inFeatures', n.inFeatures], ['outFeatures', n.outFeatures]],
+  Split: (n) => n.parts.map((p) => [`parts.${p.name}`, p.size]),
+  CausalConv1d: (n) => [['channels', n.channels], ['width', n.width]],
+  DtTransform: (n) => [['nheads', n.nheads]],
+  SsdScan: (n) => [['nheads', n.nheads], ['headdim', n.headdim], ['ngroups', n.ngroups], ['dState', n.dState], ['chunkSize', n.chunkSize]],
+  DSkip: (n) => [['nheads', n.nheads], ['headdim', n.headdim]],
+  Gate: () => [],
+  RMSNorm: (n) => [['features', n.features], ['groupSize', n.groupSize]],
+  Output: (n) => [['features', n.features]],
+};
+
+/**
+ * The mamba2({...}) argument each node field comes from, so an error about
+ * a node lands on the argument's line in the user's call.
+ */
+const MAMBA2_ARG: Readonly<Record<string, readonly string[]>> = {
+  'Input.features': ['dModel'],
+  'CausalConv1d.width': ['dConv'],
+  'CausalConv1d.init': ['convInit'],
+  'CausalConv1d.activation': ['activation'],
+  'CausalConv1d.channels': ['dState', 'ngroups', 'expand'],
+  'DtTransform.dtMin': ['dtMin'],
+  'DtTransform.dtMax': ['dtMax'],
+  'DtTransform.dtInitFloor': ['dtInitFloor'],
+  'DtTransform.limit': ['dtLimit'],
+  'SsdScan.headdim': ['headdim'],
+  'SsdScan.ngroups': ['ngroups'],
+  'SsdScan.nheads': ['headdim', 'expand'],
+  'SsdScan.dState': ['dState'],
+  'SsdScan.chunkSize': ['chunkSize', 'codegen.chunkSize'],
+  'SsdScan.aInitRange': ['aInitRange'],
+  'DSkip.headdim': ['headdim'],
+  'RMSNorm.groupSize': ['normGroupSize'],
+  'RMSNorm.eps': ['normEps'],
+  'RMSNorm.normBeforeGate': ['normBeforeGate', 'gate'],
+};
+
+function propsFor(kind: NodeKind, field: string): string[] {
+  return [...(MAMBA2_ARG[`${kind}.${field}`] ?? []), field];
+}
+
+type Emit = (make: (init: DslErrorInit) => DslError, init: Init) => void;
+
+function nodeRules(n: Node, g: Graph, emit: Emit): void {
+  const at = (field: string) => ({ nodeId: n.id, props: propsFor(n.kind, field) });
+  let dimsOk = true;
+  for (const [field, v] of (DIMS[n.kind] as (n: Node) => [string, unknown][])(n)) {
+    if (!isPosInt(v)) {
+      dimsOk = false;
+      const arg = MAMBA2_ARG[`${n.kind}.${field}`]?.[0] ?? field;
+      emit((i) => new NonPositiveIntegerError(i), {
+        what: `${arg} ${JSON.stringify(v)} (${n.kind} '${n.id}' ${field}) is not a positive integer`,
+        value: v,
+        fix: `Use a whole number >= 1 for ${arg}.`,
+        ...at(field),
+      });
+    }
+  }
+  if (!dimsOk) return;
+  switch (n.kind) {
+    case 'SsdScan': {
+      if (n.nheads % n.ngroups !== 0) {
+        const ok = [1, 2, 4, 8, 16].filter((g2) => n.nheads % g2 === 0 && g2 <= n.nheads);
+        emit((i) => new HeadsPerGroupError(i), {
+          what: `nheads ${n.nheads} is not a multiple of ngroups ${n.ngroups}`,
+          value: n.ngroups,
+          fix: `Use ngroups ${orList(ok)} (a divisor of nheads = d_inner / headdim).`,
+          ...at('ngroups'),
+        });
+      }
+      if (!isPow2(n.chunkSize) || n.chunkSize < 16 || n.chunkSize > 256) {
+        emit((i) => new ChunkSizeError(i), {
+          what: `chunkSize ${n.chunkSize} is not a power of two in 16..256`,
+          value: n.chunkSize,
+          fix: `Use chunkSize ${orList([...new Set([Math.min(256, Math.max(16, nextPow2(n.chunkSize) / 2)), Math.min(256, Math.max(16, nextPow2(n.chunkSize)))])])} (16, 32, 64, 128 or 256).`,
+          ...at('chunkSize'),
+        });
+      }
+      if (n.chunkSize !== g.params.chunkSize) {
+        emit((i) => new ChunkSizeConflictError(i), {
+          what: `ssdScan chunkSize ${n.chunkSize} differs from codegen chunkSize ${g.params.chunkSize}`,
+          value: g.params.chunkSize,
+          fix: 'Set the chunk size in one place, or make both equal.',
+          ...at('chunkSize'),
+        });
+      }
+      if (n.headdim < 16 || n.headdim > 256) {
+        const d = n.nheads * n.headdim;
+        emit((i) => new HeaddimRangeError(i), {
+          what: `headdim ${n.headdim} is outside 16..256 (tl.dot needs tiles of at least 16)`,
+          value: n.headdim,
+          fix: `Use headdim ${orList(pow2Divisors(d, 16, 256, n.headdim).slice(0, 2))}, which divide d_inner ${d}.`,
+          ...at('headdim'),
+        });
+      }
+      if (n.dState < 16 || n.dState > 256 || n.dState % 8 !== 0) {
+        const near = Math.min(256, Math.max(16, Math.round(n.dState / 8) * 8));
+        emit((i) => new DStateError(i), {
+          what: `dState ${n.dState} is not a multiple of 8 in 16..256`,
+          value: n.dState,
+          fix: `Use dState ${near} (or 64, 128).`,
+          ...at('dState'),
+        });
+      }
+      const [lo, hi] = n.aInitRange;
+      if (!isNum(lo) || !isNum(hi) || !(lo > 0) || !(lo <= hi) || !Number.isFinite(hi)) {
+        emit((i) => new AInitRangeError(i), {
+          what: `aInitRange [${lo}, ${hi}] is not 0 < lo <= hi (A = -exp(A_log) needs A > 0 to take the log)`,
+          value: [lo, hi],
+          fix: 'Use aInitRange [1, 16] (the default) or another finite range with 0 < lo <= hi.',
+          ...at('aInitRange'),
+        });
+      }
+      return;
+    }
+    case 'CausalConv1d': {
+      if (n.width < 2 || n.width > 8) {
+        emit((i) => new ConvWidthError(i), {
+          what: `conv width ${n.width} is outside 2..8`,
+          value: n.width,
+          fix: `Use a width from 2 to 8 (dConv ${Math.min(8, Math.max(2, n.width))}; the default is 4).`,
+          ...at('width'),
+        });
+      }
+      if (!(ACTIVATIONS as readonly string[]).includes(n.activation)) {
+        emit((i) => new ActivationError(i), {
+          what: `activation '${n.activation}' is not known`,
+          value: n.activation,
+          fix: "Use 'swish' (= 'silu') or 'identity'.",
+          ...at('activation'),
+        });
+      }
+      if (n.init !== null && !(isNum(n.init) && n.init > 0 && Number.isFinite(n.init))) {
+        emit((i) => new ConvInitError(i), {
+          what: `convInit ${n.init} is not a positive finite number`,
+          value: n.init,
+          fix: 'Use convInit null (PyTorch default init) or a bound like 0.1.',
+          ...at('init'),
+        });
+      }
+      return;
+    }
+    case 'DtTransform': {
+      if (!isNum(n.dtMin) || !isNum(n.dtMax) || !(n.dtMin > 0) || !(n.dtMin <= n.dtMax)) {
+        emit((i) => new DtRangeError(i), {
+          what: `dtMin ${n.dtMin} and dtMax ${n.dtMax} do not satisfy 0 < dtMin <= dtMax`,
+          value: [n.dtMin, n.dtMax],
+          fix: n.dtMin > n.dtMax ? `Swap them (dtMin ${n.dtMax}, dtMax ${n.dtMin}) or use the defaults 0.001 and 0.1.` : 'Use a positive dtMin, e.g. the default 0.001.',
+          ...at(!(n.dtMin > 0) ? 'dtMin' : 'dtMax'),
+        });
+      }
+      if (!isNum(n.dtInitFloor) || !(n.dtInitFloor > 0)) {
+        emit((i) => new DtInitFloorError(i), {
+          what: `dtInitFloor ${n.dtInitFloor} is not positive`,
+          value: n.dtInitFloor,
+          fix: 'Use dtInitFloor 1e-4 (the default) or another small positive number.',
+          ...at('dtInitFloor'),
+        });
+      }
+      const [lo, hi] = n.limit;
+      if (!isNum(lo) || !Number.isFinite(lo) || lo < 0 || (hi !== null && !(isNum(hi) && hi > lo))) {
+        emit((i) => new DtLimitError(i), {
+          what: `dtLimit [${lo}, ${hi ?? 'Infinity'}] is not 0 <= lo < hi`,
+          value: [lo, hi],
+          fix: 'Use dtLimit [0, Infinity] (no clamp) or bounds like [0.001, 0.2].',
+          ...at('limit'),
+        });
+      }
+      return;
+    }
+    case 'RMSNorm': {
+      if (n.features % n.groupSize !== 0) {
+        emit((i) => new NormGroupSizeError(i), {
+          what: `normGroupSize ${n.groupSize} does not divide the norm's ${n.features} features (d_inner)`,
+          value: n.groupSize,
+          fix: `Use normGroupSize ${orList(pow2Divisors(n.features, 8, n.features, n.groupSize).slice(0, 2))}, or leave it null (= d_inner).`,
+          ...at('groupSize'),
+        });
+      }
+      if (!isNum(n.eps) || !(n.eps > 0)) {
+        emit((i) => new NormEpsError(i), {
+          what: `norm eps ${n.eps} is not positive`,
+          value: n.eps,
+          fix: 'Use eps 1e-5 (the default).',
+          ...at('eps'),
+        });
+      }
+      if (n.z === null && n.normBeforeGate) {
+        emit((i) => new GateNormContradictionError(i), {
+          what: `normBeforeGate true on norm '${n.id}', which has no gate z`,
+          value: true,
+          fix: 'Drop normBeforeGate (it only orders norm and gate), or gate the norm with z (gate: true).',
+          ...at('normBeforeGate'),
+        });
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+const WARPS = [1, 2, 4, 8];
+const PARAM_PROPS = (k: keyof CodegenParams) => ({ props: [`codegen.${k}`, k] });
+
+function paramRules(g: Graph, emit: Emit): void {
+  const p = g.params;
+  const scan = g.nodes.find((n): n is NodeOf<'SsdScan'> => n.kind === 'SsdScan');
+  const headdim = scan?.headdim ?? 64;
+  const maxP = Math.min(128, nextPow2(headdim));
+  if (!(p.blockP === 0 || (isPow2(p.blockP) && p.blockP >= 16 && p.blockP <= maxP))) {
+    const ok = [0, ...[16, 32, 64, 128].filter((v) => v <= maxP)];
+    emit((i) => new BlockPError(i), {
+      what: `codegen blockP ${p.blockP} is not 0 (auto) or a power of two in 16..${maxP} (16..128 and at most next_pow2(headdim ${headdim}))`,
+      value: p.blockP,
+      fix: `Use blockP ${orList(ok)}.`,
+      ...PARAM_PROPS('blockP'),
+    });
+  }
+  for (const k of ['scanWarps', 'convWarps', 'normWarps'] as const) {
+    if (!WARPS.includes(p[k])) {
+      emit((i) => new WarpsError(i), {
+        what: `codegen ${k} ${p[k]} is not 1, 2, 4 or 8`,
+        value: p[k],
+        fix: `Use ${k} 4 (the default), or 1, 2 or 8.`,
+        ...PARAM_PROPS(k),
+      });
+    }
+  }
+  if (!(Number.isInteger(p.scanStages) && p.scanStages >= 1 && p.scanStages <= 4)) {
+    emit((i) => new StagesError(i), {
+      what: `codegen scanStages ${p.scanStages} is not an integer in 1..4`,
+      value: p.scanStages,
+      fix: 'Use scanStages 2 (the default), or 1, 3 or 4.',
+      ...PARAM_PROPS('scanStages'),
+    });
+  }
+  for (const k of ['convBlockL', 'convBlockC'] as const) {
+    if (!isPow2(p[k]) || p[k] < 16 || p[k] > 1024) {
+      emit((i) => new TileError(i), {
+        what: `codegen ${k} ${p[k]} is not a power of two in 16..1024`,
+        value: p[k],
+        fix: `Use ${k} ${Math.min(1024, Math.max(16, nextPow2(p[k] || 64)))} (default 64).`,
+        ...PARAM_PROPS(k),
+      });
+    }
+  }
+  if (p.scanImpl !== 'fused' && p.scanImpl !== 'chunked') {
+    emit((i) => new ScanImplError(i), {
+      what: `codegen scanImpl '${String(p.scanImpl)}' is not known`,
+      value: p.scanImpl,
+      fix: "Use scanImpl 'fused' (one launch) or 'chunked' (several launches).",
+      ...PARAM_PROPS('scanImpl'),
+    });
+  }
+}
+
+function graphRules(g: Graph, emit: Emit): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(g.name) || PYTHON_KEYWORDS.has(g.name)) {
+    const suggestion = g.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^(\d)/, 'm_$1');
+    const fixed = PYTHON_KEYWORDS.has(suggestion) ? `${suggestion}_block` : suggestion;
+    emit((i) => new PackageNameError(i), {
+      what: `package name '${g.name}' is ${PYTHON_KEYWORDS.has(g.name) ? 'a Python keyword' : 'not a lower_snake Python identifier'}`,
+      value: g.name,
+      fix: `Use name '${fixed || 'mamba2_block'}' (lower case letters, digits, underscores; no leading digit).`,
+      props: ['name'],
+    });
+  }
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(g.className) || PYTHON_KEYWORDS.has(g.className)) {
+    emit((i) => new ClassNameError(i), {
+      what: `className '${g.className}' is not a Python identifier`,
+      value: g.className,
+      fix: 'Use letters, digits and underscores, starting with a letter, e.g. "Mamba2Simple".',
+      props: ['className'],
+    });
+  }
+  const dtype = g.config['dtype'];
+  if (!(DTYPES as readonly unknown[]).includes(dtype)) {
+    emit((i) => new DTypeError(i), {
+      what: `dtype ${JSON.stringify(dtype)} is not known`,
+      value: dtype,
+      fix: `Use dtype ${orList(DTYPES.map((d) => `'${d}'`))}.`,
+      props: ['dtype'],
+    });
+  }
+}
+
+/** Every rule over a built graph, in a fixed order; findings carry nodeId/props but no loc yet. */
+export function checkGraph(g: Graph): DslError[] {
+  const out: DslError[] = [];
+  const emit: Emit = (make, init) => out.push(make(init));
+  graphRules(g, emit);
+  for (const n of g.nodes) nodeRules(n, g, emit);
+  paramRules(g, emit);
+  return out;
+}

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import {
+  graph,
+  isDslError,
+  LinearInFeaturesError,
+  ShapeMismatchError,
+  SplitSizesError,
+  UnknownRefError,
+  DuplicateNodeIdError,
+  OverrideUnsupportedError,
+} from '../src/index.ts';
+
+const stem = () => graph().input({ features: 64 }).linear({ param: 'in_proj', outFeatures: 96 });
+
+/** A small complete block built by hand (d_inner 64, headdim 16, 4 heads, dState 16). */
+function block() {
+  return graph()
+    .input({ features: 32 })
+    .linear({ param: 'in_proj', outFeatures: 64 + 96 + 4 })
+    .split({ id: 'zxbcdt', parts: [{ name: 'z', size: 64 }, { name: 'xBC', size: 96 }, { name: 'dt', size: 4 }] })
+    .causalConv1d({ input: 'zxbcdt.xBC', width: 4 })
+    .split({ id: 'xBC', parts: [{ name: 'x', size: 64 }, { name: 'B', size: 16 }, { name: 'C', size: 16 }] })
+    .dtTransform({ input: 'zxbcdt.dt' })
+    .ssdScan({ x: 'xBC.x', dt: 'dt', B: 'xBC.B', C: 'xBC.C', headdim: 16, ngroups: 1, dState: 16, chunkSize: 32 })
+    .dSkip({ x: 'xBC.x', headdim: 16 })
+    .gate({ z: 'zxbcdt.z' })
+    .outProj({ outFeatures: 32 })
+    .output();
+}
+
+describe('graph builder', () => {
+  it('returns a new builder from every call and leaves the old one unchanged', () => {
+    const a = stem();
+    const before = a.nodes.map((n) => n.id);
+    const b = a.output();
+    const c = a.linear({ param: 'out_proj', outFeatures: 64 }).output();
+    expect(a.nodes.map((n) => n.id)).toEqual(before);
+    expect(b.nodes.map((n) => n.id)).toEqual(['u', 'in_proj', 'out']);
+    expect(c.nodes.map((n) => n.id)).toEqual(['u', 'in_proj', 'out_proj', 'out']);
+  });
+
+  it('freezes nodes so nothing can mutate a graph after it is built', () => {
+    const m = block().build({ name: 'frozen' });
+    expect(Object.isFrozen(m.graph)).toBe(true);
+    expect(Object.isFrozen(m.graph.nodes)).toBe(true);
+    expect(() => {
+      (m.graph.nodes[0] as { features: number }).features = 1;
+    }).toThrow(TypeError);
+  });
+
+  it('gives nodes deterministic ids from their kind, numbering repeats', () => {
+    const b = graph().input({ features: 32 }).causalConv1d({ width: 4 }).causalConv1d({ width: 4 }).output();
+    expect(b.nodes.map((n) => n.id)).toEqual(['u', 'conv', 'conv_2', 'out']);
+  });
+
+  it('records the caller file:line of each op in the source map', () => {
+    const m = block().build({ name: 'located' });
+    expect(m.sourceMap['scan']).toEqual({ file: 'packages/dsl/test/builder.test.ts', line: 24, column: 6 });
+    expect(m.sourceMap['$graph']).toMatchObject({ file: 'packages/dsl/test/builder.test.ts' });
+  });
+
+  it('derives linear inFeatures from its input', () => {
+    const lin = stem().nodes[1]!;
+    expect(lin).toMatchObject({ kind: 'Linear', inFeatures: 64, outFeatures: 96, bias: false });
+  });
+
+  it('rejects a linear whose inFeatures does not match its input', () => {
+    expect(() => graph().input({ features: 64 }).linear({ param: 'p', inFeatures: 32, outFeatures: 8 })).toThrow(
+      LinearInFeaturesError,
+    );
+  });
+
+  it('rejects split sizes that do not sum to the input features, naming the sum', () => {
+    expect(() => stem().split({ parts: [{ name: 'a', size: 50 }, { name: 'b', size: 50 }] })).toThrow(
+      /sum to 100, but 'in_proj' has 96 features/,
+    );
+    expect(() => stem().split({ parts: [{ name: 'a', size: 1 }] })).toThrow(SplitSizesError);
+  });
+
+  it('rejects a Ref that no earlier node produced, listing the ones that exist', () => {
+    expect(() => stem().output({ input: 'nope' })).toThrow(UnknownRefError);
+    expect(() => stem().output({ input: 'nope' })).toThrow(/Use one of: u, in_proj/);
+  });
+
+  it('rejects a duplicate node id', () => {
+    expect(() => stem().linear({ id: 'in_proj', param: 'x', outFeatures: 4 })).toThrow(DuplicateNodeIdError);
+  });
+
+  it('rejects a scan whose x is not nheads*headdim wide', () => {
+    const b = graph()
+      .input({ features: 8 })
+      .linear({ param: 'p', outFeatures: 64 + 16 + 16 + 4 })
+      .split({ id: 's', parts: [{ name: 'x', size: 64 }, { name: 'B', size: 16 }, { name: 'C', size: 16 }, { name: 'dt', size: 4 }] })
+      .dtTransform({ input: 's.dt' });
+    expect(() => b.ssdScan({ x: 's.x', dt: 'dt', B: 's.B', C: 's.C', headdim: 32, ngroups: 1, dState: 16, chunkSize: 64 })).toThrow(
+      ShapeMismatchError,
+    );
+  });
+
+  it('builds a validated ModelDef with the output node last', () => {
+    const m = block().build({ name: 'hand_block' });
+    expect(m.kind).toBe('ModelDef');
+    expect(m.graph.output).toBe('out');
+    expect(m.graph.className).toBe('HandBlock');
+    expect(m.graph.params.chunkSize).toBe(32);
+  });
+
+  it('rebuilds with a chunk-size override in both the scan node and the codegen params', () => {
+    const m = block().build({ name: 'hand_block' }).rebuild({ chunkSize: 64 });
+    expect(m.graph.params.chunkSize).toBe(64);
+    expect(m.graph.nodes.find((n) => n.kind === 'SsdScan')).toMatchObject({ chunkSize: 64 });
+  });
+
+  it('refuses a headdim override on a hand-built graph, naming the fix', () => {
+    const m = block().build({ name: 'hand_block' });
+    expect(() => m.rebuild({ headdim: 32 })).toThrow(OverrideUnsupportedError);
+    try {
+      m.rebuild({ headdim: 32 });
+    } catch (e) {
+      expect(isDslError(e) && e.message).toMatch(/Drop --headdim .* or write the model with mamba2/);
+    }
+  });
+});

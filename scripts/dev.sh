@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The two commands of the README, and what they need installed first.
+#   bash scripts/dev.sh main   generate kernels-out/ and verify the default example
+#                              (on the GPU when there is one, else on the CPU)
+#   bash scripts/dev.sh test   every test: typecheck, vitest, pytest, and the
+#                              check that kernels-out/ is what `pnpm gen` emits
+# Both install what they need (pnpm, node_modules, the Python venv) on a fresh
+# machine with Node 20 and Python 3.10+; re-running skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ensure_pnpm() {
+  if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "12.4.2" ]; then
+    echo "==> installing pnpm 12.4.2" >&2
+    npm install -g pnpm@12.4.2 >/dev/null 2>&1 || {
+      echo "npm install -g pnpm@12.4.2 failed; install pnpm 12.4.2 yourself (https://pnpm.io/installation)" >&2
+      exit 1
+    }
+  fi
+  echo "==> pnpm install" >&2
+  pnpm install --frozen-lockfile --reporter=silent
+}
+
+cmd="${1:-}"
+case "$cmd" in
+  main)
+    ensure_pnpm
+    bash scripts/setup-python.sh
+    pnpm gen
+    pnpm verify mamba2_simple
+    ;;
+  test)
+    ensure_pnpm
+    bash scripts/setup-python.sh
+    echo "==> kernels-out/ matches what pnpm gen emits" >&2
+    pnpm gen --check
+    echo "==> typecheck" >&2
+    pnpm exec turbo run typecheck --output-logs=errors-only
+    echo "==> vitest" >&2
+    pnpm exec vitest run
+    echo "==> pytest (CPU, Triton interpreter)" >&2
+    bash scripts/pytest.sh
+    ;;
+  *)
+    echo "usage: bash scripts/dev.sh main|test" >&2
+    exit 2
+    ;;
+esac
