@@ -1,0 +1,161 @@
+"""Named benchmark shapes (the table of shared/BENCH_TARGETS.md) and their floors.
+
+floor = max(minimal bytes / BANDWIDTH, flops / MATMUL_RATE), with the two
+ceilings measured on the lent H200. Minimal bytes: every input read once and
+every output written once. Flops are counted as full chunk blocks at the
+baseline's chunk (FLOOR_CHUNK = 256), as in BENCH_TARGETS.md:
+    b*L*h*(2*Q*P + 4*N*P) + b*L*g*2*Q*N
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional, Union
+
+BANDWIDTH = 4.27e12  # B/s, device copy (read + write) on the H200
+MATMUL_RATE = 687e12  # flop/s, bf16 8192^3 matmul on the H200
+FLOOR_CHUNK = 256
+
+BF16, FP32 = 2, 4  # bytes per element
+
+
+@dataclass(frozen=True)
+class SsdConfig:
+    """SSD forward: x/B/C/z bf16, dt fp32 (+dt_bias, softplus), A and D fp32 per head."""
+
+    name: str
+    batch: int
+    seqlen: int
+    nheads: int
+    headdim: int = 64
+    dstate: int = 128
+    ngroups: int = 1
+    has_z: bool = False
+    chunk: Optional[int] = None  # chunk hint (tiny CPU shapes); None = the package's CHUNK_SIZE
+    kind: str = field(default="ssd", init=False)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BlockConfig:
+    """Whole-block forward (bf16): generated module vs mamba_ssm Mamba2Simple.
+    d_model None = whatever the --pkg package was generated for (CPU check)."""
+
+    name: str
+    d_model: Optional[int]
+    batch: int
+    seqlen: int
+    kind: str = field(default="block", init=False)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+Config = Union[SsdConfig, BlockConfig]
+
+
+def _ssd_pair(batch: int, seqlen: int, nheads: int, ngroups: int = 1, **kw) -> List[SsdConfig]:
+    base = f"ssd-B{batch}-L{seqlen}-H{nheads}" + (f"-G{ngroups}" if ngroups != 1 else "")
+    return [
+        SsdConfig(base, batch, seqlen, nheads, ngroups=ngroups, **kw),
+        SsdConfig(base + "-z", batch, seqlen, nheads, ngroups=ngroups, has_z=True, **kw),
+    ]
+
+
+# The default set ("all"): BENCH_TARGETS.md, in its order.
+CONFIGS: Dict[str, Config] = {
+    c.name: c
+    for c in [
+        *_ssd_pair(2, 128, 8),
+        *_ssd_pair(8, 2048, 64),
+        *_ssd_pair(4, 4096, 80),
+        *_ssd_pair(1, 16384, 80),
+        *_ssd_pair(4, 4096, 64, ngroups=8),
+        BlockConfig("block-D256-B2-L128", 256, 2, 128),
+        BlockConfig("block-D1536-B8-L2048", 1536, 8, 2048),
+        BlockConfig("block-D2560-B4-L4096", 2560, 4, 4096),
+    ]
+}
+
+# Small shapes for --check-only on CPU (Triton interpreter): several chunks, a
+# ragged last chunk, two groups.
+TINY_CONFIGS: Dict[str, Config] = {
+    c.name: c
+    for c in [
+        *_ssd_pair(2, 100, 4, ngroups=2, headdim=16, dstate=16, chunk=32),
+        BlockConfig("block-tiny-B1-L40", None, 1, 40),
+    ]
+}
+
+# Shapes small enough to also time under CUDA-graph replay (launch-bound).
+GRAPH_MAX_TOKENS = 2 * 128
+
+
+def resolve(names: str, tiny_default: bool = False) -> List[Config]:
+    """'all' | 'tiny' | comma-separated names (from either table)."""
+    table = {**CONFIGS, **TINY_CONFIGS}
+    if names in ("", "default"):
+        names = "tiny" if tiny_default else "all"
+    if names == "all":
+        return list(CONFIGS.values())
+    if names == "tiny":
+        return list(TINY_CONFIGS.values())
+    out = []
+    for n in [s.strip() for s in names.split(",") if s.strip()]:
+        if n not in table:
+            raise KeyError(f"unknown bench config {n!r}. Known: {', '.join(table)} (or 'all', 'tiny').")
+        out.append(table[n])
+    return out
+
+
+# ---------------------------------------------------------------- floors
+
+def ssd_flops(b: int, L: int, h: int, p: int, n: int, g: int, q: int = FLOOR_CHUNK) -> int:
+    return b * L * h * (2 * q * p + 4 * n * p) + b * L * g * 2 * q * n
+
+
+def ssd_bytes(b: int, L: int, h: int, p: int, n: int, g: int, has_z: bool) -> int:
+    x = b * L * h * p * BF16
+    bc = 2 * b * L * g * n * BF16
+    dt = b * L * h * FP32
+    per_head = 3 * h * FP32  # A, D, dt_bias
+    z = x if has_z else 0
+    out = b * L * h * p * BF16
+    return x + bc + dt + per_head + z + out
+
+
+def floor_from(nbytes: int, flops: int) -> dict:
+    ms_bytes = nbytes / BANDWIDTH * 1e3
+    ms_flops = flops / MATMUL_RATE * 1e3
+    return {
+        "bytes": nbytes,
+        "flops": flops,
+        "ms_bytes": ms_bytes,
+        "ms_flops": ms_flops,
+        "ms": max(ms_bytes, ms_flops),
+        "bound": "bytes" if ms_bytes >= ms_flops else "flops",
+        "chunk": FLOOR_CHUNK,
+        "bandwidth": BANDWIDTH,
+        "matmul_rate": MATMUL_RATE,
+    }
+
+
+def ssd_floor(cfg: SsdConfig) -> dict:
+    dims = (cfg.batch, cfg.seqlen, cfg.nheads, cfg.headdim, cfg.dstate, cfg.ngroups)
+    return floor_from(ssd_bytes(*dims, cfg.has_z), ssd_flops(*dims))
+
+
+def block_floor(b: int, L: int, d_model: int, d_inner: int, nheads: int, headdim: int,
+                d_state: int, ngroups: int, d_conv: int, weight_bytes: int) -> dict:
+    """u read + out written (bf16) + every weight once; in/out projections, conv and the SSD."""
+    d_in_proj = 2 * d_inner + 2 * ngroups * d_state + nheads
+    conv_dim = d_inner + 2 * ngroups * d_state
+    flops = (
+        2 * b * L * d_model * d_in_proj
+        + 2 * b * L * d_inner * d_model
+        + 2 * b * L * conv_dim * d_conv
+        + ssd_flops(b, L, nheads, headdim, d_state, ngroups)
+    )
+    nbytes = 2 * b * L * d_model * BF16 + weight_bytes
+    return floor_from(nbytes, flops)

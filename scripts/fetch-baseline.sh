@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Extract the baseline (mamba_ssm's pure-Python Triton SSD kernels) into
+# .baseline/mamba_ssm (ignored by git). Only Python sources are copied: the
+# bench imports them through a loader that stubs the CUDA extensions
+# (mamba2_runner.bench.load_mamba_ssm). The baseline is only RUN, never copied
+# into the project.
+#
+#   scripts/fetch-baseline.sh [GIT_DIR] [REF]
+#   GIT_DIR: a git dir of github.com/state-spaces/mamba
+#            (default /work/.mirror/state-spaces+mamba/repo, env MAMBA_GIT_DIR)
+#   REF:     tag or commit (default v2.3.2.post1, env MAMBA_REF)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+GIT_DIR="${1:-${MAMBA_GIT_DIR:-/work/.mirror/state-spaces+mamba/repo}}"
+REF="${2:-${MAMBA_REF:-v2.3.2.post1}}"
+DEST="$ROOT/.baseline"
+
+if ! git --git-dir="$GIT_DIR" rev-parse --verify -q "$REF^{commit}" >/dev/null; then
+  echo "fetch-baseline: $REF not found in $GIT_DIR. Clone https://github.com/state-spaces/mamba (bare is fine) and pass its git dir." >&2
+  exit 1
+fi
+
+# The files the SSD forward and Mamba2Simple (non-fused path) import; the
+# package __init__ files are kept for completeness but the loader never runs them.
+FILES=(
+  mamba_ssm/__init__.py
+  mamba_ssm/ops/__init__.py
+  mamba_ssm/ops/triton/__init__.py
+  mamba_ssm/ops/triton/ssd_bmm.py
+  mamba_ssm/ops/triton/ssd_chunk_scan.py
+  mamba_ssm/ops/triton/ssd_chunk_state.py
+  mamba_ssm/ops/triton/ssd_combined.py
+  mamba_ssm/ops/triton/ssd_state_passing.py
+  mamba_ssm/ops/triton/layernorm_gated.py
+  mamba_ssm/ops/triton/layer_norm.py
+  mamba_ssm/ops/triton/softplus.py
+  mamba_ssm/ops/triton/k_activations.py
+  mamba_ssm/utils/__init__.py
+  mamba_ssm/utils/torch.py
+  mamba_ssm/utils/determinism.py
+  mamba_ssm/modules/__init__.py
+  mamba_ssm/modules/mamba2_simple.py
+  LICENSE
+)
+
+rm -rf "$DEST/mamba_ssm"
+mkdir -p "$DEST"
+git --git-dir="$GIT_DIR" archive --format=tar "$REF" -- "${FILES[@]}" | tar -x -C "$DEST"
+COMMIT="$(git --git-dir="$GIT_DIR" rev-parse "$REF^{commit}")"
+mv "$DEST/LICENSE" "$DEST/mamba_ssm/LICENSE"
+printf '{"repo": "state-spaces/mamba", "ref": "%s", "commit": "%s"}\n' "$REF" "$COMMIT" > "$DEST/mamba_ssm/BASELINE.json"
+echo "fetch-baseline: mamba_ssm $REF ($COMMIT) -> $DEST/mamba_ssm ($(du -sh "$DEST/mamba_ssm" | cut -f1))"
