@@ -1,0 +1,43 @@
+# generated from examples/sweeps/h200-block.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 7941c254dec5cd4a8e4ec0480485eec55a34501a0ea7b0e1f88d5f83fecefc30
+"""Codegen parameters and model dimensions of sweep_h200.
+
+The kernels read their defaults from here; `pnpm gen` flags change them.
+TUNED holds dispatch entries from `pnpm gen --tuned` (empty otherwise).
+"""
+
+# codegen parameters
+CHUNK_SIZE = 256
+SCAN_IMPL = "fused"
+SCAN_BLOCK_P = 0
+SCAN_WARPS = 4
+SCAN_STAGES = 2
+CONV_BLOCK_L = 64
+CONV_BLOCK_C = 64
+CONV_WARPS = 4
+NORM_WARPS = 4
+TUNED = []
+
+# model dimensions and structure
+D_MODEL = 2560
+D_INNER = 5120
+NHEADS = 160
+HEADDIM = 32
+D_STATE = 128
+NGROUPS = 1
+D_CONV = 4
+CONV_DIM = 5376
+D_IN_PROJ = 10656
+CONV_ACTIVATION = "silu"
+DT_SOFTPLUS = True
+DT_LIMIT = (0.0, float("inf"))
+HAS_D = True
+D_PER_CHANNEL = False
+GATE_IN_SCAN = False
+HAS_NORM = True
+NORM_GATED = True
+NORM_BEFORE_GATE = False
+NORM_GROUP_SIZE = 5120
+NORM_EPS = 0.00001
+LEARNABLE_INIT_STATES = False
+KERNELS = ("conv", "dt", "norm", "ssd_chunked", "ssd_fused")

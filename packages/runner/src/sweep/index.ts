@@ -1,0 +1,14 @@
+export { defineSweep, isSweepSpec, SweepSpecError } from './define.ts';
+export type { GridPoint, SweepDType, SweepGrid, SweepInput, SweepOptions, SweepShape, SweepSpec } from './define.ts';
+export { configId, expandSweep, gridPoints, nheadsFor, problemId, shapeId } from './expand.ts';
+export type { ModelDims, ScanParams, ScanShape, SweepConfig } from './expand.ts';
+export { buildPlan, readPlan, writePlan } from './plan.ts';
+export type { SweepPlan } from './plan.ts';
+export { appendResult, doneIds, readResults, repairResults, STATUSES } from './results.ts';
+export type { Status, SweepRecord } from './results.ts';
+export { runSweep, SweepResultsExistError } from './run.ts';
+export type { RunSweepOptions, RunSweepResult, SweepProgress } from './run.ts';
+export { nextPow2, tunedPython, tunedTable } from './tuned.ts';
+export type { TunedEntry } from './tuned.ts';
+export { REPO_ROOT, startPythonWorker } from './worker.ts';
+export type { StartWorker, SweepWorker } from './worker.ts';

@@ -1,0 +1,37 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runSweepCli } from '../src/cli/sweep.ts';
+import { readPlan } from '../src/sweep/plan.ts';
+import { prepareSweep } from '../src/sweep/prepare.ts';
+import { REPO_ROOT } from '../src/sweep/worker.ts';
+
+describe('preparing a sweep', () => {
+  it('generates one package per headdim and a plan whose package dirs are relative to it', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sweep-prep-'));
+    const prep = await prepareSweep(join(REPO_ROOT, 'examples/sweeps/tiny-cpu.ts'), { outDir: out });
+    expect(prep.name).toBe('tiny-cpu');
+    const plan = readPlan(prep.planPath);
+    expect(plan.configs.map((c) => c.id)).toEqual([
+      'Q16-P32-bp32-wdef-sdef@B1-L64-H16', 'Q32-P32-bp32-wdef-sdef@B1-L64-H16',
+      'Q16-P64-bp32-wdef-sdef@B1-L64-H8', 'Q32-P64-bp32-wdef-sdef@B1-L64-H8',
+    ]);
+    for (const [key, pkg] of Object.entries(plan.packages)) {
+      const manifest = join(out, pkg.dir, 'manifest.json');
+      expect(existsSync(manifest)).toBe(true);
+      const ir = JSON.parse(readFileSync(join(out, pkg.dir, 'mamba2_simple', 'ir.json'), 'utf8')) as { nodes: { kind: string; headdim?: number }[] };
+      expect(ir.nodes.find((n) => n.kind === 'SsdScan')?.headdim).toBe(Number(key));
+      expect(existsSync(join(out, pkg.dir, 'mamba2_simple', 'kernels', 'ssd_fused.py'))).toBe(true);
+    }
+  });
+
+  it('lists the H200 sweep: at least 27 configs over 3 headdims and 2 shapes', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'sweep-prep-h200-'));
+    expect(await runSweepCli(['--sweep', join(REPO_ROOT, 'examples/sweeps/ssd-h200.ts'), '--out', out, '--prepare-only'])).toBe(0);
+    const plan = readPlan(join(out, 'plan.json'));
+    expect(plan.configs.length).toBeGreaterThanOrEqual(27);
+    expect(Object.values(plan.packages).map((p) => [p.headdim, p.nheads])).toEqual([[32, 160], [64, 80], [128, 40]]);
+    expect(Object.keys(plan.baselines)).toEqual(['B4-L4096-D5120', 'B1-L16384-D5120']);
+  });
+});
