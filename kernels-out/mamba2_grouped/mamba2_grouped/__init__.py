@@ -1,0 +1,19 @@
+# generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+"""Mamba2Grouped and its Triton ops, generated from examples/mamba2-grouped.ts.
+
+On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
+the kernels on CPU tensors.
+"""
+from pathlib import Path as _Path
+
+from .functional import mamba_chunk_scan_combined
+from .kernels.conv import causal_conv1d
+from .kernels.dt import dt_transform
+from .kernels.norm import rmsnorm_gated
+from .module import Mamba2Grouped
+
+IR_PATH = str(_Path(__file__).with_name("ir.json"))
+IR_HASH = "24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736"
+
+__all__ = ["Mamba2Grouped", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

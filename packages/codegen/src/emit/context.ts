@@ -1,0 +1,300 @@
+/**
+ * Render contexts: plain objects built from the KernelPlan. Every decision a
+ * template shows (defaults, views, flags, literals) is made here, so tests
+ * inspect it without rendering.
+ */
+import type { KernelName, KernelPlan, Slice } from '../lower/plan.ts';
+import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
+import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple } from './python.ts';
+
+export interface FileMeta {
+  /** The model file, relative to the repo root, '/' separated. */
+  readonly sourceFile: string;
+  readonly irHash: string;
+}
+
+/** What every template (and the `header` partial) can read. */
+export interface BaseContext {
+  readonly generator: { readonly name: string; readonly version: string };
+  readonly sourceFile: string;
+  readonly irHash: string;
+  readonly name: string;
+  readonly className: string;
+  /** The whole plan, for kernel templates (read-only data, no decisions to make). */
+  readonly plan: KernelPlan;
+}
+
+export function baseContext(plan: KernelPlan, meta: FileMeta): BaseContext {
+  return {
+    generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
+    sourceFile: meta.sourceFile,
+    irHash: meta.irHash,
+    name: plan.name,
+    className: plan.className,
+    plan,
+  };
+}
+
+export interface PyConst {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface ConfigContext extends BaseContext {
+  readonly codegen: readonly PyConst[];
+  readonly model: readonly PyConst[];
+  /** `TUNED = ...` right-hand side: "[]" or one entry per line. */
+  readonly tuned: string;
+}
+
+/** `--tuned` entries: JSON objects, already filtered and sorted by the caller. */
+export type TunedEntry = Readonly<Record<string, unknown>>;
+
+export function configContext(plan: KernelPlan, meta: FileMeta, tuned: readonly TunedEntry[] = []): ConfigContext {
+  const { scan, conv, norm, dims, dt } = plan;
+  return {
+    ...baseContext(plan, meta),
+    codegen: [
+      { name: 'CHUNK_SIZE', value: pyNum(scan.chunkSize) },
+      { name: 'SCAN_IMPL', value: pyStr(scan.impl) },
+      { name: 'SCAN_BLOCK_P', value: pyNum(scan.blockP) },
+      { name: 'SCAN_WARPS', value: pyNum(scan.warps) },
+      { name: 'SCAN_STAGES', value: pyNum(scan.stages) },
+      { name: 'CONV_BLOCK_L', value: pyNum(conv.blockL) },
+      { name: 'CONV_BLOCK_C', value: pyNum(conv.blockC) },
+      { name: 'CONV_WARPS', value: pyNum(conv.warps) },
+      { name: 'NORM_WARPS', value: pyNum(norm?.warps ?? plan.params.normWarps) },
+    ],
+    model: [
+      { name: 'D_MODEL', value: pyNum(dims.dModel) },
+      { name: 'D_INNER', value: pyNum(dims.dInner) },
+      { name: 'NHEADS', value: pyNum(dims.nheads) },
+      { name: 'HEADDIM', value: pyNum(dims.headdim) },
+      { name: 'D_STATE', value: pyNum(dims.dState) },
+      { name: 'NGROUPS', value: pyNum(dims.ngroups) },
+      { name: 'D_CONV', value: pyNum(dims.dConv) },
+      { name: 'CONV_DIM', value: pyNum(dims.convDim) },
+      { name: 'D_IN_PROJ', value: pyNum(dims.dInProj) },
+      { name: 'CONV_ACTIVATION', value: pyStr(conv.activation) },
+      { name: 'DT_SOFTPLUS', value: pyBool(dt.softplus) },
+      { name: 'DT_LIMIT', value: pyTuple([pyFloat(dt.limit[0]), pyFloat(dt.limit[1])]) },
+      { name: 'HAS_D', value: pyBool(scan.d !== null) },
+      { name: 'D_PER_CHANNEL', value: pyBool(scan.d?.perChannel ?? false) },
+      { name: 'GATE_IN_SCAN', value: pyBool(scan.gateZ) },
+      { name: 'HAS_NORM', value: pyBool(norm !== null) },
+      { name: 'NORM_GATED', value: pyBool(norm?.gated ?? false) },
+      { name: 'NORM_BEFORE_GATE', value: pyBool(norm?.normBeforeGate ?? false) },
+      { name: 'NORM_GROUP_SIZE', value: norm === null ? 'None' : pyNum(norm.groupSize) },
+      { name: 'NORM_EPS', value: norm === null ? 'None' : pyNum(norm.eps) },
+      { name: 'LEARNABLE_INIT_STATES', value: pyBool(scan.learnableInitStates) },
+      { name: 'KERNELS', value: pyTuple(plan.kernels.map(pyStr)) },
+    ],
+    tuned: tuned.length === 0 ? '[]' : `[\n${tuned.map((t) => `    ${pyLiteral(t)},`).join('\n')}\n]`,
+  };
+}
+
+/** One constructor argument: `name=default`. */
+export interface PyParam {
+  readonly name: string;
+  /** null: positional without a default (d_model, as in the seed). */
+  readonly default: string | null;
+}
+
+/** A constructor argument that must equal its generated value. */
+export interface PyCheck {
+  readonly arg: string;
+  readonly generated: string;
+}
+
+export interface ModuleContext extends BaseContext {
+  readonly sourceLiteral: string;
+  readonly signature: readonly PyParam[];
+  readonly checks: readonly PyCheck[];
+  /** The checked arguments with their values, wrapped for the docstring. */
+  readonly checkedArgLines: readonly string[];
+  readonly dims: { readonly dInner: number; readonly nheads: number; readonly convDim: number; readonly dInProj: number };
+  readonly inProjAttr: string;
+  readonly outProjAttr: string;
+  readonly convAttr: string;
+  readonly dtBias: boolean;
+  readonly initStates: boolean;
+  /** `torch.ones(<shape>)` for D, or null without a DSkip. */
+  readonly dShape: string | null;
+  readonly norm: { readonly attr: string; readonly eps: string } | null;
+  readonly forward: {
+    /** Slices of zxbcdt and xBC, "a:b". */
+    readonly z: string | null;
+    readonly xBC: string;
+    readonly dt: string;
+    readonly x: string;
+    readonly B: string;
+    readonly C: string;
+    readonly headShape: string;
+    readonly groupShape: string;
+    readonly activation: string;
+    /** Keyword arguments of mamba_chunk_scan_combined after C, chunk_size. */
+    readonly scanKwargs: readonly { readonly name: string; readonly value: string }[];
+    readonly normCall: string | null;
+  };
+}
+
+function wrap(items: readonly string[], width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const item of items) {
+    const next = cur === '' ? item : `${cur}, ${item}`;
+    if (next.length > width && cur !== '') {
+      lines.push(`${cur},`);
+      cur = item;
+    } else cur = next;
+  }
+  if (cur !== '') lines.push(cur);
+  return lines;
+}
+
+function sl(s: Slice): string {
+  return `${s.start}:${s.stop}`;
+}
+
+/** Seed argument order; defaults come from the model. */
+export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
+  const { dims, conv, dt, scan, norm } = plan;
+  const activation = conv.activation === 'silu' ? 'swish' : 'identity';
+  const expand = pyNum(dims.expand);
+  const signature: PyParam[] = [
+    { name: 'd_model', default: null },
+    { name: 'd_state', default: pyNum(dims.dState) },
+    { name: 'd_conv', default: pyNum(dims.dConv) },
+    { name: 'conv_init', default: conv.init === null ? 'None' : pyNum(conv.init) },
+    { name: 'expand', default: expand },
+    { name: 'headdim', default: pyNum(dims.headdim) },
+    { name: 'ngroups', default: pyNum(dims.ngroups) },
+    { name: 'A_init_range', default: pyTuple(scan.aInitRange.map(pyNum)) },
+    { name: 'dt_min', default: pyFloat(dt.dtMin) },
+    { name: 'dt_max', default: pyFloat(dt.dtMax) },
+    { name: 'dt_init_floor', default: pyFloat(dt.dtInitFloor) },
+    { name: 'dt_limit', default: pyTuple([pyFloat(dt.limit[0]), pyFloat(dt.limit[1])]) },
+    { name: 'learnable_init_states', default: pyBool(scan.learnableInitStates) },
+    { name: 'activation', default: pyStr(activation) },
+    { name: 'bias', default: pyBool(plan.inProj.bias) },
+    { name: 'conv_bias', default: pyBool(conv.bias) },
+    { name: 'chunk_size', default: pyNum(scan.chunkSize) },
+    { name: 'use_mem_eff_path', default: 'True' },
+    { name: 'layer_idx', default: 'None' },
+    { name: 'device', default: 'None' },
+    { name: 'dtype', default: 'None' },
+  ];
+  // Shapes the kernels and the parameter layout were generated for. The rest
+  // (init ranges, dt_limit, chunk_size, conv_init) are runtime values.
+  const checks: PyCheck[] = [
+    { arg: 'd_model', generated: pyNum(dims.dModel) },
+    { arg: 'expand', generated: expand },
+    { arg: 'headdim', generated: pyNum(dims.headdim) },
+    { arg: 'd_state', generated: pyNum(dims.dState) },
+    { arg: 'ngroups', generated: pyNum(dims.ngroups) },
+    { arg: 'd_conv', generated: pyNum(dims.dConv) },
+    { arg: 'activation', generated: pyStr(activation) },
+    { arg: 'bias', generated: pyBool(plan.inProj.bias) },
+    { arg: 'conv_bias', generated: pyBool(conv.bias) },
+    { arg: 'learnable_init_states', generated: pyBool(scan.learnableInitStates) },
+  ];
+  const headShape = pyTuple([pyNum(dims.nheads), pyNum(dims.headdim)]);
+  const scanKwargs: { name: string; value: string }[] = [
+    {
+      name: 'D',
+      value: scan.d === null ? 'None' : scan.d.perChannel ? `self.D.view(${headShape.slice(1, -1)})` : 'self.D',
+    },
+    { name: 'z', value: scan.gateZ ? `z.unflatten(-1, ${headShape})` : 'None' },
+    { name: 'dt_bias', value: dt.bias ? 'self.dt_bias' : 'None' },
+    { name: 'dt_softplus', value: pyBool(dt.softplus) },
+    { name: 'dt_limit', value: 'self.dt_limit' },
+    {
+      name: 'initial_states',
+      value: scan.learnableInitStates ? 'self.init_states.unsqueeze(0).expand(batch, -1, -1, -1)' : 'None',
+    },
+    { name: 'seq_idx', value: 'seq_idx' },
+  ];
+  const normCall =
+    norm === null
+      ? null
+      : `rmsnorm_gated(y, self.${norm.param}.weight, z=${norm.gated ? 'z' : 'None'}, eps=self.${norm.param}.eps, ` +
+        `group_size=${norm.groupSize === norm.features ? 'None' : pyNum(norm.groupSize)}, ` +
+        `norm_before_gate=${pyBool(norm.normBeforeGate)})`;
+  return {
+    ...baseContext(plan, meta),
+    sourceLiteral: pyStr(meta.sourceFile),
+    signature,
+    checks,
+    checkedArgLines: wrap(checks.map((c) => `${c.arg}=${c.generated}`), 72),
+    dims: { dInner: dims.dInner, nheads: dims.nheads, convDim: dims.convDim, dInProj: dims.dInProj },
+    inProjAttr: plan.inProj.param,
+    outProjAttr: plan.outProj.param,
+    convAttr: conv.param,
+    dtBias: dt.bias,
+    initStates: scan.learnableInitStates,
+    dShape: scan.d === null ? null : scan.d.perChannel ? pyNum(dims.dInner) : pyNum(dims.nheads),
+    norm: norm === null ? null : { attr: norm.param, eps: pyNum(norm.eps) },
+    forward: {
+      z: plan.inSplit.z === null ? null : sl(plan.inSplit.z),
+      xBC: sl(plan.inSplit.xBC),
+      dt: sl(plan.inSplit.dt),
+      x: sl(plan.convSplit.x),
+      B: sl(plan.convSplit.B),
+      C: sl(plan.convSplit.C),
+      headShape,
+      groupShape: pyTuple([pyNum(dims.ngroups), pyNum(dims.dState)]),
+      activation: pyStr(conv.activation),
+      scanKwargs,
+      normCall,
+    },
+  };
+}
+
+export interface InitContext extends BaseContext {
+  readonly exports: readonly string[];
+  readonly imports: readonly string[];
+}
+
+export function initContext(plan: KernelPlan, meta: FileMeta): InitContext {
+  const imports = [
+    'from .functional import mamba_chunk_scan_combined',
+    'from .kernels.conv import causal_conv1d',
+    'from .kernels.dt import dt_transform',
+    ...(plan.kernels.includes('norm') ? ['from .kernels.norm import rmsnorm_gated'] : []),
+    `from .module import ${plan.className}`,
+  ];
+  const exports = [
+    plan.className,
+    'IR_HASH',
+    'IR_PATH',
+    'causal_conv1d',
+    'dt_transform',
+    'mamba_chunk_scan_combined',
+    ...(plan.kernels.includes('norm') ? ['rmsnorm_gated'] : []),
+  ].map(pyStr);
+  return { ...baseContext(plan, meta), imports, exports };
+}
+
+export interface KernelsInitContext extends BaseContext {
+  readonly kernels: readonly KernelName[];
+}
+
+export function kernelsInitContext(plan: KernelPlan, meta: FileMeta): KernelsInitContext {
+  return { ...baseContext(plan, meta), kernels: plan.kernels };
+}
+
+export interface PyprojectContext extends BaseContext {
+  readonly distName: string;
+  readonly distVersion: string;
+  readonly packages: readonly string[];
+}
+
+export function pyprojectContext(plan: KernelPlan, meta: FileMeta): PyprojectContext {
+  return {
+    ...baseContext(plan, meta),
+    distName: pyStr(`mamba2-kernels-${plan.name.replace(/_/g, '-')}`),
+    // The local version ties an installed wheel to the IR it was generated from.
+    distVersion: pyStr(`${GENERATOR_VERSION}+ir${meta.irHash.slice(0, 12)}`),
+    packages: [plan.name, `${plan.name}.kernels`].map(pyStr),
+  };
+}

@@ -1,0 +1,43 @@
+/**
+ * Python source literals, decided in TS so templates only insert strings.
+ */
+
+/** An int-or-float argument as the seed writes it: 16 -> "16", 0.001 -> "0.001". */
+export function pyNum(n: number | null): string {
+  if (n === null || n === Infinity) return 'float("inf")';
+  if (n === -Infinity) return 'float("-inf")';
+  if (!Number.isFinite(n)) throw new Error(`cannot write ${n} as a Python number`);
+  return String(n);
+}
+
+/** A float argument: 0 -> "0.0", 1e-5 -> "0.00001" (Python reads both the same as JS writes them). */
+export function pyFloat(n: number | null): string {
+  const s = pyNum(n);
+  return n !== null && Number.isFinite(n) && Number.isInteger(n) ? `${s}.0` : s;
+}
+
+export function pyBool(b: boolean): string {
+  return b ? 'True' : 'False';
+}
+
+export function pyStr(s: string): string {
+  return JSON.stringify(s);
+}
+
+export function pyTuple(items: readonly string[]): string {
+  return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+}
+
+/** JSON value -> Python literal (dicts with sorted keys, for determinism). */
+export function pyLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'None';
+  if (typeof v === 'boolean') return pyBool(v);
+  if (typeof v === 'number') return pyNum(v);
+  if (typeof v === 'string') return pyStr(v);
+  if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).sort().map((k) => `${pyStr(k)}: ${pyLiteral(o[k])}`).join(', ')}}`;
+  }
+  throw new Error(`cannot write ${typeof v} as a Python literal`);
+}

@@ -1,0 +1,20 @@
+export { lower } from './lower/lower.ts';
+export type * from './lower/plan.ts';
+export { KERNEL_NAMES } from './lower/plan.ts';
+export { UnsupportedGraphError, InvalidPythonNameError } from './lower/errors.ts';
+export {
+  generatePackage,
+  renderPackage,
+  checkPackage,
+  displaySourceFile,
+  PackageDirError,
+  type LoadedModel,
+  type RenderOptions,
+  type RenderedPackage,
+  type CheckResult,
+} from './generate.ts';
+export * from './emit/context.ts';
+export { createEnv, DEFAULT_TEMPLATES_DIR, MissingTemplateError } from './emit/env.ts';
+export { canonicalJson } from './emit/canonical-json.ts';
+export { readTuned } from './tuned.ts';
+export { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';

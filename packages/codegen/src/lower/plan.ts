@@ -1,0 +1,108 @@
+/**
+ * The KernelPlan: every decision codegen makes about one block, as plain
+ * JSON-able data. Lowering (lower.ts) builds it from the IR; the render
+ * contexts (../emit/context.ts) read only this, never the graph.
+ */
+import type { CodegenParams } from '@mamba2/dsl';
+
+/** Generated kernel modules under <name>/kernels/ (forward, and backward for autograd.py). */
+export type KernelName = 'ssd_fused' | 'ssd_chunked' | 'ssd_bwd' | 'conv' | 'conv_bwd' | 'dt' | 'norm' | 'norm_bwd';
+export const KERNEL_NAMES: readonly KernelName[] = ['conv', 'conv_bwd', 'dt', 'norm', 'norm_bwd', 'ssd_bwd', 'ssd_chunked', 'ssd_fused'];
+
+/** A [start, stop) slice of the last axis of a tensor. */
+export interface Slice {
+  readonly start: number;
+  readonly stop: number;
+}
+
+export interface LinearPlan {
+  /** state_dict prefix and Python attribute name, e.g. "in_proj". */
+  readonly param: string;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias: boolean;
+}
+
+export interface ConvPlan {
+  readonly param: string;
+  readonly channels: number;
+  readonly width: number;
+  readonly bias: boolean;
+  readonly activation: 'silu' | 'identity';
+  /** null: PyTorch's default Conv1d init. */
+  readonly init: number | null;
+  readonly blockL: number;
+  readonly blockC: number;
+  readonly warps: number;
+}
+
+/** The dt prologue. Always fused into the scan call (both impls take raw dt). */
+export interface DtPlan {
+  readonly bias: boolean;
+  readonly softplus: boolean;
+  readonly limit: readonly [number, number | null];
+  readonly dtMin: number;
+  readonly dtMax: number;
+  readonly dtInitFloor: number;
+  readonly fusedIntoScan: true;
+}
+
+export interface ScanPlan {
+  readonly impl: 'fused' | 'chunked';
+  readonly chunkSize: number;
+  readonly nheads: number;
+  readonly headdim: number;
+  readonly ngroups: number;
+  readonly dState: number;
+  readonly blockP: number;
+  readonly warps: number;
+  readonly stages: number;
+  readonly aInitRange: readonly [number, number];
+  readonly learnableInitStates: boolean;
+  /** D skip folded into the scan: null when the graph has no DSkip. */
+  readonly d: { readonly perChannel: boolean } | null;
+  /** z gate folded into the scan (a Gate node and no RMSNorm). */
+  readonly gateZ: boolean;
+}
+
+export interface NormPlan {
+  readonly param: string;
+  readonly features: number;
+  readonly groupSize: number;
+  readonly eps: number;
+  /** z passed to rmsnorm_gated. */
+  readonly gated: boolean;
+  readonly normBeforeGate: boolean;
+  readonly warps: number;
+}
+
+export interface KernelPlan {
+  readonly name: string;
+  readonly className: string;
+  readonly dims: {
+    readonly dModel: number;
+    readonly dInner: number;
+    readonly nheads: number;
+    readonly headdim: number;
+    readonly ngroups: number;
+    readonly dState: number;
+    readonly dConv: number;
+    readonly convDim: number;
+    readonly dInProj: number;
+    /** d_inner / d_model (the seed's `expand`); may be fractional in odd graphs. */
+    readonly expand: number;
+  };
+  readonly inProj: LinearPlan;
+  /** Where z (null without a gate), xBC and dt sit in in_proj's output. */
+  readonly inSplit: { readonly z: Slice | null; readonly xBC: Slice; readonly dt: Slice };
+  /** Where x, B, C sit in the conv output. */
+  readonly convSplit: { readonly x: Slice; readonly B: Slice; readonly C: Slice };
+  readonly conv: ConvPlan;
+  readonly dt: DtPlan;
+  readonly scan: ScanPlan;
+  readonly norm: NormPlan | null;
+  readonly outProj: LinearPlan;
+  /** Kernel modules the package ships, sorted. */
+  readonly kernels: readonly KernelName[];
+  readonly params: CodegenParams;
+}
