@@ -1,0 +1,162 @@
+"""The float64 reference against hand-derived vectors (mamba2_runner/vectors.py),
+and ref_block against the ops composed by hand on a tiny IR."""
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import pytest
+import torch
+
+from mamba2_runner import vectors as V
+from mamba2_runner.reference.graph import IRInterpretError, ref_block
+from mamba2_runner.reference.ops import ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated
+
+HAS_SCAN = importlib.util.find_spec("mamba2_runner.reference.scan") is not None
+needs_scan = pytest.mark.skipif(not HAS_SCAN, reason="reference/scan.py (ref_scan) has not landed yet")
+
+
+def close(out, expected):
+    exp = torch.tensor(expected, dtype=torch.float64)
+    assert out.dtype == torch.float64
+    assert not torch.isnan(out).any(), "NaN never passes"
+    torch.testing.assert_close(out.reshape(exp.shape), exp, rtol=0, atol=V.HAND_ATOL)
+
+
+@pytest.mark.parametrize("v", V.CONV_VECTORS, ids=lambda v: v["name"])
+def test_causal_conv_matches_the_hand_vector(v):
+    x = V.t64(v["x"]).unsqueeze(0)
+    b = None if v["bias"] is None else V.t64(v["bias"])
+    close(ref_causal_conv1d(x, V.t64(v["weight"]), b, v["activation"]), [v["out"]])
+
+
+@pytest.mark.parametrize("v", V.DT_VECTORS, ids=lambda v: v["name"])
+def test_dt_transform_matches_the_hand_vector(v):
+    dt = V.t64(v["dt"]).reshape(1, 3, 1)
+    bias = None if v["dt_bias"] is None else V.t64([v["dt_bias"]])
+    close(ref_dt_transform(dt, bias, v["softplus"], v["limit"]), v["out"])
+
+
+@pytest.mark.parametrize("v", V.NORM_VECTORS, ids=lambda v: v["name"])
+def test_rmsnorm_gated_matches_the_hand_vector(v):
+    z = None if v["z"] is None else V.t64(v["z"])
+    out = ref_rmsnorm_gated(V.t64(v["y"]), V.t64(v["weight"]), z, v["eps"], v["group_size"], v["norm_before_gate"])
+    close(out, v["out"])
+
+
+def test_causal_conv_agrees_with_torch_conv1d_on_random_data():
+    x = torch.randn(2, 9, 5, dtype=torch.float64)
+    w = torch.randn(5, 4, dtype=torch.float64)
+    b = torch.randn(5, dtype=torch.float64)
+    want = torch.nn.functional.conv1d(x.transpose(1, 2), w.unsqueeze(1), b, padding=3, groups=5)[..., :9]
+    close(ref_causal_conv1d(x, w, b, "identity"), want.transpose(1, 2).tolist())
+
+
+@needs_scan
+@pytest.mark.parametrize("v", V.SCAN_VECTORS, ids=lambda v: v["name"])
+def test_ref_scan_matches_the_hand_vector(v):
+    from mamba2_runner.reference.scan import ref_scan
+
+    out, final = ref_scan(**V.scan_tensors(v), return_final_states=True)
+    close(out, v["y"])
+    close(final, [v["final"]])
+
+
+@needs_scan
+def test_ref_scan_applies_softplus_and_bias_to_reach_the_same_hand_vector():
+    from mamba2_runner.reference.scan import ref_scan
+
+    v = V.SCAN_VECTORS[0]
+    args = V.scan_tensors(v)
+    args["dt"] = V.t64([0.0, math.log(math.e**2 - 1) - math.log(math.e - 1), 0.0]).reshape(1, 3, 1)
+    out = ref_scan(**args, dt_bias=V.t64([math.log(math.e - 1)]), dt_softplus=True)
+    close(out, v["y"])
+
+
+def _tiny_ir(norm_before_gate=False, learnable=False, per_channel=False):
+    """d_model 4, expand 2 -> d_inner 8, headdim 4 -> 2 heads, 1 group, d_state 2, conv width 3."""
+    di, h, p, g, n, w = 8, 2, 4, 1, 2, 3
+    conv_dim = di + 2 * g * n
+    nodes = [
+        {"kind": "Input", "id": "u", "features": 4},
+        {"kind": "Linear", "id": "in_proj", "input": "u", "param": "in_proj", "inFeatures": 4,
+         "outFeatures": 2 * di + 2 * g * n + h, "bias": False},
+        {"kind": "Split", "id": "zxbcdt", "input": "in_proj",
+         "parts": [{"name": "z", "size": di}, {"name": "xBC", "size": conv_dim}, {"name": "dt", "size": h}]},
+        {"kind": "CausalConv1d", "id": "conv", "input": "zxbcdt.xBC", "param": "conv1d", "channels": conv_dim,
+         "width": w, "bias": True, "activation": "silu", "init": None},
+        {"kind": "Split", "id": "xbc", "input": "conv",
+         "parts": [{"name": "x", "size": di}, {"name": "B", "size": g * n}, {"name": "C", "size": g * n}]},
+        {"kind": "DtTransform", "id": "dt", "input": "zxbcdt.dt", "nheads": h, "bias": True, "softplus": True,
+         "limit": [0.0, None], "dtMin": 1e-3, "dtMax": 0.1, "dtInitFloor": 1e-4},
+        {"kind": "SsdScan", "id": "ssd", "x": "xbc.x", "dt": "dt", "B": "xbc.B", "C": "xbc.C", "nheads": h,
+         "headdim": p, "ngroups": g, "dState": n, "chunkSize": 16, "aInitRange": [1, 16],
+         "learnableInitStates": learnable},
+        {"kind": "DSkip", "id": "dskip", "y": "ssd", "x": "xbc.x", "nheads": h, "headdim": p,
+         "perChannel": per_channel},
+        {"kind": "RMSNorm", "id": "norm", "y": "dskip", "z": "zxbcdt.z", "param": "norm", "features": di,
+         "groupSize": di, "eps": 1e-5, "normBeforeGate": norm_before_gate},
+        {"kind": "Linear", "id": "out_proj", "input": "norm", "param": "out_proj", "inFeatures": di,
+         "outFeatures": 4, "bias": False},
+        {"kind": "Output", "id": "out", "input": "out_proj", "features": 4},
+    ]
+    sd = {
+        "in_proj.weight": torch.randn(2 * di + 2 * g * n + h, 4),
+        "conv1d.weight": torch.randn(conv_dim, 1, w),
+        "conv1d.bias": torch.randn(conv_dim),
+        "dt_bias": torch.randn(h),
+        "A_log": torch.rand(h),
+        "D": torch.randn(h * p if per_channel else h),
+        "norm.weight": 1 + 0.5 * torch.randn(di),
+        "out_proj.weight": torch.randn(4, di),
+    }
+    if learnable:
+        sd["init_states"] = torch.randn(h, p, n)
+    return {"kind": "Graph", "name": "tiny", "className": "Tiny", "nodes": nodes, "output": "out"}, sd
+
+
+def _sequential_block(sd, u, norm_before_gate, learnable, per_channel):
+    """The block written out directly (loop over t), for ref_block to agree with."""
+    u = u.double()
+    sd = {k: v.double() for k, v in sd.items()}
+    di, h, p, n = 8, 2, 4, 2
+    zxbcdt = u @ sd["in_proj.weight"].T
+    z, xBC, dt = zxbcdt[..., :di], zxbcdt[..., di : di + di + 2 * n], zxbcdt[..., -h:]
+    xBC = ref_causal_conv1d(xBC, sd["conv1d.weight"], sd["conv1d.bias"], "silu")
+    x, B, C = xBC[..., :di], xBC[..., di : di + n], xBC[..., di + n :]
+    dt = torch.nn.functional.softplus(dt + sd["dt_bias"])
+    A = -torch.exp(sd["A_log"])
+    b, L = u.shape[:2]
+    xh = x.reshape(b, L, h, p)
+    S = torch.zeros(b, h, p, n, dtype=torch.float64)
+    if learnable:
+        S = S + sd["init_states"]
+    ys = []
+    for t in range(L):
+        a = torch.exp(dt[:, t] * A)  # [b, h]
+        S = a[..., None, None] * S + (dt[:, t, :, None, None] * xh[:, t, :, :, None] * B[:, t, None, None, :])
+        ys.append(torch.einsum("bhpn,bn->bhp", S, C[:, t]))
+    y = torch.stack(ys, 1)
+    D = sd["D"].reshape(h, p) if per_channel else sd["D"][:, None]
+    y = (y + D * xh).reshape(b, L, di)
+    y = ref_rmsnorm_gated(y, sd["norm.weight"], z, 1e-5, None, norm_before_gate)
+    return y @ sd["out_proj.weight"].T
+
+
+@needs_scan
+@pytest.mark.parametrize("nbg,learnable,per_channel", [(False, False, False), (True, True, True)],
+                         ids=["default-block", "norm-before-gate-learnable-init-per-channel-D"])
+def test_ref_block_agrees_with_the_block_written_out_step_by_step(nbg, learnable, per_channel):
+    ir, sd = _tiny_ir(nbg, learnable, per_channel)
+    u = torch.randn(2, 7, 4)
+    out = ref_block(ir, sd, u)
+    want = _sequential_block(sd, u, nbg, learnable, per_channel)
+    assert out.shape == (2, 7, 4)
+    assert torch.linalg.norm(out - want) / torch.linalg.norm(want) < 1e-12
+
+
+def test_ref_block_names_a_missing_parameter_and_the_fix():
+    ir, sd = _tiny_ir()
+    del sd["conv1d.bias"]
+    with pytest.raises(IRInterpretError, match=r"conv1d\.bias.*state_dict"):
+        ref_block(ir, sd, torch.randn(1, 3, 4))
