@@ -1,4 +1,4 @@
-// Tuning sweep of the fused SSD scan on one H200: chunk_size x headdim x (block_p, warps), 60 configs.
+// Tuning sweep of the fused SSD scan on one H200: chunk_size (the fused tile) x headdim x (block_p, warps), 96 configs.
 // Run: pnpm bench --sweep examples/sweeps/ssd-h200.ts   (or see bench/sweeps/README.md for a GPU box without Node)
 import { defineSweep } from '../../packages/runner/src/sweep/define.ts';
 
@@ -10,9 +10,9 @@ export default defineSweep({
     { batch: 1, seqlen: 16384 },
   ],
   grid: {
-    chunkSize: [64, 128, 256],
+    chunkSize: [32, 64, 128],
     headdim: [32, 64, 128],
-    blockP: [32, 64], // values above headdim are skipped
+    blockP: [16, 32, 64], // values above headdim are skipped
     scanWarps: [4, 8],
     scanStages: [2],
   },

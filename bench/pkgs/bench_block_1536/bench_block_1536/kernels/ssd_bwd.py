@@ -38,9 +38,15 @@ LOG2E = tl.constexpr(1.4426950408889634)
 _INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 
 # Tile length of the backward walk (the result does not depend on it): the
-# Q x Q intra-chunk blocks and the P x N adjoint state must fit in registers.
+# Q x Q and Q x N blocks live in registers next to two P x N states (S_in and
+# the adjoint dS), so large states get the shorter tile.
 BWD_BLOCK_Q = 64
+BWD_BLOCK_Q_LARGE_STATE = 32
 BWD_WARPS = 8
+
+
+def _pick_block_q(block_p, block_n):
+    return BWD_BLOCK_Q if block_p * block_n <= 4096 else BWD_BLOCK_Q_LARGE_STATE
 
 
 @triton.jit
@@ -364,8 +370,8 @@ def ssd_bwd(
     hi = math.inf if hi is None else float(hi)
 
     block_p = block_p or max(16, min(64, triton.next_power_of_2(p)))
-    block_q = block_q or BWD_BLOCK_Q
     block_n = max(16, triton.next_power_of_2(n))
+    block_q = block_q or _pick_block_q(block_p, block_n)
     num_warps = num_warps or BWD_WARPS
     npb = triton.cdiv(p, block_p)
     nchunks = triton.cdiv(l, block_q)

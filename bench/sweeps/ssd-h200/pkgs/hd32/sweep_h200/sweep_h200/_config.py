@@ -40,4 +40,4 @@ NORM_BEFORE_GATE = False
 NORM_GROUP_SIZE = 5120
 NORM_EPS = 0.00001
 LEARNABLE_INIT_STATES = False
-KERNELS = ("conv", "dt", "norm", "ssd_chunked", "ssd_fused")
+KERNELS = ("conv", "conv_bwd", "dt", "norm", "norm_bwd", "ssd_bwd", "ssd_chunked", "ssd_fused")

@@ -17,6 +17,7 @@ Decays use natural exp of cs (cs <= 0 since dt >= 0 and A < 0 in practice).
 from __future__ import annotations
 
 import math
+import os
 
 import torch
 import triton
@@ -24,6 +25,8 @@ import triton.language as tl
 
 from .._config import CHUNK_SIZE, SCAN_BLOCK_P, SCAN_WARPS
 from .dt import softplus_f32
+
+_INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 
 
 @triton.jit
@@ -80,7 +83,7 @@ def _chunk_state_kernel(
     stride_Bb, stride_Bl, stride_Bg, stride_Bn,
     CHUNK: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
-    IEEE: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
     BLOCK_K: tl.constexpr,
@@ -121,10 +124,7 @@ def _chunk_state_kernel(
             b_seg = tl.load(seg_in + o_seg + o_q)
             b_scale = tl.where(b_seg == b_seg_end, b_scale, 0.0)
         b_Bs = (b_B.to(tl.float32) * b_scale[:, None]).to(b_xT.dtype)
-        if IEEE:
-            b_acc += tl.dot(b_xT, b_Bs, input_precision="ieee")
-        else:
-            b_acc += tl.dot(b_xT, b_Bs)
+        b_acc += tl.dot(b_xT, b_Bs, input_precision=DOT_PRECISION)
 
     o_s = (((i_b * NCHUNKS + i_c) * H + i_h) * P + o_p[:, None]) * N + o_n[None, :]
     tl.store(states + o_s, b_acc, mask=m_p[:, None] & m_n[None, :])
@@ -179,7 +179,7 @@ def _chunk_scan_kernel(
     D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
-    IEEE: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     BLOCK_M: tl.constexpr,
     BLOCK_K: tl.constexpr,
     BLOCK_P: tl.constexpr,
@@ -216,10 +216,7 @@ def _chunk_scan_kernel(
     # inter-chunk: exp(cs_i) C_i S_in^T, for positions before the chunk's first reset
     p_S = states + (((i_b * NCHUNKS + i_c) * H + i_h) * P + o_p[None, :]) * N + o_n[:, None]
     b_ST = tl.load(p_S, mask=m_n[:, None] & m_p[None, :], other=0.0).to(b_C.dtype)
-    if IEEE:
-        b_acc = tl.dot(b_C, b_ST, input_precision="ieee")
-    else:
-        b_acc = tl.dot(b_C, b_ST)
+    b_acc = tl.dot(b_C, b_ST, input_precision=DOT_PRECISION)
     b_off = tl.exp(b_cs_i)
     if HAS_SEQ_IDX:
         b_off = tl.where(b_seg_i == 0, b_off, 0.0)
@@ -235,10 +232,7 @@ def _chunk_scan_kernel(
             m_j = o_tj < L
             b_BT = tl.load(p_B + o_tj[None, :] * stride_Bl + o_n[:, None] * stride_Bn,
                            mask=m_n[:, None] & m_j[None, :], other=0.0)
-            if IEEE:
-                b_G = tl.dot(b_C, b_BT, input_precision="ieee")
-            else:
-                b_G = tl.dot(b_C, b_BT)
+            b_G = tl.dot(b_C, b_BT, input_precision=DOT_PRECISION)
             b_cs_j = tl.load(cs_in + o_chunk + o_j)
             b_dt_j = tl.load(dt_in + o_chunk + o_j)
             m_ij = o_i[:, None] >= o_j[None, :]
@@ -249,10 +243,7 @@ def _chunk_scan_kernel(
             b_G = b_G * b_L * b_dt_j[None, :]
             b_x = tl.load(p_x + o_tj[:, None] * stride_xl + o_p[None, :] * stride_xp,
                           mask=m_j[:, None] & m_p[None, :], other=0.0)
-            if IEEE:
-                b_acc += tl.dot(b_G.to(b_x.dtype), b_x, input_precision="ieee")
-            else:
-                b_acc += tl.dot(b_G.to(b_x.dtype), b_x)
+            b_acc += tl.dot(b_G.to(b_x.dtype), b_x, input_precision=DOT_PRECISION)
 
     m_out = m_i[:, None] & m_p[None, :]
     if HAS_D:
@@ -340,12 +331,25 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
     states = torch.empty((bsz, nchunks, H, P, N), **f32)
     final_buf = final if final is not None else torch.empty((bsz, H, P, N), **f32)
 
+    if B.dtype != x.dtype or C.dtype != x.dtype:
+        # tl.dot takes operands of one dtype
+        B, C = B.to(x.dtype), C.to(x.dtype)
+    if _INTERPRETED and x.dtype == torch.bfloat16:
+        # the interpreter's bf16 tl.dot multiplies raw bit patterns: widen the
+        # (already bf16-rounded) operands to fp32 there; compiled kernels keep bf16
+        x, B, C = x.float(), B.float(), C.float()
+    warps = num_warps or SCAN_WARPS
     BLOCK_N = max(16, triton.next_power_of_2(N))
     BLOCK_P = SCAN_BLOCK_P or min(64, max(16, triton.next_power_of_2(P)))
-    BLOCK_K = min(Q, 64)
     BLOCK_M = min(Q, 64)
-    ieee = x.dtype == torch.float32
-    warps = num_warps or SCAN_WARPS
+    # B^T's [BLOCK_N, BLOCK_K] tile sits next to C's [BLOCK_M, BLOCK_N]: with
+    # d_state >= 128 on fewer than 8 warps, K = 64 spills registers on sm_90
+    # and K = 64 with bf16 operands gave wrong chunk-scan outputs on the H200
+    # (Triton 3.6; P 32, N 64: rel err 0.45, then an illegal address), while
+    # K = 32 passed every bf16 check: keep K at 32
+    BLOCK_K = min(Q, 32)
+    # fp32 keeps fp32 accuracy on tensor cores (3 tf32 passes); bf16/fp16 ignore it
+    precision = "tf32x3" if x.dtype == torch.float32 else "tf32"
     sq = seq_idx if seq_idx is not None else dt
 
     _chunk_dt_kernel[(nchunks, H, bsz)](
@@ -367,7 +371,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         B.stride(0), B.stride(1), B.stride(2), B.stride(3),
         CHUNK=Q,
         HAS_SEQ_IDX=seq_idx is not None,
-        IEEE=ieee,
+        DOT_PRECISION=precision,
         BLOCK_P=BLOCK_P,
         BLOCK_N=BLOCK_N,
         BLOCK_K=BLOCK_K,
@@ -395,7 +399,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         D_PER_CHANNEL=D is not None and D.dim() == 2,
         HAS_Z=z is not None,
         HAS_SEQ_IDX=seq_idx is not None,
-        IEEE=ieee,
+        DOT_PRECISION=precision,
         BLOCK_M=BLOCK_M,
         BLOCK_K=BLOCK_K,
         BLOCK_P=BLOCK_P,
