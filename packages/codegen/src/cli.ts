@@ -13,6 +13,13 @@ import { checkPackage, generatePackage, PackageDirError } from './generate.ts';
 import { InvalidPythonNameError, UnsupportedGraphError } from './lower/errors.ts';
 import { MissingTemplateError } from './emit/env.ts';
 import { readTuned, TunedFileError } from './tuned.ts';
+import type { Graph } from '@mamba2/dsl';
+
+/** The headdim of the model's scan: tuned rows of other headdims do not apply. */
+function ssdHeaddim(graph: Graph): number {
+  const scan = graph.nodes.find((n) => n.kind === 'SsdScan');
+  return scan !== undefined && scan.kind === 'SsdScan' ? scan.headdim : 0;
+}
 import { GENERATOR_VERSION } from './version.ts';
 
 interface GenOptions {
@@ -78,7 +85,7 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
   }
   let stale = 0;
   for (const m of models) {
-    const tuned = opts.tuned === undefined ? [] : readTuned(opts.tuned, m.graph.name);
+    const tuned = opts.tuned === undefined ? [] : readTuned(opts.tuned, ssdHeaddim(m.graph));
     const where = `${m.file}${m.exportName === 'default' ? '' : `#${m.exportName}`}`;
     if (opts.check) {
       const res = checkPackage(m, { outDir: opts.out, tuned });

@@ -1,45 +1,124 @@
 /**
- * `gen --tuned results.jsonl`: sweep results -> _config.TUNED dispatch entries.
+ * `gen --tuned results.jsonl`: sweep results -> the `_config.TUNED` dispatch
+ * table of a generated package.
  *
- * Each line is a JSON object. Lines with `ok: false`, or whose `name` (or
- * `model`) is another package, are skipped. Lines are grouped by `shape`
- * (any JSON; the dispatch key the kernels match on); in each group the
- * line with the smallest `ms` wins. An entry is `{shape, params, ms}`.
- * Entries are sorted by shape so the output is deterministic.
+ * Each line of results.jsonl is one sweep record (packages/runner/src/sweep):
+ * `{shape: {batch, seqlen, nheads, headdim, ...}, params: {chunk_size,
+ * block_p, num_warps, num_stages}, status, ms, speedup}`. Only rows whose
+ * headdim is the model's count (a tile tuned for another headdim says nothing
+ * about this kernel). Rows are bucketed by (nheads, seqlen rounded up to a
+ * power of two); in each bucket the settings that were "ok" at every measured
+ * shape of the bucket and took the least total time win.
+ *
+ * Lookup in ssd_fused_fwd: arguments the caller passes win; otherwise the
+ * first row with equal nheads and seqlen <= max_seqlen, else that nheads'
+ * largest bucket, else the _config defaults.
  */
 import { readFileSync } from 'node:fs';
-import { canonicalJson } from './emit/canonical-json.ts';
-import type { TunedEntry } from './emit/context.ts';
 
 export class TunedFileError extends Error {
   override readonly name = 'TunedFileError';
 }
 
-export function parseTuned(text: string, pkgName: string, file = '<tuned>'): TunedEntry[] {
-  const best = new Map<string, { shape: unknown; params: unknown; ms: number }>();
-  text.split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let row: Record<string, unknown>;
-    try {
-      row = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new TunedFileError(`${file}:${i + 1}: not JSON`);
-    }
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) throw new TunedFileError(`${file}:${i + 1}: not a JSON object`);
-    if (row.ok === false) return;
-    const owner = row.name ?? row.model;
-    if (owner !== undefined && owner !== pkgName) return;
-    const ms = row.ms;
-    if (typeof ms !== 'number' || !Number.isFinite(ms)) throw new TunedFileError(`${file}:${i + 1}: "ms" must be a finite number`);
-    if (row.params === null || typeof row.params !== 'object') throw new TunedFileError(`${file}:${i + 1}: "params" must be an object`);
-    const shape = row.shape ?? null;
-    const key = canonicalJson(shape);
-    const prev = best.get(key);
-    if (prev === undefined || ms < prev.ms) best.set(key, { shape, params: row.params, ms });
-  });
-  return [...best.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+/** One row of `_config.TUNED` (snake_case: it is emitted as a Python dict). */
+export interface TunedEntry {
+  readonly nheads: number;
+  readonly max_seqlen: number;
+  readonly chunk_size: number;
+  readonly block_p: number | null;
+  readonly num_warps: number | null;
+  readonly num_stages: number | null;
 }
 
-export function readTuned(path: string, pkgName: string): TunedEntry[] {
-  return parseTuned(readFileSync(path, 'utf8'), pkgName, path);
+/** What a bucket's winner carries besides its dispatch row (for reports). */
+export interface TunedChoice extends TunedEntry {
+  readonly headdim: number;
+  readonly ms: number;
+  readonly speedup: number | null;
+}
+
+interface SweepRow {
+  readonly shape?: { batch: number; seqlen: number; nheads: number; headdim: number };
+  readonly params?: { chunk_size: number; block_p: number | null; num_warps: number | null; num_stages: number | null };
+  readonly status?: string;
+  readonly ms?: number | null;
+  readonly speedup?: number | null;
+}
+
+export const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+
+/** Best settings per (headdim, nheads, seqlen bucket), sorted by those keys. */
+export function tunedChoices(rows: readonly SweepRow[]): TunedChoice[] {
+  interface Cand { params: NonNullable<SweepRow['params']>; ms: number[]; speedups: number[]; shapes: Set<string> }
+  interface Bucket { headdim: number; nheads: number; maxSeqlen: number; shapes: Set<string>; cands: Map<string, Cand> }
+  const buckets = new Map<string, Bucket>();
+  for (const r of rows) {
+    if (!r.shape || !r.params) continue;
+    const { headdim, nheads, seqlen, batch } = r.shape;
+    const maxSeqlen = nextPow2(seqlen);
+    const key = `${headdim}/${nheads}/${maxSeqlen}`;
+    let b = buckets.get(key);
+    if (!b) buckets.set(key, (b = { headdim, nheads, maxSeqlen, shapes: new Set(), cands: new Map() }));
+    const shapeKey = `${batch}x${seqlen}`;
+    b.shapes.add(shapeKey);
+    if (r.status !== 'ok' || typeof r.ms !== 'number') continue;
+    const pk = JSON.stringify([r.params.chunk_size, r.params.block_p, r.params.num_warps, r.params.num_stages]);
+    let c = b.cands.get(pk);
+    if (!c) b.cands.set(pk, (c = { params: r.params, ms: [], speedups: [], shapes: new Set() }));
+    c.ms.push(r.ms);
+    if (typeof r.speedup === 'number') c.speedups.push(r.speedup);
+    c.shapes.add(shapeKey);
+  }
+  const out: TunedChoice[] = [];
+  for (const b of buckets.values()) {
+    let best: { c: Cand; total: number } | null = null;
+    for (const c of b.cands.values()) {
+      if (c.shapes.size < b.shapes.size) continue; // failed or missing at one of the bucket's shapes
+      const total = c.ms.reduce((a, x) => a + x, 0);
+      if (best === null || total < best.total) best = { c, total };
+    }
+    if (best === null) continue;
+    const { c } = best;
+    const speedup = c.speedups.length === b.shapes.size
+      ? Math.exp(c.speedups.reduce((a, s) => a + Math.log(s), 0) / c.speedups.length)
+      : null;
+    out.push({
+      headdim: b.headdim, nheads: b.nheads, max_seqlen: b.maxSeqlen,
+      chunk_size: c.params.chunk_size, block_p: c.params.block_p ?? null,
+      num_warps: c.params.num_warps ?? null, num_stages: c.params.num_stages ?? null,
+      ms: best.total / c.ms.length, speedup,
+    });
+  }
+  return out.sort((a, b) => a.headdim - b.headdim || a.nheads - b.nheads || a.max_seqlen - b.max_seqlen);
+}
+
+/** The dispatch rows for a package of the given headdim. */
+export function tunedEntries(choices: readonly TunedChoice[], headdim: number): TunedEntry[] {
+  return choices
+    .filter((c) => c.headdim === headdim)
+    .map(({ nheads, max_seqlen, chunk_size, block_p, num_warps, num_stages }) => ({
+      nheads, max_seqlen, chunk_size, block_p, num_warps, num_stages,
+    }));
+}
+
+export function parseTuned(text: string, headdim: number, file = '<tuned>'): TunedEntry[] {
+  const rows: SweepRow[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch {
+      throw new TunedFileError(`${file}:${i + 1}: not JSON. Pass the results.jsonl a sweep wrote (pnpm bench --sweep).`);
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      throw new TunedFileError(`${file}:${i + 1}: not a JSON object. Pass the results.jsonl a sweep wrote (pnpm bench --sweep).`);
+    }
+    rows.push(row as SweepRow);
+  });
+  return tunedEntries(tunedChoices(rows), headdim);
+}
+
+export function readTuned(path: string, headdim: number): TunedEntry[] {
+  return parseTuned(readFileSync(path, 'utf8'), headdim, path);
 }

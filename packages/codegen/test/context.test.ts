@@ -63,8 +63,12 @@ describe('render contexts', () => {
   });
 
   it('writes TUNED entries as Python literals, one per line', () => {
-    const ctx = configContext(lower(seedGraph()), meta, [{ shape: { L: 128 }, params: { blockP: 32, ok: true }, ms: 0.5 }]);
-    expect(ctx.tuned).toBe('[\n    {"ms": 0.5, "params": {"blockP": 32, "ok": True}, "shape": {"L": 128}},\n]');
+    const ctx = configContext(lower(seedGraph()), meta, [
+      { nheads: 80, max_seqlen: 4096, chunk_size: 32, block_p: 64, num_warps: 4, num_stages: null },
+    ]);
+    expect(ctx.tuned).toBe(
+      '[\n    {"block_p": 64, "chunk_size": 32, "max_seqlen": 4096, "nheads": 80, "num_stages": None, "num_warps": 4},\n]',
+    );
   });
 
   it('names the pip distribution after the package and versions it by the IR hash', () => {

@@ -127,7 +127,8 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         dout = dout.contiguous()
     weight = weight.contiguous()
     bias = bias.contiguous() if bias is not None else None
-    block_l = block_l or CONV_BLOCK_L
+    # the W taps of x stay live for the dweight sums: half the forward's tile keeps them in registers
+    block_l = block_l or max(16, CONV_BLOCK_L // 2)
     block_c = block_c or min(CONV_BLOCK_C, triton.next_power_of_2(C))
     n_lb = triton.cdiv(L, block_l)
     grid = (n_lb, triton.cdiv(C, block_c), Bsz)

@@ -47,8 +47,9 @@ export interface ConfigContext extends BaseContext {
   readonly tuned: string;
 }
 
-/** `--tuned` entries: JSON objects, already filtered and sorted by the caller. */
-export type TunedEntry = Readonly<Record<string, unknown>>;
+/** `--tuned` dispatch rows (see ../tuned.ts), already filtered and sorted. */
+export type { TunedEntry } from '../tuned.ts';
+import type { TunedEntry } from '../tuned.ts';
 
 export function configContext(plan: KernelPlan, meta: FileMeta, tuned: readonly TunedEntry[] = []): ConfigContext {
   const { scan, conv, norm, dims, dt } = plan;

@@ -2,6 +2,8 @@
 
     python -m mamba2_runner.sweep run --plan plan.json --out results.jsonl [--resume]
         [--budget-s 540] [--timeout-s 60]
+    torchrun --nproc-per-node N -m mamba2_runner.sweep run --plan ... --out ... [--resume]
+        (one shard per rank; rank 0 merges into --out: see mamba2_runner/sweep_dist.py)
 
 The plan (written by `pnpm bench --sweep`, see packages/runner/src/sweep/plan.ts)
 lists generated packages (one per headdim, paths relative to the plan file)
@@ -471,14 +473,19 @@ def _best_line(records: list[dict]) -> str:
     return f"best: {best['id']} {best['ms']:.3f} ms"
 
 
-def run_child(plan_path: str, out_path: str, deadline: Optional[float], timeout_s: float) -> int:
+def run_child(plan_path: str, out_path: str, deadline: Optional[float], timeout_s: float,
+              ids_path: Optional[str] = None) -> int:
     plan = Plan.load(plan_path)
     out = Path(out_path).resolve()
     writer = ResultsWriter(out)
     records, _ = read_results(out)
     done = done_ids(records)
-    todo = [c for c in plan.configs if c["id"] not in done]
-    total = len(plan.configs)
+    configs = plan.configs
+    if ids_path is not None:  # a torchrun rank's shard
+        mine = set(json.loads(Path(ids_path).read_text()))
+        configs = [c for c in configs if c["id"] in mine]
+    todo = [c for c in configs if c["id"] not in done]
+    total = len(configs)
     runner = Runner(plan)
     log(f"sweep: {len(done)}/{total} done, {len(todo)} to run on {runner.device}")
     inflight = _inflight_path(out)
@@ -536,28 +543,40 @@ def run_child(plan_path: str, out_path: str, deadline: Optional[float], timeout_
 
 
 def run(plan_path: str, out_path: str, resume: bool, budget_s: Optional[float], timeout_s: float,
-        max_restarts: int = 50) -> int:
+        max_restarts: int = 50, ids: Optional[list[str]] = None, deadline: Optional[float] = None,
+        child_env: Optional[dict] = None, print_summary: bool = True) -> int:
+    """Runs the plan's configs (or only `ids`, a torchrun rank's shard) in supervised children."""
     out = Path(out_path).resolve()
     if out.exists() and out.stat().st_size > 0 and not resume:
         log(f"{out} already has results: pass --resume to continue it, or remove it to start over")
         return 2
-    deadline = None if budget_s is None else time.time() + budget_s
+    if deadline is None and budget_s is not None:
+        deadline = time.time() + budget_s
+    ids_path: Optional[Path] = None
+    if ids is not None:
+        ids_path = out.with_name(out.name + ".ids.json")
+        ids_path.write_text(json.dumps(ids))
     restarts = 0
     while True:
         cmd = [sys.executable, "-m", "mamba2_runner.sweep", "_child", "--plan", plan_path, "--out", str(out),
                "--timeout-s", str(timeout_s)]
         if deadline is not None:
             cmd += ["--deadline", repr(deadline)]
-        env = dict(os.environ)
+        if ids_path is not None:
+            cmd += ["--ids", str(ids_path)]
+        env = dict(os.environ, **(child_env or {}))
         here = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         rc = subprocess.call(cmd, env=env)
         if rc == 0:
             records, _ = read_results(out)
-            plan = Plan.load(plan_path)
-            left = len({c["id"] for c in plan.configs} - done_ids(records))
-            log(f"sweep: {len(plan.configs) - left}/{len(plan.configs)} configs recorded in {out}")
-            print(summary(records))
+            want = set(ids) if ids is not None else {c["id"] for c in Plan.load(plan_path).configs}
+            left = len(want - done_ids(records))
+            log(f"sweep: {len(want) - left}/{len(want)} configs recorded in {out}")
+            if ids_path is not None:
+                ids_path.unlink(missing_ok=True)
+            if print_summary:
+                print(summary(records))
             return 0 if left == 0 or deadline is not None else 1
         restarts += 1
         if rc not in (EXIT_TIMEOUT, EXIT_FATAL) and not _record_dead_inflight(out, rc):
@@ -636,14 +655,25 @@ def main(argv: Optional[list[str]] = None) -> int:
     c.add_argument("--out", required=True)
     c.add_argument("--deadline", type=float, default=None)
     c.add_argument("--timeout-s", type=float, required=True)
+    c.add_argument("--ids", default=None, help="JSON list of the config ids to run (a torchrun rank's shard)")
     a = ap.parse_args(argv)
     if a.cmd == "summary":
         print(summary(read_results(Path(a.results))[0]))
         return 0
     if a.cmd == "_child":
-        return run_child(a.plan, a.out, a.deadline, a.timeout_s)
+        return run_child(a.plan, a.out, a.deadline, a.timeout_s, a.ids)
     timeout = a.timeout_s if a.timeout_s is not None else float(Plan.load(a.plan).opt("timeout_s", 120))
+    if under_torchrun():
+        from .sweep_dist import run_distributed
+
+        return run_distributed(a.plan, a.out, a.resume, a.budget_s, timeout)
     return run(a.plan, a.out, a.resume, a.budget_s, timeout)
+
+
+def under_torchrun(env: Optional[dict] = None) -> bool:
+    """True when started by torchrun (it sets RANK, WORLD_SIZE and LOCAL_RANK for every process)."""
+    env = os.environ if env is None else env
+    return all(k in env for k in ("RANK", "WORLD_SIZE", "LOCAL_RANK"))
 
 
 if __name__ == "__main__":

@@ -108,7 +108,7 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
     dev = y.device
 
     block_g = triton.next_power_of_2(group)
-    block_r = max(1, min(16, 8192 // block_g))
+    block_r = max(1, min(16, 2048 // block_g))  # ~16 fp32 values per thread and tile at 4 warps
     n_tiles = triton.cdiv(M, block_r)
     tiles = triton.cdiv(n_tiles, MAX_ROW_PROGRAMS)
     n_prog = triton.cdiv(n_tiles, tiles)
@@ -129,6 +129,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
     )
     return dy, dz, dw_part.sum(0)

@@ -25,7 +25,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import SCAN_BLOCK_P, SCAN_STAGES, SCAN_WARPS
+from .._config import SCAN_BLOCK_P, SCAN_STAGES, SCAN_WARPS, TUNED
 from .dt import softplus_f32
 
 LOG2E = tl.constexpr(1.4426950408889634)
@@ -33,10 +33,13 @@ LOG2E = tl.constexpr(1.4426950408889634)
 _INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 
 # CHUNK is only a tile size here: the fused walk gives the same result for any
-# chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask); at
-# 64 the sm_90 build (P 64, N 128, 8 warps) spills little, 256 would spill a lot.
-# Callers may force it with block_q.
-MAX_BLOCK_Q = 64
+# chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On
+# the H200 sweep (bench/sweeps/ssd-h200, headdim 32/64/128, d_state 128, bf16)
+# a 32-long tile beat 64 and 128 at every shape: the walk is latency-bound per
+# chunk, and the smaller tile spills nothing. Callers may force it with block_q.
+MAX_BLOCK_Q = 32
+# Programs wanted in flight before the p-block is halved (2 per SM of an H200).
+_MIN_PROGRAMS = 264
 
 
 @triton.jit
@@ -221,9 +224,25 @@ def _dot_dtype(dtype):
     return _TL_DTYPES[dtype]
 
 
-def _pick_block_p(p):
-    """min(64, next_pow2(p)), at least 16 (tl.dot needs 16 on every side)."""
-    return max(16, min(64, triton.next_power_of_2(p)))
+def _pick_block_p(p, bh):
+    """min(64, next_pow2(p)), halved once to 32 when b*h*p_blocks programs
+    would leave SMs idle (the sweep's (1, 16384, 80) shape: 0.95 ms at 32
+    against 1.21 ms at 64); at least 16 (tl.dot needs 16 on every side)."""
+    bp = max(16, min(64, triton.next_power_of_2(p)))
+    if bp > 32 and triton.cdiv(p, bp) * bh < _MIN_PROGRAMS:
+        bp = 32
+    return bp
+
+
+def _tuned_row(h, l):
+    """The `_config.TUNED` row for h heads and seqlen l (pnpm gen --tuned):
+    the smallest seqlen bucket of this head count that covers l, else its
+    largest bucket, else None (use the defaults)."""
+    rows = sorted((r for r in TUNED if r["nheads"] == h), key=lambda r: r["max_seqlen"])
+    for r in rows:
+        if l <= r["max_seqlen"]:
+            return r
+    return rows[-1] if rows else None
 
 
 def _pick_block_q(chunk_size):
@@ -246,7 +265,7 @@ def ssd_fused_fwd(
     chunk_size: the tile length CHUNK the program walks in (result does not
     depend on it); capped at MAX_BLOCK_Q unless block_q forces a value.
     block_p, num_warps, num_stages: launch overrides; default from _config
-    (SCAN_BLOCK_P 0 = min(64, next_pow2(p))).
+    (SCAN_BLOCK_P 0 = _pick_block_p), or from the _config.TUNED row for (h, l).
 
     Returns (out [b, l, h, p] in x.dtype, final_states fp32 [b, h, p, n] or None).
     """
@@ -264,8 +283,14 @@ def ssd_fused_fwd(
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
 
+    row = _tuned_row(h, l) if None in (block_p, block_q, num_warps, num_stages) else None
+    if row is not None:  # explicit arguments win over the tuned row
+        block_p = block_p or row["block_p"]
+        block_q = block_q or row["chunk_size"]
+        num_warps = num_warps or row["num_warps"]
+        num_stages = num_stages or row["num_stages"]
     if block_p is None:
-        block_p = SCAN_BLOCK_P or _pick_block_p(p)
+        block_p = SCAN_BLOCK_P or _pick_block_p(p, b * h)
     block_q = block_q or _pick_block_q(chunk_size)
     num_warps = num_warps or SCAN_WARPS
     num_stages = num_stages or SCAN_STAGES

@@ -1,0 +1,19 @@
+# generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+"""BenchBlock2560 and its Triton ops, generated from bench/models/block-2560.ts.
+
+On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
+the kernels on CPU tensors.
+"""
+from pathlib import Path as _Path
+
+from .functional import mamba_chunk_scan_combined
+from .kernels.conv import causal_conv1d
+from .kernels.dt import dt_transform
+from .kernels.norm import rmsnorm_gated
+from .module import BenchBlock2560
+
+IR_PATH = str(_Path(__file__).with_name("ir.json"))
+IR_HASH = "892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f"
+
+__all__ = ["BenchBlock2560", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
