@@ -34,8 +34,11 @@ case "$cmd" in
     bash scripts/setup-python.sh
     echo "==> kernels-out/ matches what pnpm gen emits" >&2
     pnpm gen --check
+    pnpm gen --check --out bench/pkgs bench/models/*.ts
     echo "==> typecheck" >&2
     pnpm exec turbo run typecheck --output-logs=errors-only
+    echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
+    bash scripts/install-chromium.sh
     echo "==> vitest" >&2
     pnpm exec vitest run
     echo "==> pytest (CPU, Triton interpreter)" >&2
