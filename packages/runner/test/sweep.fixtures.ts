@@ -12,7 +12,7 @@ from mamba2_runner.reference.scan import ref_scan
 
 def ssd_fused_fwd(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
                   seq_idx=None, dt_softplus=False, dt_limit=(0.0, float("inf")),
-                  return_final_states=False, block_p=None, num_warps=None, num_stages=None):
+                  return_final_states=False, block_p=None, block_q=None, num_warps=None, num_stages=None):
     out = ref_scan(x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, dt_softplus=dt_softplus).to(x.dtype)
     return out * 1.5 if block_p == 16 else out
 `;

@@ -25,7 +25,7 @@ from mamba2_runner.reference.scan import ref_scan
 
 def ssd_fused_fwd(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
                   seq_idx=None, dt_softplus=False, dt_limit=(0.0, float("inf")),
-                  return_final_states=False, block_p=None, num_warps=None, num_stages=None):
+                  return_final_states=False, block_p=None, block_q=None, num_warps=None, num_stages=None):
     if num_warps == 16:
         raise OutOfResources(300000, 232448, "shared memory")
     if num_warps == 1:
