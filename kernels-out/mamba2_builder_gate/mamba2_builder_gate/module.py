@@ -26,7 +26,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .functional import mamba_chunk_scan_combined
-from .kernels.conv import causal_conv1d
+# the autograd wrappers run the plain forward kernels when nothing needs a
+# gradient, and the generated backward kernels when something does
+from .autograd import causal_conv1d_autograd as causal_conv1d
 
 _SOURCE = "examples/mamba2-builder-gate.ts"
 _ACTIVATION_ALIASES = {"silu": "swish"}
