@@ -6,6 +6,7 @@
  *                                                 and run there with `python -m mamba2_runner.sweep run`)
  *   pnpm bench --plan bench/sweeps/<name>/plan.json [--resume]   run an existing plan
  *   pnpm bench --report bench/sweeps/<name>/results.jsonl         report.html + charts/*.svg
+ *   pnpm bench --sweep <file> --gpus 0,1,2,3 | --gpus auto        one worker per GPU, one shared queue
  *
  * (`tsx packages/runner/src/cli/sweep.ts ...` takes the same flags.)
  * Configs run one by one through the Python worker; each result is appended
@@ -19,8 +20,10 @@ import { Command } from 'commander';
 import { writeReport } from '../report/index.ts';
 import { prepareSweep } from '../sweep/prepare.ts';
 import type { SweepRecord } from '../sweep/results.ts';
-import { runSweep } from '../sweep/run.ts';
+import { detectGpus, parseGpus, runSweepMulti, type StartWorkerOn } from '../sweep/multi.ts';
+import { runSweep, type RunSweepResult } from '../sweep/run.ts';
 import { startPythonWorker, type StartWorker } from '../sweep/worker.ts';
+import { findPython } from '../worker/index.ts';
 
 export interface SweepCliOptions {
   readonly sweep?: string;
@@ -41,7 +44,15 @@ export function isSweepArgv(argv: readonly string[]): boolean {
 const bestText = (b: SweepRecord | null): string =>
   b === null || b.ms === null ? '-' : `${b.ms.toFixed(3)} ms ${b.id.split('@')[0]}${b.speedup ? ` (${b.speedup.toFixed(2)}x)` : ''}`;
 
-export async function runPlan(planPath: string, outPath: string, o: { resume: boolean; timeoutMs?: number; startWorker?: StartWorker }): Promise<boolean> {
+/** A worker pinned to one GPU: CUDA_VISIBLE_DEVICES=<device>, so it sees that GPU as cuda:0. */
+export const startPinnedWorker: StartWorkerOn = (device) =>
+  startPythonWorker({ env: { ...process.env, CUDA_VISIBLE_DEVICES: device } });
+
+export async function runPlan(
+  planPath: string,
+  outPath: string,
+  o: { resume: boolean; timeoutMs?: number; startWorker?: StartWorker; gpus?: readonly string[]; startWorkerOn?: StartWorkerOn },
+): Promise<boolean> {
   const tty = process.stderr.isTTY === true;
   const bar = new cliProgress.SingleBar(
     {
@@ -58,32 +69,53 @@ export async function runPlan(planPath: string, outPath: string, o: { resume: bo
   process.once('SIGINT', onSig);
   process.once('SIGTERM', onSig);
   try {
-    const res = await runSweep({
+    const common = {
       planPath,
       outPath,
       resume: o.resume,
-      startWorker: o.startWorker ?? (() => startPythonWorker()),
       signal: ac.signal,
       ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-      onStart: ({ total, done, best }) => {
+      onStart: ({ total, done, best }: { total: number; done: number; best: SweepRecord | null }) => {
         if (tty) bar.start(total, done, { current: '', best: bestText(best) });
         else process.stderr.write(`sweep: ${done}/${total} done\n`);
       },
-      onConfigStart: (cfg) => {
-        if (tty) bar.update({ current: cfg.id });
-      },
-      onResult: (rec, p) => {
+      onResult: (rec: SweepRecord, p: { done: number; total: number; best: SweepRecord | null }) => {
         if (tty) bar.update(p.done, { best: bestText(p.best) });
         else {
           const what = rec.ms !== null ? `${rec.ms.toFixed(3)} ms` : (rec.reason ?? '').slice(0, 100);
-          process.stderr.write(`[${p.done}/${p.total}] ${rec.id} ${rec.status} ${what} | best ${bestText(p.best)}\n`);
+          const on = rec.gpu !== undefined ? ` (GPU ${rec.gpu})` : '';
+          process.stderr.write(`[${p.done}/${p.total}] ${rec.id}${on} ${rec.status} ${what} | best ${bestText(p.best)}\n`);
         }
       },
-      onRestart: (why) => {
-        if (tty) bar.update({ current: `restarting worker: ${why}` });
-        else process.stderr.write(`sweep: restarting the worker (${why})\n`);
-      },
-    });
+    };
+    let res: RunSweepResult;
+    if (o.gpus !== undefined && o.gpus.length > 0) {
+      process.stderr.write(`sweep: ${o.gpus.length} workers, GPUs ${o.gpus.join(',')}\n`);
+      res = await runSweepMulti({
+        ...common,
+        devices: o.gpus,
+        startWorker: o.startWorkerOn ?? startPinnedWorker,
+        onConfigStart: (cfg, slot) => {
+          if (tty) bar.update({ current: `${cfg.id} on GPU ${slot.gpu}` });
+        },
+        onRestart: (why) => {
+          if (tty) bar.update({ current: why });
+          else process.stderr.write(`sweep: ${why}\n`);
+        },
+      });
+    } else {
+      res = await runSweep({
+        ...common,
+        startWorker: o.startWorker ?? (() => startPythonWorker()),
+        onConfigStart: (cfg) => {
+          if (tty) bar.update({ current: cfg.id });
+        },
+        onRestart: (why) => {
+          if (tty) bar.update({ current: `restarting worker: ${why}` });
+          else process.stderr.write(`sweep: restarting the worker (${why})\n`);
+        },
+      });
+    }
     if (tty) bar.stop();
     const failed = res.records.filter((r) => r.status !== 'ok').length;
     process.stderr.write(
@@ -99,7 +131,10 @@ export async function runPlan(planPath: string, outPath: string, o: { resume: bo
 }
 
 /** `pnpm bench --sweep/--plan/--report ...`; argv without node and script. Resolves to the exit code. */
-export async function runSweepCli(argv: readonly string[], deps: { startWorker?: StartWorker } = {}): Promise<number> {
+export async function runSweepCli(
+  argv: readonly string[],
+  deps: { startWorker?: StartWorker; startWorkerOn?: StartWorkerOn; detectGpus?: () => Promise<string[]> } = {},
+): Promise<number> {
   const cmd = new Command('sweep')
     .description('tuning sweeps of the SSD scan and their reports')
     .option('--sweep <file>', 'sweep file (export default defineSweep({...}))')
@@ -109,12 +144,15 @@ export async function runSweepCli(argv: readonly string[], deps: { startWorker?:
     .option('--resume', 'skip configs already in results.jsonl', false)
     .option('--prepare-only', 'generate the packages and plan.json, run nothing', false)
     .option('--timeout <seconds>', "per-config timeout (default: the plan's timeout_s)")
+    .option('--gpus <list>', 'one worker per GPU from one shared queue: 0,1,2,3 or auto (CUDA_VISIBLE_DEVICES, nvidia-smi, torch)')
     .option('--no-report', 'do not write the report after the run')
     .exitOverride()
     .allowExcessArguments(false);
   cmd.parse([...argv], { from: 'user' });
-  const o = cmd.opts<{ sweep?: string; plan?: string; report?: string | boolean; out?: string; resume: boolean; prepareOnly: boolean; timeout?: string }>();
+  const o = cmd.opts<{ sweep?: string; plan?: string; report?: string | boolean; out?: string; resume: boolean; prepareOnly: boolean; timeout?: string; gpus?: string }>();
   const timeoutMs = o.timeout !== undefined ? Number(o.timeout) * 1000 : undefined;
+  // checked before any package is generated: a typo in --gpus costs nothing
+  const gpuList = o.gpus !== undefined && o.gpus !== 'auto' ? parseGpus(o.gpus) : undefined;
   if (typeof o.report === 'string') {
     const files = writeReport(resolve(o.report), o.out ? { outDir: resolve(o.out) } : {});
     process.stdout.write(`${files.html}\n${files.svgs.join('\n')}\n`);
@@ -136,10 +174,20 @@ export async function runSweepCli(argv: readonly string[], deps: { startWorker?:
     return 2;
   }
   const outPath = join(outDir, 'results.jsonl');
+  let gpus = gpuList;
+  if (o.gpus === 'auto') {
+    gpus = await (deps.detectGpus ?? (async () => detectGpus({ python: (await findPython()).python })))();
+    if (gpus.length <= 1) {
+      process.stderr.write(`sweep: --gpus auto found ${gpus.length === 0 ? 'no GPU' : `one GPU (${gpus[0]})`}: one worker, as without --gpus\n`);
+      gpus = undefined;
+    }
+  }
   const complete = await runPlan(planPath, outPath, {
     resume: o.resume,
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(deps.startWorker ? { startWorker: deps.startWorker } : {}),
+    ...(gpus !== undefined ? { gpus } : {}),
+    ...(deps.startWorkerOn ? { startWorkerOn: deps.startWorkerOn } : {}),
   });
   if (o.report !== false) {
     try {

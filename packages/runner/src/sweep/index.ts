@@ -7,6 +7,8 @@ export type { SweepPlan } from './plan.ts';
 export { appendResult, doneIds, readResults, repairResults, STATUSES } from './results.ts';
 export type { Status, SweepRecord } from './results.ts';
 export { runSweep, SweepResultsExistError } from './run.ts';
+export { detectGpus, NoWorkerStartedError, parseGpus, runSweepMulti } from './multi.ts';
+export type { DetectGpusOptions, MultiSweepRecord, RunSweepMultiOptions, SlotInfo, StartWorkerOn } from './multi.ts';
 export type { RunSweepOptions, RunSweepResult, SweepProgress } from './run.ts';
 export { nextPow2, tunedPython, tunedTable } from './tuned.ts';
 export type { TunedEntry } from './tuned.ts';

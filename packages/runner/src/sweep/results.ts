@@ -22,6 +22,12 @@ export interface SweepRecord {
   readonly baseline_ms: number | null;
   readonly speedup: number | null;
   readonly device?: string;
+  /** Multi-GPU sweeps (sweep/multi.ts): the worker slot and the CUDA_VISIBLE_DEVICES it ran with. */
+  readonly worker?: number;
+  readonly gpu?: string;
+  /** torchrun sweeps (mamba2_runner/sweep_dist.py): the rank and its host. */
+  readonly rank?: number;
+  readonly host?: string;
   readonly elapsed_s?: number;
   readonly t?: string;
 }

@@ -41,18 +41,18 @@ export interface RunSweepResult {
   readonly complete: boolean;
 }
 
-function isBetter(rec: SweepRecord, best: SweepRecord | null): boolean {
+export function isBetter(rec: SweepRecord, best: SweepRecord | null): boolean {
   return rec.status === 'ok' && rec.ms !== null && (best === null || best.ms === null || rec.ms < best.ms);
 }
 
-function failed(cfg: SweepConfig, status: SweepRecord['status'], reason: string): SweepRecord {
+export function failed(cfg: SweepConfig, status: SweepRecord['status'], reason: string): SweepRecord {
   return {
     type: 'config', id: cfg.id, problem: cfg.problem, shape: cfg.shape, params: cfg.params,
     status, ok: false, reason, ms: null, rel_err: null, baseline_ms: null, speedup: null, t: new Date().toISOString(),
   };
 }
 
-function asRecord(cfg: SweepConfig, v: unknown): SweepRecord {
+export function asRecord(cfg: SweepConfig, v: unknown): SweepRecord {
   const r = v as Partial<SweepRecord> | null;
   if (r === null || typeof r !== 'object' || r.id !== cfg.id || !STATUSES.includes(r.status as never)) {
     return failed(cfg, 'error', `sweep_point returned something that is not a record for ${cfg.id}`);

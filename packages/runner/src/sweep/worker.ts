@@ -22,11 +22,17 @@ export const REPO_ROOT = repoRoot();
 
 let python: string | undefined;
 
-/** A fresh `python -m mamba2_runner.worker` (interpreter found once: --python, MAMBA2_PYTHON, .venv, PATH). */
-export async function startPythonWorker(opts: { python?: string; onStderr?: (line: string) => void } = {}): Promise<SweepWorker> {
+/**
+ * A fresh `python -m mamba2_runner.worker` (interpreter found once: --python, MAMBA2_PYTHON, .venv, PATH).
+ * `env` replaces the worker's environment (the multi-GPU sweep passes CUDA_VISIBLE_DEVICES=<i>).
+ */
+export async function startPythonWorker(
+  opts: { python?: string; onStderr?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<SweepWorker> {
   python ??= opts.python ?? (await findPython()).python;
   const w = await PythonWorker.start({
     python,
+    ...(opts.env ? { env: opts.env } : {}),
     // Triton's compile logs and the worker's prints are noise under a progress bar
     onStderr: opts.onStderr ?? ((line) => {
       if (process.env.MAMBA2_SWEEP_DEBUG) process.stderr.write(`[python] ${line}\n`);
