@@ -18,6 +18,7 @@ S, and only the last segment's contributions are carried on.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 
@@ -26,7 +27,7 @@ import triton
 import triton.language as tl
 
 from .._config import SCAN_BLOCK_P, SCAN_STAGES, SCAN_WARPS, TUNED
-from .dt import softplus_f32
+from .dt import cdiv, next_pow2, softplus_f32
 
 LOG2E = tl.constexpr(1.4426950408889634)
 # Triton decides at decoration time whether kernels are interpreted (CPU path).
@@ -228,12 +229,13 @@ def _pick_block_p(p, bh):
     """min(64, next_pow2(p)), halved once to 32 when b*h*p_blocks programs
     would leave SMs idle (the sweep's (1, 16384, 80) shape: 0.95 ms at 32
     against 1.21 ms at 64); at least 16 (tl.dot needs 16 on every side)."""
-    bp = max(16, min(64, triton.next_power_of_2(p)))
-    if bp > 32 and triton.cdiv(p, bp) * bh < _MIN_PROGRAMS:
+    bp = max(16, min(64, next_pow2(p)))
+    if bp > 32 and cdiv(p, bp) * bh < _MIN_PROGRAMS:
         bp = 32
     return bp
 
 
+@functools.lru_cache(maxsize=256)
 def _tuned_row(h, l):
     """The `_config.TUNED` row for h heads and seqlen l (pnpm gen --tuned):
     the smallest seqlen bucket of this head count that covers l, else its
@@ -246,7 +248,7 @@ def _tuned_row(h, l):
 
 
 def _pick_block_q(chunk_size):
-    return max(16, min(MAX_BLOCK_Q, triton.next_power_of_2(chunk_size)))
+    return max(16, min(MAX_BLOCK_Q, next_pow2(chunk_size)))
 
 
 def ssd_fused_fwd(
@@ -294,7 +296,7 @@ def ssd_fused_fwd(
     block_q = block_q or _pick_block_q(chunk_size)
     num_warps = num_warps or SCAN_WARPS
     num_stages = num_stages or SCAN_STAGES
-    block_n = max(16, triton.next_power_of_2(n))
+    block_n = max(16, next_pow2(n))
     dot_dtype = _dot_dtype(x.dtype)
 
     out = torch.empty((b, l, h, p), device=x.device, dtype=x.dtype)
@@ -310,7 +312,7 @@ def ssd_fused_fwd(
     )
     seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
 
-    grid = (triton.cdiv(p, block_p), b * h)
+    grid = (cdiv(p, block_p), b * h)
     _ssd_fused_fwd_kernel[grid](
         x, dt, A, B, C,
         D if D is not None else x,
@@ -320,7 +322,7 @@ def ssd_fused_fwd(
         seq_idx if seq_idx is not None else x,
         out,
         final if final is not None else out,
-        l, h, p, n, h // g, _loop_count(triton.cdiv(l, block_q)),
+        l, h, p, n, h // g, _loop_count(cdiv(l, block_q)),
         x.stride(0), x.stride(1), x.stride(2),
         dt.stride(0), dt.stride(1), dt.stride(2),
         B.stride(0), B.stride(1), B.stride(2),
