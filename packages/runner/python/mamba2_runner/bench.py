@@ -1,7 +1,8 @@
 """Benchmark the generated SSD scan and block against mamba_ssm and a naive PyTorch SSD.
 
     python -m mamba2_runner.bench [--pkg kernels-out/mamba2_simple] [--configs all|tiny|NAME,...]
-        [--providers fused,chunked,torch,mamba_ssm] [--block-pkgs 1536=kernels-out/bench_block_1536,...]
+        [--mode fwd|fwdbwd|both] [--providers fused,chunked,torch,mamba_ssm]
+        [--block-pkgs 1536=kernels-out/bench_block_1536,...]
         [--chunk-size Q] [--out bench/results/<date>-<gpu>.json] [--check-only]
 
 For every (config, provider): check on fresh random inputs against the float64
@@ -16,10 +17,22 @@ fp32 math), `mamba_ssm` (the baseline from .baseline/, chunk 256). Block
 configs: `generated` (the generated nn.Module; runs whenever fused, chunked or
 generated is asked for) and `mamba_ssm` (Mamba2Simple, non-fused path, same
 weights).
+
+--mode fwdbwd (configs NAME-fb; --mode both runs the forward table, then
+these): the timed call is the forward on inputs that require grad followed by
+torch.autograd.grad(out, inputs, grad_out) with a fixed random grad_out (no
+.grad accumulation, the same for every provider). SSD providers: fused, torch,
+mamba_ssm (chunked is left out: it shares fused's backward); the gradients of
+x, dt, A, B, C, D, dt_bias (and z) are checked. Blocks: the gradients of u and
+of every parameter. The check runs before timing at the config's (h, p, n, g,
+chunk) with batch 1 and seqlen min(L, 512) (`check_shape`), against torch
+autograd through the float64 references (ref_scan, ref_block).
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import datetime as _dt
 import importlib
 import itertools
@@ -50,6 +63,19 @@ TOL_SSD = 1e-2
 TOL_BLOCK = 2e-2
 # above this many (batch * seqlen * heads) elements the reference runs on a slice
 FULL_CHECK_MAX = 2**16
+# fwdbwd: relative error per gradient vs torch autograd through the float64
+# reference. SSD 3e-2: the bf16 tolerance of the generated backward's own
+# tests (tests/test_grad.py, cuda bf16): bf16 x/B/C/z and bf16 dx/dB/dC/dz
+# outputs (2^-9 rounding each), tf32/bf16 dots, and per-head sums (dA, dD,
+# ddt_bias) over b*l*p terms. Block 5e-2: the block's forward check is already
+# 2x the SSD's (bf16 activations rounded between ops); the backward carries
+# those roundings plus bf16 rounding of the gradients between ops.
+TOL_GRAD_SSD = 3e-2
+TOL_GRAD_BLOCK = 5e-2
+# fwdbwd check shape: batch 1, seqlen at most this (the float64 reference
+# steps one position at a time and autograd keeps every state)
+GRAD_CHECK_MAX_L = 512
+SSD_GRAD_NAMES = ("x", "dt", "A", "B", "C", "D", "dt_bias")
 
 Progress = Callable[[dict], None]
 
@@ -268,6 +294,152 @@ def ssd_reference(cfg: SsdConfig, inp: dict):
     return ref, (ri, hi)
 
 
+# ---------------------------------------------------------------- gradient checks (fwdbwd)
+
+def ssd_grad_names(cfg: SsdConfig) -> tuple:
+    return SSD_GRAD_NAMES + (("z",) if cfg.has_z else ())
+
+
+def check_config(cfg: Config) -> Config:
+    """The fwdbwd check shape: the config at batch 1 and seqlen min(L, GRAD_CHECK_MAX_L)."""
+    return dataclasses.replace(cfg, batch=1, seqlen=min(cfg.seqlen, GRAD_CHECK_MAX_L))
+
+
+def check_shape(cfg: Config) -> dict:
+    c = check_config(cfg)
+    if isinstance(c, SsdConfig):
+        return {"batch": c.batch, "seqlen": c.seqlen, "nheads": c.nheads, "headdim": c.headdim,
+                "dstate": c.dstate, "ngroups": c.ngroups, "has_z": c.has_z}
+    return {"batch": c.batch, "seqlen": c.seqlen}
+
+
+def make_ssd_fb_inputs(cfg: SsdConfig, device: str) -> dict:
+    """make_ssd_inputs with the differentiable ones requiring grad, plus a
+    random bf16 grad_out (drawn once; the timed call reuses it)."""
+    import torch
+
+    inp = make_ssd_inputs(cfg, device)
+    for k in ssd_grad_names(cfg):
+        inp[k].requires_grad_()
+    inp["grad_out"] = torch.randn_like(inp["x"], requires_grad=False)
+    return inp
+
+
+def fwdbwd_fn(fwd: Callable[[dict], object], names) -> Callable[[dict], dict]:
+    """fn(i) = forward, then d(out . grad_out)/d(i[name]) for each name via
+    torch.autograd.grad (nothing accumulates into .grad)."""
+    import torch
+
+    names = tuple(names)
+
+    def fn(i, _fwd=fwd, _names=names):
+        out = _fwd(i)
+        grads = torch.autograd.grad(out, [i[k] for k in _names], i["grad_out"], allow_unused=True)
+        return dict(zip(_names, grads))
+    return fn
+
+
+def ssd_reference_grads(inp: dict, names) -> dict:
+    """torch autograd through the float64 ref_scan, the same cotangent grad_out."""
+    import torch
+
+    from .reference.scan import ref_scan
+
+    f64 = torch.float64
+    leaf = {k: (None if v is None else v.detach().to(f64).requires_grad_(k in names))
+            for k, v in inp.items() if k != "grad_out"}
+    ref = ref_scan(leaf["x"], leaf["dt"], leaf["A"], leaf["B"], leaf["C"], D=leaf["D"], z=leaf["z"],
+                   dt_bias=leaf["dt_bias"], dt_softplus=True)
+    grads = torch.autograd.grad(ref, [leaf[k] for k in names], inp["grad_out"].to(f64))
+    return dict(zip(names, grads))
+
+
+def grad_errors(got: Dict[str, object], ref: Dict[str, object]) -> Dict[str, float]:
+    """rel_err per gradient named in ref; NaN for a missing gradient, a shape
+    mismatch or a non-finite element (NaN never passes a tolerance)."""
+    errs = {}
+    for name, r in ref.items():
+        g = got.get(name)
+        if g is None or tuple(g.shape) != tuple(r.shape):
+            errs[name] = math.nan
+        else:
+            errs[name] = rel_err(g.detach(), r.detach())
+    return errs
+
+
+def judge_grads(r: dict, errs: Dict[str, float], tol: float) -> bool:
+    """Record errs on provider row r (grad_errs, err = the worst, wrong_grads)
+    and return whether every gradient is within tol."""
+    r["grad_errs"] = errs
+    bad = [k for k, e in errs.items() if not (e <= tol)]
+    r["err"] = math.nan if any(math.isnan(e) for e in errs.values()) else max(errs.values(), default=0.0)
+    r["tol"] = tol
+    if bad:
+        r["wrong_grads"] = bad
+    return not bad
+
+
+def _all_finite(grads: Dict[str, object]) -> bool:
+    import torch
+
+    return all(g is not None and bool(torch.isfinite(g).all()) for g in grads.values())
+
+
+@contextlib.contextmanager
+def differentiable_reference():
+    """reference/graph.py and reference/ops.py detach what they are given (they
+    check forwards); for the block's gradient check, let autograd through for
+    the duration: parameters and the input are upcast with .to(float64)
+    instead of .detach().to(float64). The maths is untouched."""
+    import torch
+
+    from .reference import graph, ops
+
+    f64 = torch.float64
+    orig = (ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"])
+    orig_param, orig_input = orig[1], orig[2]
+
+    def _f64(t):
+        return None if t is None else t.to(f64)
+
+    def param(self, name):
+        if name not in self.sd:
+            return orig_param(self, name)  # raises the reference's own error
+        return self.sd[name].to(f64)
+
+    def _input(node, ctx, u):
+        orig_input(node, ctx, u)  # the feature-count check
+        return u.to(f64)
+
+    ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"] = _f64, param, _input
+    try:
+        yield
+    finally:
+        ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"] = orig
+
+
+def block_reference_grads(ir: dict, sd: dict, param_names, u, grad_out) -> dict:
+    """torch autograd through ref_block in float64: {'u': du, name: dparam}."""
+    import torch
+
+    from .reference.graph import ref_block
+
+    f64 = torch.float64
+    sd64 = {k: v.detach().to(f64).requires_grad_(k in param_names) for k, v in sd.items()}
+    u64 = u.detach().to(f64).requires_grad_()
+    with differentiable_reference():
+        ref = ref_block(ir, sd64, u64)
+    if not ref.requires_grad:
+        raise RuntimeError("ref_block's output does not depend on its inputs through autograd: "
+                           "bench.differentiable_reference no longer matches reference/graph.py")
+    names = list(param_names)
+    grads = torch.autograd.grad(ref, [u64] + [sd64[n] for n in names], grad_out.to(f64), allow_unused=True)
+    out = {"u": grads[0]}
+    for n, g in zip(names, grads[1:]):
+        out[n] = g if g is not None else torch.zeros_like(sd64[n])
+    return out
+
+
 # ---------------------------------------------------------------- providers
 
 class Skip(Exception):
@@ -422,6 +594,74 @@ def run_ssd_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Progres
     return rec
 
 
+FB_SSD_LEFT_OUT = ("chunked",)  # shares fused's backward: not benchmarked in fwdbwd
+
+
+def grad_tol(ctx: "Ctx", default: float) -> float:
+    return ctx.args.grad_tol if getattr(ctx.args, "grad_tol", None) else default
+
+
+def run_ssd_fb_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Progress) -> dict:
+    """Forward+backward of one SSD config: gradient check at check_shape, then time."""
+    import torch
+
+    names = ssd_grad_names(cfg)
+    shape = check_shape(cfg)
+    rec = {"config": cfg.to_json(), "floor": bc.ssd_fb_floor(cfg), "check_shape": shape, "providers": {}}
+    tol = grad_tol(ctx, TOL_GRAD_SSD)
+    check = None  # (inputs, reference gradients) at the check shape, shared by the providers
+    for prov in providers:
+        if prov in FB_SSD_LEFT_OUT:
+            continue
+        r: dict = {"status": None}
+        rec["providers"][prov] = r
+        emit({"stage": "check", "config": cfg.name, "provider": prov})
+        try:
+            fwd, q = ssd_provider(prov, ctx, cfg)
+            fn = fwdbwd_fn(fwd, names)
+            r["chunk_size"] = q
+            r["check_shape"] = shape
+            if check is None:
+                cinp = make_ssd_fb_inputs(check_config(cfg), ctx.device)
+                check = (cinp, ssd_reference_grads(cinp, names))
+            cinp, ref = check
+            got = fn(cinp)
+            _sync(ctx.device)
+            r["all_finite"] = _all_finite(got)
+            ok = judge_grads(r, grad_errors(got, ref), tol)
+            del got
+            if not ok or not r["all_finite"]:
+                r["status"] = "wrong"
+                continue
+            r["status"] = "ok"
+            if ctx.args.check_only:
+                continue
+            emit({"stage": "time", "config": cfg.name, "provider": prov})
+            first = make_ssd_fb_inputs(cfg, ctx.device)
+            sets = [first] + [make_ssd_fb_inputs(cfg, ctx.device)
+                              for _ in range(n_input_sets(ssd_input_bytes(first)) - 1)]
+            r["input_sets"] = len(sets)
+            full = fn(first)  # the full shape once: every gradient element must be finite
+            _sync(ctx.device)
+            r["full_shape_finite"] = _all_finite(full)
+            del full
+            if not r["full_shape_finite"]:
+                r["status"] = "wrong"
+                continue
+            r["median_ms"] = time_fn(fn, sets, ctx.args.warmup, ctx.args.rep)
+            del sets, first
+        except Skip as e:
+            r["status"], r["reason"] = "skipped", str(e)
+        except Exception as e:
+            r["status"], r["error"] = "error", f"{type(e).__name__}: {e}"
+            r["traceback"] = traceback.format_exc(limit=8)
+            _log(r["traceback"])
+        finally:
+            if ctx.device == "cuda":
+                torch.cuda.empty_cache()
+    return rec
+
+
 def _block_pkg_for(cfg: BlockConfig, ctx: Ctx) -> Path:
     if cfg.d_model is None:
         return ctx.pkg_dir
@@ -550,7 +790,10 @@ def run_block_config(cfg: BlockConfig, ctx: Ctx, providers: List[str], emit: Pro
     rec["floor"] = bc.block_floor(
         cfg.batch, cfg.seqlen, d_model, dims["d_inner"], dims["nheads"], dims["headdim"], dims["d_state"],
         dims["ngroups"], dims["d_conv"], sum(v.numel() * v.element_size() for v in sd.values()),
+        backward=cfg.mode == "fwdbwd",
     )
+    if cfg.mode == "fwdbwd":
+        return _run_block_fb(cfg, ctx, wanted, emit, rec, gen, ir, sd, d_model)
 
     from .reference.graph import ref_block
 
@@ -586,6 +829,82 @@ def run_block_config(cfg: BlockConfig, ctx: Ctx, providers: List[str], emit: Pro
                 r["median_ms"] = time_fn(lambda x, _m=mod: _m(x), sets, ctx.args.warmup, ctx.args.rep)
                 if cfg.batch * cfg.seqlen <= bc.GRAPH_MAX_TOKENS and not ctx.args.no_graph:
                     ctx.graph_jobs.append((r, lambda x, _m=mod: _m(x), u))
+        except Skip as e:
+            r["status"], r["reason"] = "skipped", str(e)
+        except Exception as e:
+            r["status"], r["error"] = "error", f"{type(e).__name__}: {e}"
+            r["traceback"] = traceback.format_exc(limit=8)
+            _log(r["traceback"])
+        finally:
+            if ctx.device == "cuda":
+                torch.cuda.empty_cache()
+    return rec
+
+
+def _run_block_fb(cfg: BlockConfig, ctx: Ctx, wanted: List[str], emit: Progress, rec: dict,
+                  gen, ir: dict, sd: dict, d_model: int) -> dict:
+    """Forward+backward of one block config: the gradients of u and of every
+    parameter checked at check_shape, then timed."""
+    import torch
+
+    shape = check_shape(cfg)
+    rec["check_shape"] = shape
+    tol = grad_tol(ctx, TOL_GRAD_BLOCK)
+    pnames = [n for n, _ in gen.named_parameters()]
+    check = None
+
+    def inputs(b, l):
+        u = torch.randn(b, l, d_model, device=ctx.device, dtype=torch.bfloat16)
+        return {"u": u.requires_grad_(), "grad_out": torch.randn_like(u, requires_grad=False)}
+
+    for prov in wanted:
+        r: dict = {"status": None}
+        rec["providers"][prov] = r
+        emit({"stage": "check", "config": cfg.name, "provider": prov})
+        try:
+            mod = gen if prov == "generated" else _make_baseline_block(ctx, ir, sd)
+            params = dict(mod.named_parameters())
+            if sorted(params) != sorted(pnames):
+                raise RuntimeError(f"{prov} has parameters {sorted(params)}, the generated module {sorted(pnames)}")
+            for prm in params.values():
+                prm.requires_grad_(True)
+            plist = [params[n] for n in pnames]
+
+            def fn(i, _m=mod, _plist=plist):
+                out = _m(i["u"])
+                grads = torch.autograd.grad(out, [i["u"]] + _plist, i["grad_out"], allow_unused=True)
+                return dict(zip(["u"] + pnames, grads))
+
+            r["check_shape"] = shape
+            if check is None:
+                cinp = inputs(shape["batch"], shape["seqlen"])
+                check = (cinp, block_reference_grads(ir, sd, pnames, cinp["u"], cinp["grad_out"]))
+            cinp, ref = check
+            got = fn(cinp)
+            _sync(ctx.device)
+            r["all_finite"] = _all_finite(got)
+            ok = judge_grads(r, grad_errors(got, ref), tol)
+            del got
+            if not ok or not r["all_finite"]:
+                r["status"] = "wrong"
+                continue
+            r["status"] = "ok"
+            if ctx.args.check_only:
+                continue
+            emit({"stage": "time", "config": cfg.name, "provider": prov})
+            first = inputs(cfg.batch, cfg.seqlen)
+            nbytes = 2 * first["u"].numel() * first["u"].element_size()
+            sets = [first] + [inputs(cfg.batch, cfg.seqlen) for _ in range(n_input_sets(nbytes) - 1)]
+            r["input_sets"] = len(sets)
+            full = fn(first)
+            _sync(ctx.device)
+            r["full_shape_finite"] = _all_finite(full)
+            del full
+            if not r["full_shape_finite"]:
+                r["status"] = "wrong"
+                continue
+            r["median_ms"] = time_fn(fn, sets, ctx.args.warmup, ctx.args.rep)
+            del sets, first
         except Skip as e:
             r["status"], r["reason"] = "skipped", str(e)
         except Exception as e:
@@ -692,7 +1011,9 @@ def format_table(doc: dict) -> str:
             elif r["status"] == "ok":
                 row.append(f"ok {r['err']:.1e}")
             elif r["status"] == "wrong":
-                row.append(f"WRONG {r.get('err', float('nan')):.1e}")
+                bad = r.get("wrong_grads")
+                what = f"d{bad[0]} {r['grad_errs'][bad[0]]:.1e}" if bad else f"{r.get('err', float('nan')):.1e}"
+                row.append(f"WRONG {what}")
             else:
                 row.append(r["status"])
         rows.append(row)
@@ -700,7 +1021,8 @@ def format_table(doc: dict) -> str:
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     legend = ("ms = do_bench median; Nx = speedup over mamba_ssm in this run; %fl = floor/time; "
-              "g = CUDA-graph replay ms; WRONG = err vs float64 reference over tolerance (not timed)")
+              "g = CUDA-graph replay ms; WRONG = err vs float64 reference over tolerance (not timed); "
+              "-fb = forward+backward (err: worst gradient)")
     return "\n".join(lines + [legend])
 
 
@@ -710,6 +1032,11 @@ def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m mamba2_runner.bench", description=__doc__.split("\n\n")[0])
     ap.add_argument("--pkg", default="kernels-out/mamba2_simple", help="generated package for the SSD configs")
     ap.add_argument("--configs", default="default", help="all | tiny | NAME,... (default: all on CUDA, tiny on CPU)")
+    ap.add_argument("--mode", default="fwd", choices=bc.MODES,
+                    help="fwd: forward only; fwdbwd: forward+backward (configs NAME-fb); both: fwd then fwdbwd")
+    ap.add_argument("--grad-tol", type=float, default=None,
+                    help=f"fwdbwd: one relative-error tolerance for every gradient "
+                         f"(default {TOL_GRAD_SSD:g} SSD, {TOL_GRAD_BLOCK:g} block)")
     ap.add_argument("--providers", default=",".join(SSD_PROVIDERS))
     ap.add_argument("--block-pkgs", default="", help="D_MODEL=DIR,... (default kernels-out/bench_block_<D>)")
     ap.add_argument("--chunk-size", type=int, default=None, help="chunk for fused/chunked/torch (default: package CHUNK_SIZE)")
@@ -745,7 +1072,7 @@ def run(args: argparse.Namespace, emit: Optional[Progress] = None) -> dict:
     if device != "cuda" and not args.check_only and os.environ.get("MAMBA2_BENCH_CPU_TIMING") != "1":
         raise SystemExit("no CUDA device: timing needs a GPU. Use --check-only for the CPU correctness pass.")
     providers = [p.strip() for p in args.providers.split(",") if p.strip()]
-    configs = bc.resolve(args.configs, tiny_default=device != "cuda")
+    configs = bc.resolve(args.configs, tiny_default=device != "cuda", mode=args.mode)
     ctx = Ctx(args, device)
     info = env_info(device)
     out_path = _resolve_path(args.out) if args.out else default_out(info)
@@ -759,9 +1086,12 @@ def run(args: argparse.Namespace, emit: Optional[Progress] = None) -> dict:
             "chunk_size_override": args.chunk_size,
             "providers": providers,
             "check_only": args.check_only,
+            "mode": args.mode,
             "do_bench": {"warmup_ms": args.warmup, "rep_ms": args.rep, "return_mode": "median"},
             "budget_s": args.budget_s,
-            "tolerance": {"ssd": TOL_SSD, "block": TOL_BLOCK},
+            "tolerance": {"ssd": TOL_SSD, "block": TOL_BLOCK,
+                          "grad_ssd": grad_tol(ctx, TOL_GRAD_SSD), "grad_block": grad_tol(ctx, TOL_GRAD_BLOCK),
+                          "grad_check": f"batch 1, seqlen min(L, {GRAD_CHECK_MAX_L})"},
             "baseline": None,
             "out": str(out_path),
         },
@@ -773,8 +1103,10 @@ def run(args: argparse.Namespace, emit: Optional[Progress] = None) -> dict:
         torch.manual_seed(int.from_bytes(os.urandom(4), "little"))
         if args.budget_s and time.time() - t0 > args.budget_s:
             reason = f"time budget {args.budget_s:.0f} s spent before this config (--budget-s)"
-            rec = {"config": cfg.to_json(), "floor": bc.ssd_floor(cfg) if isinstance(cfg, SsdConfig) else None,
+            rec = {"config": cfg.to_json(), "floor": bc.config_floor(cfg),
                    "providers": {p: {"status": "skipped", "reason": reason} for p in providers}}
+        elif isinstance(cfg, SsdConfig) and cfg.mode == "fwdbwd":
+            rec = run_ssd_fb_config(cfg, ctx, providers, emit)
         elif isinstance(cfg, SsdConfig):
             rec = run_ssd_config(cfg, ctx, providers, emit)
         else:

@@ -1,5 +1,10 @@
 """Named benchmark shapes (the table of shared/BENCH_TARGETS.md) and their floors.
 
+Every config has a mode: "fwd" (the forward only) or "fwdbwd" (forward, then
+the backward of a fixed random output gradient). A fwdbwd config is its fwd
+config with "-fb" appended to the name (`fwdbwd(cfg)`), so rows of the two
+modes never share a name.
+
 floor = max(minimal bytes / BANDWIDTH, flops / MATMUL_RATE), with the two
 ceilings measured on the lent H200. Minimal bytes: every input read once and
 every output written once. Flops are counted as full chunk blocks at the
@@ -8,7 +13,7 @@ baseline's chunk (FLOOR_CHUNK = 256), as in BENCH_TARGETS.md:
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Dict, List, Optional, Union
 
 BANDWIDTH = 4.27e12  # B/s, device copy (read + write) on the H200
@@ -31,6 +36,7 @@ class SsdConfig:
     ngroups: int = 1
     has_z: bool = False
     chunk: Optional[int] = None  # chunk hint (tiny CPU shapes); None = the package's CHUNK_SIZE
+    mode: str = "fwd"  # "fwd" | "fwdbwd"
     kind: str = field(default="ssd", init=False)
 
     def to_json(self) -> dict:
@@ -46,6 +52,7 @@ class BlockConfig:
     d_model: Optional[int]
     batch: int
     seqlen: int
+    mode: str = "fwd"  # "fwd" | "fwdbwd"
     kind: str = field(default="block", init=False)
 
     def to_json(self) -> dict:
@@ -53,6 +60,16 @@ class BlockConfig:
 
 
 Config = Union[SsdConfig, BlockConfig]
+
+MODES = ("fwd", "fwdbwd", "both")
+FB_SUFFIX = "-fb"
+
+
+def fwdbwd(cfg: Config) -> Config:
+    """The forward+backward twin of a forward config (name + '-fb')."""
+    if cfg.mode == "fwdbwd":
+        return cfg
+    return replace(cfg, name=cfg.name + FB_SUFFIX, mode="fwdbwd")
 
 
 def _ssd_pair(batch: int, seqlen: int, nheads: int, ngroups: int = 1, **kw) -> List[SsdConfig]:
@@ -88,24 +105,51 @@ TINY_CONFIGS: Dict[str, Config] = {
     ]
 }
 
-# Shapes small enough to also time under CUDA-graph replay (launch-bound).
+# Forward+backward ("all" under --mode fwdbwd): the training targets, bf16 as the
+# forward configs. Any other forward config runs as NAME-fb when named.
+FB_CONFIGS: Dict[str, Config] = {
+    c.name: c
+    for c in [
+        fwdbwd(CONFIGS[n])
+        for n in ["ssd-B2-L128-H8", "ssd-B8-L2048-H64", "ssd-B4-L4096-H80",
+                  "block-D256-B2-L128", "block-D2560-B4-L4096"]
+    ]
+}
+TINY_FB_CONFIGS: Dict[str, Config] = {c.name: c for c in [fwdbwd(c) for c in TINY_CONFIGS.values()]}
+
+# Shapes small enough to also time under CUDA-graph replay (launch-bound; forward only).
 GRAPH_MAX_TOKENS = 2 * 128
 
 
-def resolve(names: str, tiny_default: bool = False) -> List[Config]:
-    """'all' | 'tiny' | comma-separated names (from either table)."""
-    table = {**CONFIGS, **TINY_CONFIGS}
+def resolve(names: str, tiny_default: bool = False, mode: str = "fwd") -> List[Config]:
+    """'all' | 'tiny' | comma-separated names, under mode fwd | fwdbwd | both.
+
+    'all'/'tiny': the forward table (fwd), the forward+backward table (fwdbwd),
+    or the forward table then the forward+backward one (both). A name: NAME-fb
+    is always the fwdbwd twin of NAME; a plain NAME runs as itself (fwd), as
+    NAME-fb (fwdbwd), or both."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if names in ("", "default"):
         names = "tiny" if tiny_default else "all"
-    if names == "all":
-        return list(CONFIGS.values())
-    if names == "tiny":
-        return list(TINY_CONFIGS.values())
-    out = []
+    if names in ("all", "tiny"):
+        fwd = CONFIGS if names == "all" else TINY_CONFIGS
+        fb = FB_CONFIGS if names == "all" else TINY_FB_CONFIGS
+        return ([*fwd.values()] if mode != "fwdbwd" else []) + ([*fb.values()] if mode != "fwd" else [])
+    table = {**CONFIGS, **TINY_CONFIGS}
+    out: List[Config] = []
     for n in [s.strip() for s in names.split(",") if s.strip()]:
-        if n not in table:
-            raise KeyError(f"unknown bench config {n!r}. Known: {', '.join(table)} (or 'all', 'tiny').")
-        out.append(table[n])
+        base = n[: -len(FB_SUFFIX)] if n.endswith(FB_SUFFIX) else n
+        if base not in table:
+            known = ", ".join(list(table) + [k + FB_SUFFIX for k in table])
+            raise KeyError(f"unknown bench config {n!r}. Known: {known} (or 'all', 'tiny').")
+        if n != base:
+            out.append(fwdbwd(table[base]))
+            continue
+        if mode != "fwdbwd":
+            out.append(table[base])
+        if mode != "fwd":
+            out.append(fwdbwd(table[base]))
     return out
 
 
@@ -146,9 +190,32 @@ def ssd_floor(cfg: SsdConfig) -> dict:
     return floor_from(ssd_bytes(*dims, cfg.has_z), ssd_flops(*dims))
 
 
+def ssd_fb_floor(cfg: SsdConfig) -> dict:
+    """Forward+backward: every input read twice (forward, backward), out written,
+    grad_out read, one gradient per input written (its dtype); flops 3x the
+    forward's (the backward's two products per forward product)."""
+    b, L, h, p, n, g = cfg.batch, cfg.seqlen, cfg.nheads, cfg.headdim, cfg.dstate, cfg.ngroups
+    fwd = ssd_bytes(b, L, h, p, n, g, cfg.has_z)
+    out = b * L * h * p * BF16
+    inputs = fwd - out
+    nbytes = 2 * inputs + out + out + inputs  # reads x2, out, grad_out, gradients
+    fl = floor_from(nbytes, 3 * ssd_flops(b, L, h, p, n, g))
+    fl["convention"] = "fwd+bwd: inputs read twice, out and grad_out once, gradients written; flops 3x forward"
+    return fl
+
+
+def config_floor(cfg: Config) -> Optional[dict]:
+    """The floor of an SSD config in its mode (blocks need the package's dims: None)."""
+    if not isinstance(cfg, SsdConfig):
+        return None
+    return ssd_fb_floor(cfg) if cfg.mode == "fwdbwd" else ssd_floor(cfg)
+
+
 def block_floor(b: int, L: int, d_model: int, d_inner: int, nheads: int, headdim: int,
-                d_state: int, ngroups: int, d_conv: int, weight_bytes: int) -> dict:
-    """u read + out written (bf16) + every weight once; in/out projections, conv and the SSD."""
+                d_state: int, ngroups: int, d_conv: int, weight_bytes: int, backward: bool = False) -> dict:
+    """u read + out written (bf16) + every weight once; in/out projections, conv and the SSD.
+    backward (fwdbwd mode): u and the weights read twice, grad_out read, du and every weight
+    gradient written; flops 3x the forward's."""
     d_in_proj = 2 * d_inner + 2 * ngroups * d_state + nheads
     conv_dim = d_inner + 2 * ngroups * d_state
     flops = (
@@ -158,4 +225,9 @@ def block_floor(b: int, L: int, d_model: int, d_inner: int, nheads: int, headdim
         + ssd_flops(b, L, nheads, headdim, d_state, ngroups)
     )
     nbytes = 2 * b * L * d_model * BF16 + weight_bytes
-    return floor_from(nbytes, flops)
+    if not backward:
+        return floor_from(nbytes, flops)
+    act = b * L * d_model * BF16
+    fl = floor_from(2 * act + act + act + act + 3 * weight_bytes, 3 * flops)
+    fl["convention"] = "fwd+bwd: u and weights read twice, out and grad_out once, du and weight gradients written; flops 3x forward"
+    return fl

@@ -1,7 +1,9 @@
-"""The bench: floor arithmetic, the naive PyTorch provider, and the --check-only pass on CPU."""
+"""The bench: floor arithmetic, the naive PyTorch provider, the --check-only pass on CPU,
+and the forward+backward mode's gradient check."""
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -13,7 +15,8 @@ import torch
 
 from conftest import pkg_dir
 from mamba2_runner import bench_configs as bc
-from mamba2_runner.bench import check_slices, make_ssd_inputs, rel_err, torch_ssd
+from mamba2_runner.bench import (check_slices, grad_errors, judge_grads, make_ssd_fb_inputs, make_ssd_inputs,
+                                  rel_err, ssd_reference_grads, torch_ssd)
 from mamba2_runner.bench_configs import SsdConfig
 
 PY_DIR = Path(__file__).resolve().parents[1]
@@ -80,16 +83,32 @@ def _run_bench(args, tmp_path, timeout=900):
     return proc, (json.loads(out.read_text()) if out.is_file() else None)
 
 
-def _fake_package(root: Path) -> Path:
-    """A stand-in generated package whose 'chunked' scan is wrong by 10%."""
-    (root / "fakebench").mkdir(parents=True)
-    (root / "manifest.json").write_text(json.dumps({"name": "fakebench"}))
-    (root / "fakebench" / "_config.py").write_text("CHUNK_SIZE = 32\nSCAN_IMPL = 'fused'\n")
-    (root / "fakebench" / "__init__.py").write_text(textwrap.dedent("""
+def _fake_package(root: Path, name: str = "fakebench", bad_grad: str = "") -> Path:
+    """A stand-in generated package whose 'chunked' scan is wrong by 10%; with
+    bad_grad, the 'fused' scan's forward is right but the gradient of that
+    input comes back 1.5x too large."""
+    (root / name).mkdir(parents=True)
+    (root / "manifest.json").write_text(json.dumps({"name": name}))
+    (root / name / "_config.py").write_text("CHUNK_SIZE = 32\nSCAN_IMPL = 'fused'\n")
+    (root / name / "__init__.py").write_text(textwrap.dedent(f"""
+        import torch
         from mamba2_runner.bench import torch_ssd
+        BAD_GRAD = {bad_grad!r}
+        class _ScaleGrad(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, t):
+                return t.view_as(t)
+            @staticmethod
+            def backward(ctx, g):
+                return g * 1.5
         def mamba_chunk_scan_combined(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None,
                                       dt_softplus=False, impl=None, **kw):
-            out = torch_ssd(x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, dt_softplus=dt_softplus)
+            args = dict(x=x, dt=dt, A=A, B=B, C=C, D=D, z=z, dt_bias=dt_bias)
+            if impl == "fused" and BAD_GRAD and args[BAD_GRAD].requires_grad:
+                args[BAD_GRAD] = _ScaleGrad.apply(args[BAD_GRAD])
+            a = args
+            out = torch_ssd(a["x"], a["dt"], a["A"], a["B"], a["C"], chunk_size, D=a["D"], z=a["z"],
+                            dt_bias=a["dt_bias"], dt_softplus=dt_softplus)
             return out * 1.1 if impl == "chunked" else out
     """))
     return root
@@ -169,3 +188,154 @@ def test_timing_path_records_median_speedup_floor_fraction_and_graph_time(tmp_pa
     assert provs["fused"]["floor_fraction"] == pytest.approx(floor / 1.0)
     assert provs["fused"]["graph_ms"] == 0.5 and provs["fused"]["input_sets"] == 8
     assert "2.00x" in bench.format_table(doc)
+
+
+# ---------------------------------------------------------------- forward + backward
+
+
+def test_fwdbwd_configs_are_the_forward_ones_with_an_fb_suffix_and_mode():
+    fb = bc.resolve("all", mode="fwdbwd")
+    assert [c.name for c in fb] == ["ssd-B2-L128-H8-fb", "ssd-B8-L2048-H64-fb", "ssd-B4-L4096-H80-fb",
+                                    "block-D256-B2-L128-fb", "block-D2560-B4-L4096-fb"]
+    assert all(c.mode == "fwdbwd" for c in fb)
+    big = bc.FB_CONFIGS["ssd-B4-L4096-H80-fb"]
+    assert (big.batch, big.seqlen, big.nheads, big.headdim, big.dstate, big.has_z) == (4, 4096, 80, 64, 128, False)
+    assert bc.resolve("all") == list(bc.CONFIGS.values())  # the default mode is unchanged
+    both = bc.resolve("all", mode="both")
+    assert [c.name for c in both] == list(bc.CONFIGS) + [c.name for c in fb]
+    assert len({c.name for c in both}) == len(both)  # fwd and fwdbwd rows never collide
+    named = bc.resolve("ssd-B1-L16384-H80-z,block-D256-B2-L128-fb", mode="both")
+    assert [(c.name, c.mode) for c in named] == [("ssd-B1-L16384-H80-z", "fwd"), ("ssd-B1-L16384-H80-z-fb", "fwdbwd"),
+                                                 ("block-D256-B2-L128-fb", "fwdbwd")]
+    assert [c.name for c in bc.resolve("ssd-B2-L128-H8", mode="fwdbwd")] == ["ssd-B2-L128-H8-fb"]
+    with pytest.raises(KeyError):
+        bc.resolve("nope-fb", mode="fwdbwd")
+
+
+def test_fwdbwd_floor_counts_the_backward():
+    fwd, fb = bc.CONFIGS["ssd-B8-L2048-H64"], bc.FB_CONFIGS["ssd-B8-L2048-H64-fb"]
+    assert bc.ssd_fb_floor(fb)["flops"] == 3 * bc.ssd_floor(fwd)["flops"]
+    out = 8 * 2048 * 64 * 64 * 2
+    inputs = bc.ssd_floor(fwd)["bytes"] - out
+    assert bc.ssd_fb_floor(fb)["bytes"] == 3 * inputs + 2 * out
+    assert bc.config_floor(fb) == bc.ssd_fb_floor(fb) and bc.config_floor(fwd) == bc.ssd_floor(fwd)
+
+
+def test_the_gradient_check_catches_a_wrong_gradient_nan_and_a_missing_one():
+    cfg = SsdConfig("t", 1, 70, 4, headdim=16, dstate=8, ngroups=2, chunk=32, has_z=True)
+    names = ("x", "dt", "A", "B", "C", "D", "dt_bias", "z")
+    inp = make_ssd_fb_inputs(cfg, "cpu")
+    assert all(inp[k].requires_grad for k in names) and not inp["grad_out"].requires_grad
+    ref = ssd_reference_grads(inp, names)
+    out = torch_ssd(inp["x"], inp["dt"], inp["A"], inp["B"], inp["C"], 32, D=inp["D"], z=inp["z"],
+                    dt_bias=inp["dt_bias"], dt_softplus=True)
+    good = dict(zip(names, torch.autograd.grad(out, [inp[k] for k in names], inp["grad_out"])))
+    r: dict = {}
+    assert judge_grads(r, grad_errors(good, ref), 3e-2)
+    assert r["err"] < 1e-2 and set(r["grad_errs"]) == set(names) and "wrong_grads" not in r
+
+    for broken, why in [({**good, "A": good["A"] * 1.1}, "10% off"),
+                        ({**good, "dt_bias": torch.full_like(good["dt_bias"], float("nan"))}, "NaN"),
+                        ({**good, "C": None}, "missing"),
+                        ({**good, "B": good["B"][:, :-1]}, "wrong shape")]:
+        r = {}
+        assert not judge_grads(r, grad_errors(broken, ref), 3e-2), why
+        assert len(r["wrong_grads"]) == 1, (why, r)
+    r = {}
+    judge_grads(r, grad_errors({**good, "A": good["A"] * 1.1}, ref), 3e-2)
+    assert r["wrong_grads"] == ["A"] and r["grad_errs"]["A"] == pytest.approx(0.1, rel=0.05)
+    r = {}
+    judge_grads(r, grad_errors({**good, "x": good["x"] * float("nan")}, ref), 3e-2)
+    assert math.isnan(r["err"]) and r["wrong_grads"] == ["x"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the CPU check-only path")
+def test_fwdbwd_check_only_records_a_wrong_backward_and_never_times_it(tmp_path):
+    pkg = _fake_package(tmp_path / "pkg", name="fakebench_fb", bad_grad="B")
+    proc, doc = _run_bench(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2-z", "--mode", "fwdbwd",
+                            "--providers", "fused,chunked,torch"], tmp_path, timeout=300)
+    assert doc is not None, proc.stderr
+    assert doc["meta"]["mode"] == "fwdbwd"
+    rec = doc["results"][0]
+    assert rec["config"]["name"] == "ssd-B2-L100-H4-G2-z-fb" and rec["config"]["mode"] == "fwdbwd"
+    assert rec["check_shape"]["batch"] == 1 and rec["check_shape"]["seqlen"] == 100
+    provs = rec["providers"]
+    assert "chunked" not in provs  # not benchmarked in fwdbwd
+    assert provs["torch"]["status"] == "ok" and provs["torch"]["err"] < 1e-2
+    assert set(provs["torch"]["grad_errs"]) == {"x", "dt", "A", "B", "C", "D", "dt_bias", "z"}
+    assert provs["fused"]["status"] == "wrong" and provs["fused"]["wrong_grads"] == ["B"]
+    assert provs["fused"]["grad_errs"]["B"] == pytest.approx(0.5, rel=0.05)
+    assert "median_ms" not in provs["fused"]
+    assert proc.returncode == 1 and "FAILED" in proc.stdout and "WRONG dB" in proc.stdout
+
+
+def test_fwdbwd_check_only_runs_the_generated_package_at_tiny_shapes_on_cpu(tmp_path):
+    pkg = pkg_dir()
+    if not (Path(pkg) / "manifest.json").is_file():
+        pytest.skip(f"{pkg} does not exist yet: run `pnpm gen` first")
+    if torch.cuda.is_available():
+        pytest.skip("CPU interpreter path only")
+    proc, doc = _run_bench(["--pkg", str(pkg), "--configs", "tiny", "--mode", "fwdbwd",
+                            "--providers", "fused,chunked,torch"], tmp_path)
+    assert doc is not None, proc.stderr
+    assert {r["config"]["name"] for r in doc["results"]} == set(bc.TINY_FB_CONFIGS)
+    rows = {(r["config"]["name"], p): v for r in doc["results"] for p, v in r["providers"].items()}
+    assert all(v["status"] in ("ok", "wrong") for v in rows.values()), (rows, proc.stderr[-3000:])
+    assert rows[("ssd-B2-L100-H4-G2-fb", "torch")]["status"] == "ok"
+    assert set(rows[("ssd-B2-L100-H4-G2-z-fb", "fused")]["grad_errs"]) == {"x", "dt", "A", "B", "C", "D",
+                                                                         "dt_bias", "z"}
+    block = rows[("block-tiny-B1-L40-fb", "generated")]
+    assert {"u", "in_proj.weight", "A_log", "D", "dt_bias", "out_proj.weight"} <= set(block["grad_errs"])
+    assert block["check_shape"] == {"batch": 1, "seqlen": 40}
+    assert proc.returncode == (0 if all(v["status"] == "ok" for v in rows.values()) else 1)
+
+
+def test_fwdbwd_timing_path_times_forward_plus_backward_with_ratios(tmp_path, monkeypatch):
+    """--mode both on CPU with stub timers: the fwd row and the -fb row are
+    separate; the timed fwdbwd call returns every gradient; no CUDA graphs."""
+    from mamba2_runner import bench
+
+    pkg = _fake_package(tmp_path / "pkg", name="fakebench_t")
+    monkeypatch.setenv("MAMBA2_BENCH_CPU_TIMING", "1")
+    times = {("fwd", "fused"): 1.0, ("fwd", "mamba_ssm"): 2.0, ("fwd", "torch"): 8.0,
+             ("fwdbwd", "fused"): 3.0, ("fwdbwd", "torch"): 12.0, ("fwdbwd", "mamba_ssm"): 4.0}
+
+    def fake_base(self):
+        return {"mamba_chunk_scan_combined": lambda *a, **k: torch_ssd(*a, **k), "info": {"ref": "stub"}}
+
+    monkeypatch.setattr(bench.Ctx, "baseline", fake_base)
+    current = {}
+    real_provider = bench.ssd_provider
+
+    def spy_provider(name, ctx, cfg):
+        current["key"] = (cfg.mode, name)
+        return real_provider(name, ctx, cfg)
+
+    def fake_time(fn, inputs, warmup, rep):
+        res = fn(inputs[1 % len(inputs)])
+        if current["key"][0] == "fwdbwd":
+            assert set(res) == {"x", "dt", "A", "B", "C", "D", "dt_bias"}
+            assert all(torch.isfinite(g).all() for g in res.values())
+            assert all(inputs[0][k].grad is None for k in res)  # nothing accumulates
+        return times[current["key"]]
+
+    monkeypatch.setattr(bench, "ssd_provider", spy_provider)
+    monkeypatch.setattr(bench, "time_fn", fake_time)
+    monkeypatch.setattr(bench, "time_graph", lambda fn, inp, rep: 0.5)
+    monkeypatch.setattr(bc, "GRAPH_MAX_TOKENS", 10**6)
+    out = tmp_path / "t.json"
+    args = bench.parse_args(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2", "--mode", "both",
+                             "--providers", "fused,mamba_ssm,torch", "--out", str(out)])
+    doc = bench.run(args, emit=lambda d: None)
+    res = json.loads(out.read_text())["results"]
+    assert [r["config"]["name"] for r in res] == ["ssd-B2-L100-H4-G2", "ssd-B2-L100-H4-G2-fb"]
+    fwd, fb = res[0]["providers"], res[1]["providers"]
+    assert fwd["fused"]["median_ms"] == 1.0 and fwd["fused"]["speedup_vs_mamba_ssm"] == 2.0
+    assert fb["fused"]["median_ms"] == 3.0 and fb["fused"]["speedup_vs_mamba_ssm"] == pytest.approx(4 / 3)
+    assert fb["torch"]["speedup_vs_mamba_ssm"] == pytest.approx(1 / 3)
+    assert fb["fused"]["full_shape_finite"] and fb["fused"]["input_sets"] == 8
+    assert "graph_ms" in fwd["fused"] and "graph_ms" not in fb["fused"]
+    assert res[1]["floor"]["flops"] == 3 * res[0]["floor"]["flops"]
+    assert fb["fused"]["floor_fraction"] == pytest.approx(res[1]["floor"]["ms"] / 3.0)
+    table = bench.format_table(doc)
+    assert "ssd-B2-L100-H4-G2-fb" in table and "1.33x" in table
