@@ -34,6 +34,8 @@ export interface BenchOptions {
   readonly rep?: string;
   readonly graph?: boolean;
   readonly budget?: string;
+  readonly mode?: string;
+  readonly gradTol?: string;
   readonly python?: string;
   readonly timeout?: string;
   readonly direct?: boolean;
@@ -54,6 +56,8 @@ export function benchArgs(o: BenchOptions): Record<string, unknown> {
   set('warmup', o.warmup);
   set('rep', o.rep);
   set('budget_s', o.budget);
+  set('mode', o.mode);
+  set('grad_tol', o.gradTol);
   if (o.checkOnly) args.check_only = true;
   if (o.graph === false) args.no_graph = true;
   return args;
@@ -156,6 +160,8 @@ export async function runBenchCli(argv: readonly string[]): Promise<number> {
     .option('--warmup <ms>', 'do_bench warmup, ms')
     .option('--rep <ms>', 'do_bench repetition, ms')
     .option('--budget <s>', 'start no new config after this many seconds (Python default 480; 0 = none)')
+    .option('--mode <m>', 'fwd | fwdbwd | both (fwdbwd checks every gradient before timing)')
+    .option('--grad-tol <t>', 'one tolerance for every gradient check (fwdbwd)')
     .option('--no-graph', 'skip CUDA-graph timing of the seed shape')
     .option('--python <path>', 'Python interpreter (default MAMBA2_PYTHON, .venv, python3)')
     .option('--timeout <s>', 'worker timeout for the whole run, seconds', '1800')
