@@ -9,7 +9,7 @@
  * hash.
  *
  * This file is the contract between the DSL, codegen and the Python
- * reference backend (packages/runner/python/mamba2_runner/reference.py
+ * reference backend (packages/runner/python/mamba2_runner/reference/graph.py
  * interprets the same JSON). Change it only together with both.
  */
 
