@@ -33,8 +33,7 @@ case "$cmd" in
     ensure_pnpm
     bash scripts/setup-python.sh
     echo "==> kernels-out/ matches what pnpm gen emits" >&2
-    pnpm gen --check
-    pnpm gen --check --out bench/pkgs bench/models/*.ts
+    pnpm gen:check
     echo "==> typecheck" >&2
     pnpm exec turbo run typecheck --output-logs=errors-only
     echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
