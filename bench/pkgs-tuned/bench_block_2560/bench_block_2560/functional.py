@@ -98,6 +98,14 @@ def mamba_chunk_scan_combined(
     Returns out [b, l, h, p] in x.dtype, or (out, final_states fp32 [b, h, p, n])
     when return_final_states.
     """
+    from .autograd import needs_grad, ssd_scan_autograd  # autograd imports this module
+
+    if needs_grad(x, dt, A, B, C, D, z, dt_bias, initial_states):
+        return ssd_scan_autograd(
+            x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
+            seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
+            return_final_states=return_final_states, impl=impl,
+        )
     lo, hi = _check_inputs(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq_idx, dt_limit)
     impl = _config.SCAN_IMPL if impl is None else impl
     if impl == "fused":

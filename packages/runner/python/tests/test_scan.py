@@ -35,6 +35,51 @@ TOL = {
 DTYPE_IDS = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}
 
 
+# ---------------------------------------------------------------- fused-scan paths
+
+# ssd_fused_fwd picks one of three paths by problem size: the one-launch walk
+# (small problems), the dt/cumsum pre-kernel + transposed walk, and the same
+# with split-L (too few programs for the SMs). The CPU shapes here are small, so
+# every test runs once per path with the dispatch forced, and a forced path
+# fails if another one's kernel launches.
+PATHS = ("one-launch", "pre", "split")
+
+
+class _Forbidden:
+    def __init__(self, what):
+        self.what = what
+
+    def __getitem__(self, grid):
+        raise AssertionError(f"{self.what} launched while another path was forced")
+
+
+class _Counted:
+    def __init__(self, kernel):
+        self.kernel, self.launches = kernel, 0
+
+    def __getitem__(self, grid):
+        self.launches += 1
+        return self.kernel[grid]
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def fused_path(request, monkeypatch):
+    pkg = request.getfixturevalue("gen_pkg")
+    mod = importlib.import_module(f"{pkg.__name__}.kernels.ssd_fused")
+    if request.param == "one-launch":
+        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 1 << 60)
+        monkeypatch.setattr(mod, "_ssd_fused_T_kernel", _Forbidden("the transposed walk"))
+    else:
+        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 0)
+        monkeypatch.setattr(mod, "_ssd_fused_fwd_kernel", _Forbidden("the one-launch walk"))
+    if request.param == "split":
+        monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
+        monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
+        counted = _Counted(mod._ssd_state_T_kernel)
+        monkeypatch.setattr(mod, "_ssd_state_T_kernel", counted)
+    yield request.param
+
+
 # ---------------------------------------------------------------- helpers
 
 

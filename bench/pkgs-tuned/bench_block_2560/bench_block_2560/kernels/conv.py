@@ -8,6 +8,7 @@ import triton
 import triton.language as tl
 
 from .._config import CONV_BLOCK_C, CONV_BLOCK_L, CONV_WARPS
+from .dt import cdiv, next_pow2
 
 
 @triton.jit
@@ -85,8 +86,8 @@ def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, bloc
     if out.numel() == 0:
         return out
     block_l = block_l or CONV_BLOCK_L
-    block_c = block_c or min(CONV_BLOCK_C, triton.next_power_of_2(C))
-    grid = (triton.cdiv(L, block_l), triton.cdiv(C, block_c), Bsz)
+    block_c = block_c or min(CONV_BLOCK_C, next_pow2(C))
+    grid = (cdiv(L, block_l), cdiv(C, block_c), Bsz)
     _causal_conv1d_fwd_kernel[grid](
         x, weight, bias if bias is not None else weight, out,
         L, C,

@@ -14,6 +14,17 @@ import triton
 import triton.language as tl
 
 
+def cdiv(a, b):
+    """Host-side ceil(a / b). triton.cdiv goes through Triton's JIT call path,
+    which costs microseconds per call; wrappers run on every forward."""
+    return -(-a // b)
+
+
+def next_pow2(n):
+    """Host-side next power of two (1 for n <= 1), as triton.next_power_of_2."""
+    return 1 << (n - 1).bit_length() if n > 1 else 1
+
+
 @triton.jit
 def softplus_f32(v):
     """softplus with the usual threshold (v > 20 -> v); log1p done by hand so
@@ -81,9 +92,9 @@ def dt_transform(dt, dt_bias=None, softplus=False, limit=(0.0, math.inf)):
     out = torch.empty((Bsz, L, H), device=dt.device, dtype=torch.float32)
     if out.numel() == 0:
         return out
-    BLOCK_H = triton.next_power_of_2(H)
-    BLOCK_L = max(1, min(triton.next_power_of_2(L), max(1, 2048 // BLOCK_H)))
-    grid = (triton.cdiv(L, BLOCK_L), Bsz)
+    BLOCK_H = next_pow2(H)
+    BLOCK_L = max(1, min(next_pow2(L), max(1, 2048 // BLOCK_H)))
+    grid = (cdiv(L, BLOCK_L), Bsz)
     _dt_transform_kernel[grid](
         dt, dt_bias if dt_bias is not None else dt, out,
         L, H,

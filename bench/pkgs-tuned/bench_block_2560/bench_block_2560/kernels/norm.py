@@ -8,6 +8,7 @@ import triton
 import triton.language as tl
 
 from .._config import NORM_WARPS
+from .dt import cdiv, next_pow2
 
 
 @triton.jit
@@ -81,7 +82,7 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         GROUP=group,
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
-        BLOCK_G=triton.next_power_of_2(group),
+        BLOCK_G=next_pow2(group),
         num_warps=num_warps or NORM_WARPS,
     )
     return out
