@@ -3,22 +3,27 @@
 # the scan / ops / gradient tests, then on an otherwise idle GPU the forward
 # benchmark, the forward+backward benchmark, and the tuned package against the
 # default one. Results in $OUT (results.tar.gz + the bench JSONs); summary last.
+#   STAGE=checks | bench | all (default all; a command has 10 minutes)
 set -u
+STAGE=${STAGE:-all}
 cd "$(dirname "$0")/../.."
 export PYTHONPATH=$PWD/packages/runner/python PYTHONUNBUFFERED=1
 R=$(mktemp -d)/results; mkdir -p "$R"
 t0=$(date +%s)
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
   python3 -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__)"; } > "$R/env.txt" 2>&1
+if [ "$STAGE" != bench ]; then
 for d in kernels-out/*/ bench/pkgs/bench_block_1536/; do
   n=$(basename "$d")
   timeout 230 python3 -m mamba2_runner.verify "$d" --device cuda --dtypes fp32,bf16 \
     --json "$R/verify-$n.json" > "$R/verify-$n.log" 2>&1 &
 done
-timeout 230 python3 -m pytest -q -p no:cacheprovider packages/runner/python/tests/test_scan.py \
+timeout 260 python3 -m pytest -q -p no:cacheprovider packages/runner/python/tests/test_scan.py \
   packages/runner/python/tests/test_ops.py packages/runner/python/tests/test_grad.py > "$R/pytest.log" 2>&1 &
 wait
 echo "checks done at $(( $(date +%s) - t0 )) s"
+fi
+if [ "$STAGE" != checks ]; then
 BP="--block-pkgs 1536=bench/pkgs/bench_block_1536,2560=bench/pkgs/bench_block_2560"
 timeout 170 python3 -m mamba2_runner.bench --budget-s 140 $BP --out "$OUT/bench-fwd.json" > "$R/bench-fwd.log" 2>&1
 echo "fwd bench done at $(( $(date +%s) - t0 )) s"
@@ -30,8 +35,11 @@ for v in pkgs pkgs-tuned; do
     --configs ssd-B4-L4096-H80,ssd-B4-L4096-H80-z,ssd-B1-L16384-H80,ssd-B1-L16384-H80-z \
     --out "$OUT/bench-$v.json" > "$R/bench-$v.log" 2>&1
 done
-tar -czf "$OUT/results.tar.gz" -C "$(dirname "$R")" results
+fi
+tar -czf "$OUT/results-$STAGE.tar.gz" -C "$(dirname "$R")" results
 echo "== summary ($(( $(date +%s) - t0 )) s)"
-for f in "$R"/verify-*.log; do tail -n 1 "$f"; done
-tail -n 2 "$R/pytest.log"
-for f in bench-fwd bench-fwdbwd bench-pkgs bench-pkgs-tuned; do echo "-- $f"; grep -A40 "^config" "$R/$f.log" | head -n 24; done
+for f in "$R"/verify-*.log; do [ -f "$f" ] && tail -n 1 "$f"; done
+[ -f "$R/pytest.log" ] && tail -n 3 "$R/pytest.log"
+for f in bench-fwd bench-fwdbwd bench-pkgs bench-pkgs-tuned; do
+  [ -f "$R/$f.log" ] && { echo "-- $f"; grep -A40 "^config" "$R/$f.log" | head -n 24; }
+done
