@@ -9,10 +9,10 @@ import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashGraph, isDslError, validateGraph, type CodegenParams } from '@mamba2/dsl';
 import { loadModels, type LoadedModel } from '@mamba2/dsl/frontend';
-import { checkPackage, generatePackage, PackageDirError } from './generate.ts';
+import { checkPackage, generatePackage, PackageDirError, renderPackage } from './generate.ts';
 import { InvalidPythonNameError, UnsupportedGraphError } from './lower/errors.ts';
 import { MissingTemplateError } from './emit/env.ts';
-import { readTuned, TunedFileError } from './tuned.ts';
+import { kernelSha, readTunedRows, tunedFor, TunedFileError, type TunedEntry } from './tuned.ts';
 import type { Graph } from '@mamba2/dsl';
 
 /** The headdim of the model's scan: tuned rows of other headdims do not apply. */
@@ -85,7 +85,13 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
   }
   let stale = 0;
   for (const m of models) {
-    const tuned = opts.tuned === undefined ? [] : readTuned(opts.tuned, ssdHeaddim(m.graph));
+    let tuned: TunedEntry[] = [];
+    if (opts.tuned !== undefined) {
+      const fused = renderPackage(m).files.get(`${m.graph.name}/kernels/ssd_fused.py`) ?? '';
+      const t = tunedFor(readTunedRows(opts.tuned), ssdHeaddim(m.graph), kernelSha(fused), opts.tuned);
+      if (t.warning !== null) console.warn(`warning: ${t.warning}`);
+      tuned = t.entries;
+    }
     const where = `${m.file}${m.exportName === 'default' ? '' : `#${m.exportName}`}`;
     if (opts.check) {
       const res = checkPackage(m, { outDir: opts.out, tuned });

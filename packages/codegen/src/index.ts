@@ -16,6 +16,6 @@ export {
 export * from './emit/context.ts';
 export { createEnv, DEFAULT_TEMPLATES_DIR, MissingTemplateError } from './emit/env.ts';
 export { canonicalJson } from './emit/canonical-json.ts';
-export { nextPow2, parseTuned, readTuned, tunedChoices, tunedEntries, TunedFileError } from './tuned.ts';
+export { kernelSha, nextPow2, parseTuned, parseTunedRows, readTunedRows, tunedChoices, tunedEntries, tunedFor, TunedFileError } from './tuned.ts';
 export type { TunedChoice } from './tuned.ts';
 export { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';

@@ -14,6 +14,7 @@
  * first row with equal nheads and seqlen <= max_seqlen, else that nheads'
  * largest bucket, else the _config defaults.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 export class TunedFileError extends Error {
@@ -37,7 +38,9 @@ export interface TunedChoice extends TunedEntry {
   readonly speedup: number | null;
 }
 
-interface SweepRow {
+export interface SweepRow {
+  /** kernelSha() of the ssd_fused.py that was measured (absent in older results). */
+  readonly kernel_sha?: string | null;
   readonly shape?: { batch: number; seqlen: number; nheads: number; headdim: number };
   readonly params?: { chunk_size: number; block_p: number | null; num_warps: number | null; num_stages: number | null };
   readonly status?: string;
@@ -101,7 +104,18 @@ export function tunedEntries(choices: readonly TunedChoice[], headdim: number): 
     }));
 }
 
-export function parseTuned(text: string, headdim: number, file = '<tuned>'): TunedEntry[] {
+/**
+ * sha256 of a generated kernel file without its header lines: the model file
+ * and IR hash differ between packages, the code is what a sweep measured.
+ * mamba2_runner.sweep.kernel_sha computes the same.
+ */
+export function kernelSha(source: string): string {
+  const lines = source.split('\n');
+  while (lines.length > 0 && (lines[0]!.startsWith('# generated from ') || lines[0]!.startsWith('# ir-hash: '))) lines.shift();
+  return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+export function parseTunedRows(text: string, file = '<tuned>'): SweepRow[] {
   const rows: SweepRow[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
@@ -116,9 +130,35 @@ export function parseTuned(text: string, headdim: number, file = '<tuned>'): Tun
     }
     rows.push(row as SweepRow);
   });
-  return tunedEntries(tunedChoices(rows), headdim);
+  return rows;
 }
 
-export function readTuned(path: string, headdim: number): TunedEntry[] {
-  return parseTuned(readFileSync(path, 'utf8'), headdim, path);
+/**
+ * The dispatch rows for a package of `headdim` whose fused scan hashes to
+ * `sha` (kernelSha of its ssd_fused.py). A table measured on other kernel
+ * code says nothing about this one (seen on the H200: a table from an earlier
+ * kernel made the next one 2.6x slower at one shape), so rows of another
+ * kernel are refused; rows that carry no hash (older sweeps) are used with a
+ * warning.
+ */
+export function tunedFor(rows: readonly SweepRow[], headdim: number, sha: string, file = '<tuned>'): { entries: TunedEntry[]; warning: string | null } {
+  const other = rows.filter((r) => typeof r.kernel_sha === 'string' && r.kernel_sha !== sha);
+  if (other.length > 0) {
+    throw new TunedFileError(
+      `${file}: ${other.length} row(s) were measured on another ssd_fused.py (kernel_sha ${other[0]!.kernel_sha!.slice(0, 12)}, ` +
+        `this package's is ${sha.slice(0, 12)}). Re-run the sweep (pnpm bench --sweep ... ) on the current kernels, then gen --tuned again.`,
+    );
+  }
+  const unhashed = rows.filter((r) => typeof r.kernel_sha !== 'string').length;
+  const warning = unhashed === 0 ? null
+    : `${file}: ${unhashed} row(s) carry no kernel_sha, so nothing shows they were measured on this package's ssd_fused.py; re-run the sweep to be sure.`;
+  return { entries: tunedEntries(tunedChoices(rows), headdim), warning };
+}
+
+export function parseTuned(text: string, headdim: number, file = '<tuned>'): TunedEntry[] {
+  return tunedEntries(tunedChoices(parseTunedRows(text, file)), headdim);
+}
+
+export function readTunedRows(path: string): SweepRow[] {
+  return parseTunedRows(readFileSync(path, 'utf8'), path);
 }

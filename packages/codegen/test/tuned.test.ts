@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTuned } from '../src/tuned.ts';
+import { kernelSha, parseTuned, tunedFor } from '../src/tuned.ts';
 
 const row = (batch: number, seqlen: number, headdim: number, chunk: number, bp: number, ms: number, status = 'ok') =>
   JSON.stringify({
@@ -31,5 +31,27 @@ describe('--tuned results', () => {
 
   it('names the file and line of a malformed row', () => {
     expect(() => parseTuned(`${row(4, 4096, 64, 32, 64, 1)}\nnope`, 64, 'r.jsonl')).toThrow('r.jsonl:2: not JSON');
+  });
+});
+
+describe('--tuned and the kernel a sweep measured', () => {
+  const measured = (sha: string | undefined) =>
+    [{ ...JSON.parse(row(4, 4096, 64, 32, 64, 0.6)), ...(sha === undefined ? {} : { kernel_sha: sha }) }];
+
+  it('hashes a kernel file without its generated header lines', () => {
+    const body = 'import triton\n\ndef f():\n    return 1\n';
+    const a = `# generated from examples/a.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: aaaa\n${body}`;
+    const b = `# generated from bench/models/b.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: bbbb\n${body}`;
+    expect(kernelSha(a)).toBe(kernelSha(b));
+    expect(kernelSha(a)).not.toBe(kernelSha(a.replace('return 1', 'return 2')));
+  });
+
+  it('refuses rows measured on another ssd_fused.py, naming the fix', () => {
+    expect(() => tunedFor(measured('f'.repeat(64)), 64, 'e'.repeat(64), 'r.jsonl')).toThrow(/another ssd_fused\.py.*Re-run the sweep/);
+  });
+
+  it('uses rows of this kernel silently and warns about rows with no hash', () => {
+    expect(tunedFor(measured('e'.repeat(64)), 64, 'e'.repeat(64))).toMatchObject({ warning: null, entries: [{ nheads: 80 }] });
+    expect(tunedFor(measured(undefined), 64, 'e'.repeat(64)).warning).toMatch(/carry no kernel_sha/);
   });
 });

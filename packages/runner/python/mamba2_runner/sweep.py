@@ -26,6 +26,7 @@ returns the record instead of writing it (the TS side appends it).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -224,7 +225,8 @@ class Runner:
             pkg = load_generated(self.plan.package_dir(key))
             fused = importlib.import_module(pkg.__name__ + ".kernels.ssd_fused")
             cfg = importlib.import_module(pkg.__name__ + "._config")
-            self._pkgs[key] = {"fwd": fused.ssd_fused_fwd, "chunk_size": int(cfg.CHUNK_SIZE), "name": pkg.__name__}
+            self._pkgs[key] = {"fwd": fused.ssd_fused_fwd, "chunk_size": int(cfg.CHUNK_SIZE), "name": pkg.__name__,
+                               "kernel_sha": kernel_sha(Path(fused.__file__).read_text())}
         return self._pkgs[key]
 
     def inputs(self, shape: dict, seed_key: str) -> dict:
@@ -414,12 +416,25 @@ class Runner:
         # `ok` and `name` let codegen's `gen --tuned` reader skip failures and other packages
         rec["ok"] = rec["status"] == "ok"
         rec["name"] = self._pkgs.get(cfg["package"], {}).get("name")
+        # which fused-scan code was measured: `gen --tuned` refuses rows of another
+        rec["kernel_sha"] = self._pkgs.get(cfg["package"], {}).get("kernel_sha")
         rec["elapsed_s"] = round(time.time() - t0, 3)
         rec["t"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         return rec
 
 
 # --------------------------------------------------------------------------- tuned dispatch
+
+
+def kernel_sha(source: str) -> str:
+    """sha256 of a generated kernel file without its header lines (the model
+    file and IR hash differ between packages; the code is what was measured).
+    packages/codegen/src/tuned.ts computes the same."""
+    lines = source.split("\n")
+    while lines and (lines[0].startswith("# generated from ") or lines[0].startswith("# ir-hash: ")):
+        lines.pop(0)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
 
 
 def pick_tuned(tuned: list[dict], nheads: int, seqlen: int) -> Optional[dict]:

@@ -211,3 +211,15 @@ def test_a_config_whose_package_is_missing_is_recorded_as_error(tmp_path):
     res = by_id(out)
     assert res["a"][0]["status"] == "ok"
     assert res["b"][0]["status"] == "error" and "manifest.json" in res["b"][0]["reason"]
+
+
+def test_kernel_sha_ignores_the_generated_header_and_matches_codegen():
+    """codegen's kernelSha (packages/codegen/src/tuned.ts) must agree: the
+    expected value is sha256 of the body alone, computed here independently."""
+    import hashlib
+
+    from mamba2_runner.sweep import kernel_sha
+
+    body = "import triton\n\ndef f():\n    return 1\n"
+    src = "# generated from examples/a.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: aaaa\n" + body
+    assert kernel_sha(src) == hashlib.sha256(body.encode()).hexdigest()
