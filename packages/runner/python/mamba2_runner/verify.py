@@ -10,6 +10,17 @@ state_dict loaded into reference.graph.ref_block), over several shapes and
 dtypes: relative error ||out - ref|| / ||ref|| in float64 against the table
 TOLERANCES below. NaN or inf never passes. Prints a table, exits 1 on failure.
 
+Gradients (--grads, the default; --no-grads skips them; `--ops grads` runs
+only them): on small shapes (batch 2, seqlen 1 and one not a multiple of the
+chunk), one row per gradient tensor, against torch autograd in float64:
+  'grad scan <name>'  x, dt, A, B, C and D / dt_bias / z / initial_states where
+                      the model uses them, through mamba_chunk_scan_combined
+                      (random cotangents on out and the final state) vs ref_scan;
+  'grad block <name>' u and every parameter of the generated module (perturbed
+                      random weights, random u and grad_out) vs ref_block, made
+                      differentiable by bench.differentiable_reference().
+Tolerances: GRAD_TOLERANCES (CPU fp32 1e-4, CUDA fp32 5e-3, bf16 5e-2).
+
 Inputs are fresh random data every run (the seed is printed; --seed replays).
 Outputs are poisoned: before each call the device's free memory is filled with
 NaN bytes (on CUDA the caching allocator hands the same blocks back), so an
@@ -53,6 +64,21 @@ TOLERANCES: Dict[tuple, Dict[str, float]] = {
     ("cpu", "float32"): {"elementwise": 1e-5, "dot": 1e-4, "block": 1e-4},
     ("cpu", "bfloat16"): {"elementwise": 2e-2, "dot": 2e-2, "block": 3e-2},
 }
+# Gradients (rows "grad block <tensor>", "grad scan <tensor>"): the backward
+# kernels' dots run in the same precision as the forward ones, and every
+# gradient is a longer chain (forward recompute, then dout through the
+# transposed chain), so one class for all of them:
+#   fp32 on CPU (interpreter, true fp32): measured <= ~1e-5 on the five
+#     examples; 1e-4 keeps an order of headroom and any real bug (a dropped
+#     term, a wrong scale) is >= 1e-2.
+#   fp32 on CUDA: tf32 forward dots (unit roundoff 4.9e-4) chained: 5e-3.
+#   bf16: 5e-2 (bf16 rounding of every intermediate, forward and backward).
+GRAD_TOLERANCES: Dict[tuple, float] = {
+    ("cuda", "float32"): 5e-3,
+    ("cuda", "bfloat16"): 5e-2,
+    ("cpu", "float32"): 1e-4,
+    ("cpu", "bfloat16"): 5e-2,
+}
 DTYPE_NAMES = {"fp32": "float32", "float32": "float32", "bf16": "bfloat16", "bfloat16": "bfloat16"}
 
 
@@ -88,6 +114,8 @@ class Report:
         return {
             "package": self.package, "device": self.device, "seed": self.seed,
             "passed": not self.failed, "n_rows": len(self.rows), "n_failed": len(self.failed),
+            "n_grad_rows": sum(1 for r in self.rows if r.op.startswith("grad ")),
+            "n_grad_failed": sum(1 for r in self.failed if r.op.startswith("grad ")),
             "rows": [_row_json(r) for r in self.rows],
         }
 
@@ -165,7 +193,7 @@ class Checker:
 
     def record(self, op, shape, dtype, kind, fn: Callable[[], Any], note=""):
         """fn returns (out, ref) or a list of (label, out, ref): one row per pair."""
-        tol = TOLERANCES[(self.device, dtype)][kind]
+        tol = GRAD_TOLERANCES[(self.device, dtype)] if kind == "grad" else TOLERANCES[(self.device, dtype)][kind]
         t0 = time.perf_counter()
         try:
             _poison(self.device)
@@ -370,6 +398,128 @@ class Checker:
                     note=f"{self.ir['className']} vs ref_block")
 
 
+    # -- gradients
+    def grad_scan(self, dtype, b, l):
+        """Gradients of every input the model feeds the scan, through the
+        package's autograd (mamba_chunk_scan_combined with requires_grad
+        inputs), against torch autograd through the float64 ref_scan. A random
+        cotangent on both out and the final state."""
+        import torch
+        from .reference.scan import ref_scan
+
+        node = _one(self.ir, "SsdScan")
+        dtn = _one(self.ir, "DtTransform")
+        dsk = _one(self.ir, "DSkip")
+        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], node["chunkSize"]
+        dt_ = getattr(torch, dtype)
+        dev = self.device
+        init = bool(node["learnableInitStates"])
+        with_z = _one(self.ir, "Gate") is not None
+        softplus = bool(dtn and dtn["softplus"])
+        has_bias = bool(dtn and dtn.get("bias", softplus))
+        limit = _limit(dtn) if dtn else (0.0, math.inf)
+
+        def run():
+            ins: Dict[str, Any] = {
+                "x": torch.randn(b, l, h, p, device=dev, dtype=dt_),
+                "B": torch.randn(b, l, g, n, device=dev, dtype=dt_),
+                "C": torch.randn(b, l, g, n, device=dev, dtype=dt_),
+                "A": -torch.empty(h, device=dev).uniform_(1.0, 16.0),
+            }
+            if softplus:
+                dt0 = torch.exp(torch.empty(h, device=dev).uniform_(math.log(1e-3), math.log(0.1)))
+                ins["dt"] = (0.5 * torch.randn(b, l, h, device=dev)).to(dt_)
+                if has_bias:
+                    ins["dt_bias"] = dt0 + torch.log(-torch.expm1(-dt0))
+            else:
+                ins["dt"] = torch.empty(b, l, h, device=dev).uniform_(1e-3, 0.1).to(dt_)
+            if dsk is not None:
+                ins["D"] = torch.randn(h, p, device=dev) if dsk["perChannel"] else torch.randn(h, device=dev)
+            if with_z:
+                ins["z"] = torch.randn(b, l, h, p, device=dev, dtype=dt_)
+            if init:
+                ins["initial_states"] = torch.randn(b, h, p, n, device=dev) * 0.5
+            leaves = {k: v.detach().clone().requires_grad_() for k, v in ins.items()}
+            gout = torch.randn(b, l, h, p, device=dev, dtype=dt_)
+            gfin = torch.randn(b, h, p, n, device=dev)
+
+            def call(fn, t, **extra):
+                kw = {k: t[k] for k in ("D", "z", "dt_bias", "initial_states") if k in t}
+                return fn(t["x"], t["dt"], t["A"], t["B"], t["C"], dt_softplus=softplus, dt_limit=limit,
+                          return_final_states=True, **kw, **extra)
+
+            out, final = call(self.pkg.mamba_chunk_scan_combined, leaves, chunk_size=Q)
+            names = list(leaves)
+            got = torch.autograd.grad((out, final), [leaves[k] for k in names],
+                                      (gout, gfin.to(final.dtype)), allow_unused=True)
+            leaves64 = {k: v.detach().to(torch.float64).requires_grad_() for k, v in ins.items()}
+            ref_out, ref_final = call(ref_scan, leaves64)
+            ref = torch.autograd.grad((ref_out, ref_final), [leaves64[k] for k in names],
+                                      (gout.to(torch.float64), gfin.to(torch.float64)))
+            return [(k, torch.zeros_like(ins[k]) if gk is None else gk, rk)
+                    for k, gk, rk in zip(names, got, ref)]
+
+        self.record("grad scan", f"B{b}-L{l}-H{h}-P{p}-G{g}-N{n}-Q{Q}", dtype, "grad", run,
+                    note="autograd vs ref_scan")
+
+    def grad_block(self, dtype, b, l):
+        """d(u) and d(every parameter) of the generated module (random perturbed
+        weights, random u, random grad_out) against torch autograd through the
+        float64 ref_block on the same weights."""
+        import torch
+        from .bench import differentiable_reference
+        from .reference.graph import ref_block
+
+        dt_ = getattr(torch, dtype)
+        features = _one(self.ir, "Input")["features"]
+
+        def run():
+            m = self.make_module(dtype)
+            u = torch.randn(b, l, features, device=self.device, dtype=dt_)
+            gout = torch.randn(b, l, features, device=self.device, dtype=dt_)
+            params = dict(m.named_parameters())
+            for prm in params.values():
+                prm.grad = None
+            u_leaf = u.clone().requires_grad_()
+            out = m(u_leaf)
+            if not out.requires_grad:
+                raise VerifyError(f"{self.ir['className']} output does not require grad: no backward to check")
+            out.backward(gout)
+            sd64 = {k: v.detach().to(torch.float64).requires_grad_(k in params)
+                    for k, v in m.state_dict().items()}
+            u64 = u.detach().to(torch.float64).requires_grad_()
+            with differentiable_reference():
+                ref = ref_block(self.ir, sd64, u64)
+            if not ref.requires_grad:
+                raise VerifyError("ref_block does not carry autograd: bench.differentiable_reference "
+                                  "no longer matches reference/graph.py")
+            names = list(params)
+            missing = [k for k in names if k not in sd64]
+            if missing:
+                raise VerifyError(f"parameters not in state_dict: {missing}")
+            refs = torch.autograd.grad(ref, [u64] + [sd64[k] for k in names], gout.to(torch.float64),
+                                       allow_unused=True)
+            pairs = [("u", u_leaf.grad, refs[0])]
+            for k, rk in zip(names, refs[1:]):
+                gk = params[k].grad
+                pairs.append((k, torch.zeros_like(params[k]) if gk is None else gk,
+                              torch.zeros_like(sd64[k]) if rk is None else rk))
+            return pairs
+
+        self.record("grad block", f"B{b}-L{l}-D{features}", dtype, "grad", run,
+                    note=f"{self.ir['className']} autograd vs ref_block")
+
+
+def grad_shapes(ir: dict) -> List[tuple]:
+    """Small shapes for the gradient rows (the backward is the slow part in the
+    interpreter): seqlen 1, and one not a multiple of the chunk that crosses a
+    chunk boundary when the chunk is small (chunk + 5), capped at 69."""
+    scan = _one(ir, "SsdScan")
+    Q = scan["chunkSize"] if scan else 64
+    l2 = Q + 5 if Q + 5 <= 69 else 37
+    return [(2, 1), (2, l2)]
+
+
 # ------------------------------------------------------------------------ driver
 def resolve_device(device: str, pkg_name: Optional[str] = None) -> str:
     """Pick the device and make TRITON_INTERPRET agree with it before import."""
@@ -405,8 +555,13 @@ def run_verify(
     seed: Optional[int] = None,
     ops: Optional[List[str]] = None,
     on_row: Optional[Callable[[Row], None]] = None,
+    grads: bool = True,
 ) -> Report:
-    """Run every check; `on_row` sees each row as it finishes (the worker streams them)."""
+    """Run every check; `on_row` sees each row as it finishes (the worker streams them).
+
+    ops: any of conv, dt, scan, norm, block, grads (default: all; `grads` =
+    the gradient rows, 'grad scan' and 'grad block'). grads=False drops the
+    gradient rows from the default set (--no-grads)."""
     pkg_dir = str(pkg_dir)
     if not Path(pkg_dir).is_dir():
         raise VerifyError(f"{pkg_dir} is not a directory. Run `pnpm gen` first, or pass kernels-out/<name>.")
@@ -431,7 +586,9 @@ def run_verify(
     torch.manual_seed(seed)
     report = Report(package=manifest.get("name", pkg_dir), device=dev, seed=seed)
     chk = Checker(pkg, ir, dev, report, on_row or (lambda r: None))
-    want = set(ops or ["conv", "dt", "scan", "norm", "block"])
+    want = set(ops or ["conv", "dt", "scan", "norm", "block"] + (["grads"] if grads else []))
+    if not grads:
+        want.discard("grads")
     kinds = {n["kind"] for n in ir["nodes"]}
     bl = shapes_for(ir, shapes)
     features = _one(ir, "Input")["features"] if "Input" in kinds else None
@@ -458,6 +615,12 @@ def run_verify(
                 chk.scan(dtype, b, l, impl, with_init=True)
         if "block" in want:
             chk.block(dtype, b, l, with_seq_idx=True)
+        if "grads" in want:
+            for (gb, gl) in grad_shapes(ir):
+                if "SsdScan" in kinds:
+                    chk.grad_scan(dtype, gb, gl)
+                if features is not None:
+                    chk.grad_block(dtype, gb, gl)
     return report
 
 
@@ -468,7 +631,7 @@ def op_verify(args: dict, emit) -> dict:
         dtypes = dtypes.split(",")
     report = run_verify(
         args["pkg_dir"], device=args.get("device", "auto"), dtypes=dtypes, shapes=args.get("shapes", "auto"),
-        seed=args.get("seed"), ops=args.get("ops"),
+        seed=args.get("seed"), ops=args.get("ops"), grads=args.get("grads", True),
         on_row=lambda r: emit({"row": _row_json(r)}),
     )
     return report.to_json()
@@ -489,7 +652,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--device", default="auto", choices=["auto", "cuda", "cpu"])
     ap.add_argument("--dtypes", default=None, help="comma list of fp32,bf16 (default: both on cuda, fp32 on cpu)")
     ap.add_argument("--shapes", default="auto", choices=["auto", "quick", "full"])
-    ap.add_argument("--ops", default=None, help="comma list of conv,dt,scan,norm,block (default all)")
+    ap.add_argument("--ops", default=None, help="comma list of conv,dt,scan,norm,block,grads (default all)")
+    ap.add_argument("--grads", action=argparse.BooleanOptionalAction, default=True,
+                    help="gradient rows (grad scan / grad block) against autograd through the float64 "
+                         "reference (default on; --no-grads skips them)")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--json", default=None, help="write the rows to this file")
     a = ap.parse_args(argv)
@@ -498,13 +664,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         report = run_verify(
             a.pkg_dir, a.device, a.dtypes.split(",") if a.dtypes else None, a.shapes, a.seed,
             a.ops.split(",") if a.ops else None, on_row=lambda r: print(format_row(r), flush=True),
+            grads=a.grads,
         )
     except VerifyError as e:
         print(f"verify: {e}", file=sys.stderr)
         return 2
     n, nf = len(report.rows), len(report.failed)
-    print(f"\n{report.package} on {report.device}: {n - nf}/{n} passed (seed {report.seed}; "
-          f"replay with --seed {report.seed})")
+    gr = [r for r in report.rows if r.op.startswith("grad ")]
+    gf = sum(1 for r in gr if not r.passed)
+    print(f"\n{report.package} on {report.device}: {n - nf}/{n} passed, of which gradients "
+          f"{len(gr) - gf}/{len(gr)} (seed {report.seed}; replay with --seed {report.seed})")
     if a.json:
         Path(a.json).write_text(json.dumps(report.to_json(), indent=2, allow_nan=False, default=str))
     return 1 if nf or n == 0 else 0
