@@ -53,15 +53,6 @@ class _Forbidden:
         raise AssertionError(f"{self.what} launched while another path was forced")
 
 
-class _Counted:
-    def __init__(self, kernel):
-        self.kernel, self.launches = kernel, 0
-
-    def __getitem__(self, grid):
-        self.launches += 1
-        return self.kernel[grid]
-
-
 @pytest.fixture(autouse=True, params=PATHS)
 def fused_path(request, monkeypatch):
     pkg = request.getfixturevalue("gen_pkg")
@@ -75,8 +66,6 @@ def fused_path(request, monkeypatch):
     if request.param == "split":
         monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
         monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
-        counted = _Counted(mod._ssd_state_T_kernel)
-        monkeypatch.setattr(mod, "_ssd_state_T_kernel", counted)
     yield request.param
 
 
