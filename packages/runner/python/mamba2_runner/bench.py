@@ -640,15 +640,7 @@ def run_ssd_fb_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Prog
             first = make_ssd_fb_inputs(cfg, ctx.device)
             sets = [first] + [make_ssd_fb_inputs(cfg, ctx.device)
                               for _ in range(n_input_sets(ssd_input_bytes(first)) - 1)]
-            r["input_sets"] = len(sets)
-            full = fn(first)  # the full shape once: every gradient element must be finite
-            _sync(ctx.device)
-            r["full_shape_finite"] = _all_finite(full)
-            del full
-            if not r["full_shape_finite"]:
-                r["status"] = "wrong"
-                continue
-            r["median_ms"] = time_fn(fn, sets, ctx.args.warmup, ctx.args.rep)
+            _time_if_finite(r, fn, sets, ctx)
             del sets, first
         except Skip as e:
             r["status"], r["reason"] = "skipped", str(e)
@@ -660,6 +652,21 @@ def run_ssd_fb_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Prog
             if ctx.device == "cuda":
                 torch.cuda.empty_cache()
     return rec
+
+
+def _time_if_finite(r: dict, fn, sets: list, ctx: "Ctx") -> None:
+    """forward+backward rows: one call at the full shape first (every output
+    and gradient element must be finite, else the row is wrong and not timed),
+    then the do_bench median over the input sets."""
+    r["input_sets"] = len(sets)
+    full = fn(sets[0])
+    _sync(ctx.device)
+    r["full_shape_finite"] = _all_finite(full)
+    del full
+    if not r["full_shape_finite"]:
+        r["status"] = "wrong"
+        return
+    r["median_ms"] = time_fn(fn, sets, ctx.args.warmup, ctx.args.rep)
 
 
 def _block_pkg_for(cfg: BlockConfig, ctx: Ctx) -> Path:
@@ -895,15 +902,7 @@ def _run_block_fb(cfg: BlockConfig, ctx: Ctx, wanted: List[str], emit: Progress,
             first = inputs(cfg.batch, cfg.seqlen)
             nbytes = 2 * first["u"].numel() * first["u"].element_size()
             sets = [first] + [inputs(cfg.batch, cfg.seqlen) for _ in range(n_input_sets(nbytes) - 1)]
-            r["input_sets"] = len(sets)
-            full = fn(first)
-            _sync(ctx.device)
-            r["full_shape_finite"] = _all_finite(full)
-            del full
-            if not r["full_shape_finite"]:
-                r["status"] = "wrong"
-                continue
-            r["median_ms"] = time_fn(fn, sets, ctx.args.warmup, ctx.args.rep)
+            _time_if_finite(r, fn, sets, ctx)
             del sets, first
         except Skip as e:
             r["status"], r["reason"] = "skipped", str(e)
