@@ -14,13 +14,10 @@
  * results.jsonl holds is skipped, whichever worker wrote it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { SweepConfig } from './expand.ts';
-import { readPlan } from './plan.ts';
-import { appendResult, doneIds, repairResults, type SweepRecord } from './results.ts';
-import { asRecord, failed, isBetter, SweepResultsExistError, type RunSweepOptions, type RunSweepResult } from './run.ts';
+import { appendResult, doneIds, type SweepRecord } from './results.ts';
+import { asRecord, failed, isBetter, openSweep, type RunSweepOptions, type RunSweepResult } from './run.ts';
 import type { SweepWorker } from './worker.ts';
 
 /** Starts the worker of one slot; `device` is the CUDA_VISIBLE_DEVICES value it must use. */
@@ -111,17 +108,8 @@ export async function detectGpus(o: DetectGpusOptions = {}): Promise<string[]> {
 /** runSweep over `devices.length` workers sharing one queue; see the file comment. */
 export async function runSweepMulti(o: RunSweepMultiOptions): Promise<RunSweepResult> {
   if (o.devices.length === 0) throw new Error('runSweepMulti needs at least one device');
-  const planPath = resolve(o.planPath);
-  const plan = readPlan(planPath);
-  if (!o.resume && existsSync(o.outPath) && statSync(o.outPath).size > 0) throw new SweepResultsExistError(o.outPath);
-  const file = repairResults(o.outPath);
-  const records: SweepRecord[] = [...file.records];
-  const done = doneIds(records);
-  const todo = plan.configs.filter((c) => !done.has(c.id));
-  let best: SweepRecord | null = null;
-  for (const r of records) if (isBetter(r, best)) best = r;
-  o.onStart?.({ total: plan.configs.length, done: plan.configs.length - todo.length, best });
-  const timeoutMs = o.timeoutMs ?? plan.options.timeout_s * 1000;
+  const { planPath, plan, records, todo, timeoutMs, best: best0 } = openSweep(o);
+  let best = best0;
   const crashRetries = o.crashRetries ?? 1;
 
   const queue: Item[] = todo.map((cfg) => ({ cfg, crashes: 0, avoid: null }));

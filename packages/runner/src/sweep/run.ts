@@ -60,6 +60,35 @@ export function asRecord(cfg: SweepConfig, v: unknown): SweepRecord {
   return normalizeRecord(r as SweepRecord);
 }
 
+export interface OpenedSweep {
+  readonly planPath: string;
+  readonly plan: SweepPlan;
+  /** Results already recorded (a torn last line repaired); runners append to it. */
+  readonly records: SweepRecord[];
+  /** Configs of the plan with no record yet, in plan order. */
+  readonly todo: SweepConfig[];
+  readonly best: SweepRecord | null;
+  readonly timeoutMs: number;
+}
+
+/**
+ * What every runner does first: read the plan, refuse to overwrite results
+ * unless resuming, repair a torn last line, and work out what is left and the
+ * best so far (reported through onStart).
+ */
+export function openSweep(o: Pick<RunSweepOptions, 'planPath' | 'outPath' | 'resume' | 'timeoutMs' | 'onStart'>): OpenedSweep {
+  const planPath = resolve(o.planPath);
+  const plan = readPlan(planPath);
+  if (!o.resume && existsSync(o.outPath) && statSync(o.outPath).size > 0) throw new SweepResultsExistError(o.outPath);
+  const records = [...repairResults(o.outPath).records];
+  const done = doneIds(records);
+  const todo = plan.configs.filter((c) => !done.has(c.id));
+  let best: SweepRecord | null = null;
+  for (const r of records) if (isBetter(r, best)) best = r;
+  o.onStart?.({ total: plan.configs.length, done: plan.configs.length - todo.length, best });
+  return { planPath, plan, records, todo, best, timeoutMs: o.timeoutMs ?? plan.options.timeout_s * 1000 };
+}
+
 /**
  * Runs every config of the plan not yet in the results file, one request at a
  * time through the worker, appending (and fsyncing) each record as it comes.
@@ -67,17 +96,8 @@ export function asRecord(cfg: SweepConfig, v: unknown): SweepRecord {
  * fresh worker; a timeout is recorded and the worker replaced.
  */
 export async function runSweep(o: RunSweepOptions): Promise<RunSweepResult> {
-  const planPath = resolve(o.planPath);
-  const plan = readPlan(planPath);
-  if (!o.resume && existsSync(o.outPath) && statSync(o.outPath).size > 0) throw new SweepResultsExistError(o.outPath);
-  const file = repairResults(o.outPath);
-  const records = [...file.records];
-  const done = doneIds(records);
-  const todo = plan.configs.filter((c) => !done.has(c.id));
-  let best: SweepRecord | null = null;
-  for (const r of records) if (isBetter(r, best)) best = r;
-  o.onStart?.({ total: plan.configs.length, done: plan.configs.length - todo.length, best });
-  const timeoutMs = o.timeoutMs ?? plan.options.timeout_s * 1000;
+  const { planPath, plan, records, todo, timeoutMs, best: best0 } = openSweep(o);
+  let best = best0;
   let worker: SweepWorker | null = null;
   let ran = 0;
   const drop = async (): Promise<void> => {
