@@ -624,16 +624,8 @@ def run_ssd_fb_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Prog
             if check is None:
                 cinp = make_ssd_fb_inputs(check_config(cfg), ctx.device)
                 check = (cinp, ssd_reference_grads(cinp, names))
-            cinp, ref = check
-            got = fn(cinp)
-            _sync(ctx.device)
-            r["all_finite"] = _all_finite(got)
-            ok = judge_grads(r, grad_errors(got, ref), tol)
-            del got
-            if not ok or not r["all_finite"]:
-                r["status"] = "wrong"
+            if not _grads_right(r, fn, *check, tol, ctx):
                 continue
-            r["status"] = "ok"
             if ctx.args.check_only:
                 continue
             emit({"stage": "time", "config": cfg.name, "provider": prov})
@@ -652,6 +644,19 @@ def run_ssd_fb_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Prog
             if ctx.device == "cuda":
                 torch.cuda.empty_cache()
     return rec
+
+
+def _grads_right(r: dict, fn, inputs: dict, ref: dict, tol: float, ctx: "Ctx") -> bool:
+    """forward+backward rows: every gradient of `fn` at the check inputs
+    against the float64 reference gradients; sets the row's status ("ok" or
+    "wrong", never timed) and returns whether it may be timed."""
+    got = fn(inputs)
+    _sync(ctx.device)
+    r["all_finite"] = _all_finite(got)
+    ok = judge_grads(r, grad_errors(got, ref), tol)
+    del got
+    r["status"] = "ok" if ok and r["all_finite"] else "wrong"
+    return r["status"] == "ok"
 
 
 def _time_if_finite(r: dict, fn, sets: list, ctx: "Ctx") -> None:
@@ -886,16 +891,8 @@ def _run_block_fb(cfg: BlockConfig, ctx: Ctx, wanted: List[str], emit: Progress,
             if check is None:
                 cinp = inputs(shape["batch"], shape["seqlen"])
                 check = (cinp, block_reference_grads(ir, sd, pnames, cinp["u"], cinp["grad_out"]))
-            cinp, ref = check
-            got = fn(cinp)
-            _sync(ctx.device)
-            r["all_finite"] = _all_finite(got)
-            ok = judge_grads(r, grad_errors(got, ref), tol)
-            del got
-            if not ok or not r["all_finite"]:
-                r["status"] = "wrong"
+            if not _grads_right(r, fn, *check, tol, ctx):
                 continue
-            r["status"] = "ok"
             if ctx.args.check_only:
                 continue
             emit({"stage": "time", "config": cfg.name, "provider": prov})
