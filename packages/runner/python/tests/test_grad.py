@@ -75,21 +75,6 @@ def assert_grads_close(tri: dict, ref: dict, tol: float) -> None:
     assert not bad, f"relative errors above {tol:.0e}: {bad} (all: { {k: f'{v:.1e}' for k, v in errs.items()} })"
 
 
-@pytest.fixture
-def poison(monkeypatch):
-    real_empty = torch.empty
-
-    def poisoned_empty(*args, **kwargs):
-        t = real_empty(*args, **kwargs)
-        if t.is_floating_point():
-            t.fill_(float("nan"))
-        elif t.dtype != torch.bool:
-            t.fill_(torch.iinfo(t.dtype).max // 2)
-        return t
-
-    monkeypatch.setattr(torch, "empty", poisoned_empty)
-
-
 def run_both(tri_fn, ref_fn, inputs: dict, diff: list, dtype, device, consts=None):
     """Run tri_fn on `inputs` (floating ones in `dtype`, except those kept
     fp32) and ref_fn on the same values in float64; backward a random

@@ -81,22 +81,6 @@ def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
     return (out - ref).norm().item() / (den if den > 0 else 1.0)
 
 
-@pytest.fixture
-def poison(monkeypatch):
-    """Make torch.empty return poisoned memory for the duration of a test."""
-    real_empty = torch.empty
-
-    def poisoned_empty(*args, **kwargs):
-        t = real_empty(*args, **kwargs)
-        if t.is_floating_point():
-            t.fill_(float("nan"))
-        elif t.dtype != torch.bool:
-            t.fill_(torch.iinfo(t.dtype).max // 2)
-        return t
-
-    monkeypatch.setattr(torch, "empty", poisoned_empty)
-
-
 def has_impl(gen_pkg, impl: str) -> bool:
     if impl == "fused":
         return True
