@@ -578,9 +578,15 @@ _H200_SMS = 132  # used where the device cannot be asked (CPU interpreter)
 
 
 @functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=None)
+def _cuda_sm_count(device):
+    # asked once per device: this runs on every call of the wrapper
+    return torch.cuda.get_device_properties(device).multi_processor_count
+
+
 def _sm_count(device):
     if isinstance(device, torch.device) and device.type == "cuda":
-        return torch.cuda.get_device_properties(device).multi_processor_count
+        return _cuda_sm_count(device)
     return _H200_SMS
 
 
