@@ -1,5 +1,6 @@
 # generated from examples/mamba2-builder-gate.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 01a4d70e009f36db6958a2bfc0484cbee5f23ac65cb30c1ce3d4fa4a6ee50f59
+# copied from packages/kernels/python/mamba2_kernels/functional.py
 """mamba_chunk_scan_combined: the public SSD scan entry point.
 
 Checks every input's shape and dtype (errors name the tensor, the values and

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# copied from packages/kernels/python/mamba2_kernels/functional.py
 """mamba_chunk_scan_combined: the public SSD scan entry point.
 
 Checks every input's shape and dtype (errors name the tensor, the values and

@@ -10,7 +10,8 @@ import type { KernelPlan } from './lower/plan.ts';
 import { canonicalJson } from './emit/canonical-json.ts';
 import type { FileMeta, TunedEntry } from './emit/context.ts';
 import { createEnv, type TemplateEnv } from './emit/env.ts';
-import { templatedFiles } from './emit/files.ts';
+import { libraryFiles, templatedFiles } from './emit/files.ts';
+import { copiedLibraryFile, DEFAULT_LIBRARY_DIR } from './emit/library.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';
 
 /** What @mamba2/dsl/frontend's loadModels returns per exported model. */
@@ -25,6 +26,8 @@ export interface LoadedModel {
 export interface RenderOptions {
   /** Templates root (default: this package's templates/). */
   readonly templatesDir?: string;
+  /** The kernel library's mamba2_kernels/ (default: packages/kernels/python/mamba2_kernels). */
+  readonly libraryDir?: string;
   /** Dispatch entries for _config.TUNED. */
   readonly tuned?: readonly TunedEntry[];
 }
@@ -80,6 +83,8 @@ export function renderPackage(model: LoadedModel, opts: RenderOptions = {}): Ren
   const e = env(opts.templatesDir);
   const files = new Map<string, string>();
   for (const f of templatedFiles(plan, meta, opts.tuned ?? [])) files.set(f.path, e.render(f.template, f.context));
+  const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;
+  for (const f of libraryFiles(plan)) files.set(f.path, copiedLibraryFile(libDir, f.source, meta));
   files.set(`${plan.name}/ir.json`, canonicalJson(model.graph));
   const listed = [...files.keys()].sort();
   const manifest = {

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-conv6-nogate.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 9480897ab90b05dc27f89b9585bf4bf6042ed363de54c0be71ccbd479f275773
+# copied from packages/kernels/python/mamba2_kernels/kernels/conv.py
 """Depthwise causal conv1d over time (left padding WIDTH-1) + activation."""
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-conv6-nogate.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 9480897ab90b05dc27f89b9585bf4bf6042ed363de54c0be71ccbd479f275773
+# copied from packages/kernels/python/mamba2_kernels/kernels/conv_bwd.py
 """Backward of causal_conv1d (depthwise causal conv over time + activation).
 
 With pre[t, c] = sum_k w[c, k] x[t - (W-1-k), c] + bias[c] and out = act(pre):

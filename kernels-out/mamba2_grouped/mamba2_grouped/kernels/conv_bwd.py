@@ -1,5 +1,6 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# copied from packages/kernels/python/mamba2_kernels/kernels/conv_bwd.py
 """Backward of causal_conv1d (depthwise causal conv over time + activation).
 
 With pre[t, c] = sum_k w[c, k] x[t - (W-1-k), c] + bias[c] and out = act(pre):

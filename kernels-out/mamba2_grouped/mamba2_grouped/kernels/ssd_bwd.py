@@ -1,5 +1,6 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
 """Backward of the SSD scan (mamba_chunk_scan_combined), three launches.
 
 1. `_ssd_bwd_states_kernel` walks the chunks forward, one program per

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_fused.py
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
 to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
 one launch for small problems (below), and for larger ones the T+pre path

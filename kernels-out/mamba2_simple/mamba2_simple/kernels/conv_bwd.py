@@ -1,5 +1,6 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 7311b986a5ab9d40531b757f5f3633b105306d2d5230519f72aaad9ffccdbec9
+# copied from packages/kernels/python/mamba2_kernels/kernels/conv_bwd.py
 """Backward of causal_conv1d (depthwise causal conv over time + activation).
 
 With pre[t, c] = sum_k w[c, k] x[t - (W-1-k), c] + bias[c] and out = act(pre):

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 7311b986a5ab9d40531b757f5f3633b105306d2d5230519f72aaad9ffccdbec9
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
 """Backward of the SSD scan (mamba_chunk_scan_combined), three launches.
 
 1. `_ssd_bwd_states_kernel` walks the chunks forward, one program per

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# copied from packages/kernels/python/mamba2_kernels/kernels/dt.py
 """dt prologue: dt = clamp(softplus?(dt + dt_bias), lo, hi), in fp32.
 
 `softplus_f32` is shared with the chunked scan so both apply the same

@@ -1,5 +1,6 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_fused.py
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
 to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
 one launch for small problems (below), and for larger ones the T+pre path

@@ -4,7 +4,6 @@
  */
 import type { KernelName, KernelPlan } from '../lower/plan.ts';
 import {
-  baseContext,
   configContext,
   initContext,
   kernelsInitContext,
@@ -21,29 +20,48 @@ export interface TemplatedFile {
   readonly context: object;
 }
 
-/** The template of each kernel module (owned by the kernel authors). */
-export const KERNEL_TEMPLATES: Readonly<Record<KernelName, string>> = {
-  ssd_fused: 'python/kernels/ssd_fused.py.hbs',
-  ssd_chunked: 'python/kernels/ssd_chunked.py.hbs',
-  ssd_bwd: 'python/kernels/ssd_bwd.py.hbs',
-  conv: 'python/kernels/conv.py.hbs',
-  conv_bwd: 'python/kernels/conv_bwd.py.hbs',
-  dt: 'python/kernels/dt.py.hbs',
-  norm: 'python/kernels/norm.py.hbs',
-  norm_bwd: 'python/kernels/norm_bwd.py.hbs',
+/**
+ * A file copied from the kernel library (packages/kernels/python/mamba2_kernels)
+ * into the package, behind the generated header. Kernels are not templates:
+ * their one source is the library, which has its own tests.
+ */
+export interface LibraryFile {
+  /** Path inside kernels-out/<name>/, '/' separated. */
+  readonly path: string;
+  /** Path inside the library package mamba2_kernels/, '/' separated. */
+  readonly source: string;
+}
+
+/** The library module of each kernel (owned by the kernel authors, tested in packages/kernels). */
+export const KERNEL_SOURCES: Readonly<Record<KernelName, string>> = {
+  ssd_fused: 'kernels/ssd_fused.py',
+  ssd_chunked: 'kernels/ssd_chunked.py',
+  ssd_bwd: 'kernels/ssd_bwd.py',
+  conv: 'kernels/conv.py',
+  conv_bwd: 'kernels/conv_bwd.py',
+  dt: 'kernels/dt.py',
+  norm: 'kernels/norm.py',
+  norm_bwd: 'kernels/norm_bwd.py',
 };
+
+/** Library files every package carries besides its kernels. */
+const LIBRARY_COMMON: readonly string[] = ['functional.py', 'autograd.py'];
+
+export function libraryFiles(plan: KernelPlan): LibraryFile[] {
+  const pkg = plan.name;
+  return [
+    ...LIBRARY_COMMON.map((source) => ({ path: `${pkg}/${source}`, source })),
+    ...plan.kernels.map((k) => ({ path: `${pkg}/${KERNEL_SOURCES[k]}`, source: KERNEL_SOURCES[k] })),
+  ];
+}
 
 export function templatedFiles(plan: KernelPlan, meta: FileMeta, tuned: readonly TunedEntry[]): TemplatedFile[] {
   const pkg = plan.name;
-  const base = baseContext(plan, meta);
   return [
     { path: 'pyproject.toml', template: 'python/pyproject.toml.hbs', context: pyprojectContext(plan, meta) },
     { path: `${pkg}/__init__.py`, template: 'python/__init__.py.hbs', context: initContext(plan, meta) },
     { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: configContext(plan, meta, tuned) },
     { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta) },
-    { path: `${pkg}/functional.py`, template: 'python/functional.py.hbs', context: base },
-    { path: `${pkg}/autograd.py`, template: 'python/autograd.py.hbs', context: base },
     { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },
-    ...plan.kernels.map((k) => ({ path: `${pkg}/kernels/${k}.py`, template: KERNEL_TEMPLATES[k], context: { ...base, kernel: k } })),
   ];
 }

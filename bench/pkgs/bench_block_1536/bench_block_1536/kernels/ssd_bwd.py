@@ -1,5 +1,6 @@
 # generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
 """Backward of the SSD scan (mamba_chunk_scan_combined), three launches.
 
 1. `_ssd_bwd_states_kernel` walks the chunks forward, one program per

@@ -1,5 +1,6 @@
 # generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_fused.py
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
 to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
 one launch for small problems (below), and for larger ones the T+pre path

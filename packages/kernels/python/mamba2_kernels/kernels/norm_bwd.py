@@ -1,4 +1,3 @@
-{{> header}}
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
 With u the normalised input (y, or y * silu(z) when the gate comes first),

@@ -1,4 +1,3 @@
-{{> header}}
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
 to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
 one launch for small problems (below), and for larger ones the T+pre path

@@ -1,4 +1,3 @@
-{{> header}}
 """Multi-launch chunked SSD scan (the unfused path and the second baseline).
 
 Four kernels, in launch order:

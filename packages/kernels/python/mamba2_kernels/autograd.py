@@ -1,4 +1,3 @@
-{{> header}}
 """torch.autograd wrappers of the generated ops: training through the Triton kernels.
 
 ssd_scan_autograd (same arguments as mamba_chunk_scan_combined),

@@ -1,4 +1,3 @@
-{{> header}}
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
 

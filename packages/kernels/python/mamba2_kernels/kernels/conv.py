@@ -1,4 +1,3 @@
-{{> header}}
 """Depthwise causal conv1d over time (left padding WIDTH-1) + activation."""
 from __future__ import annotations
 

@@ -1,4 +1,3 @@
-{{> header}}
 """Backward of causal_conv1d (depthwise causal conv over time + activation).
 
 With pre[t, c] = sum_k w[c, k] x[t - (W-1-k), c] + bias[c] and out = act(pre):

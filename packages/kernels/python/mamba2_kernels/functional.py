@@ -1,4 +1,3 @@
-{{> header}}
 """mamba_chunk_scan_combined: the public SSD scan entry point.
 
 Checks every input's shape and dtype (errors name the tensor, the values and

@@ -1,4 +1,3 @@
-{{> header}}
 """Backward of the SSD scan (mamba_chunk_scan_combined), three launches.
 
 1. `_ssd_bwd_states_kernel` walks the chunks forward, one program per

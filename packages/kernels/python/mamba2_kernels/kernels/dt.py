@@ -1,4 +1,3 @@
-{{> header}}
 """dt prologue: dt = clamp(softplus?(dt + dt_bias), lo, hi), in fp32.
 
 `softplus_f32` is shared with the chunked scan so both apply the same
