@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generatePackage } from '../src/index.ts';
-import { seedModel, type Variant } from './fixtures/graphs.ts';
+import { generatePackage } from '../../packages/codegen/src/index.ts';
+import { seedModel, type Variant } from '../../packages/codegen/test/fixtures/graphs.ts';
 
-const PYTHON = resolve(import.meta.dirname, '../../../.venv/bin/python');
+const PYTHON = resolve(import.meta.dirname, '../../.venv/bin/python');
 
 function runPython(dir: string, script: string): string {
   return execFileSync(PYTHON, ['-c', script], {
