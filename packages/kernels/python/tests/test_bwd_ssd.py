@@ -1,0 +1,109 @@
+"""The SSD backward versions (kernels/ssd_bwd.py: v4, and v3 kept selectable)
+against torch autograd through the float64 sequential reference
+(mamba2_runner.reference.scan.ref_scan).
+
+test_grad.py checks the default version through ssd_scan_autograd at every
+option; here each version is called directly with launch settings that reach
+the paths one default launch does not: several head splits of a group, several
+p-blocks inside the head loop, tiles of 16 and 32, and states kept in fp32 or
+in the input dtype. Error per gradient: ||tri - ref|| / ||ref||, NaN/inf fail;
+cpu fp32 tolerance 1e-4 (interpreter: exact fp32 dots), cuda bf16 3e-2.
+Outputs come from torch.empty, which the poison fixture fills with NaN, so an
+element a kernel forgets to write fails.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from mamba2_kernels.kernels import ssd_bwd as bwd
+from mamba2_runner.reference.scan import ref_scan
+
+F64 = torch.float64
+NAMES = {"x": "dx", "dt": "ddt", "A": "dA", "B": "dB", "C": "dC", "D": "dD", "z": "dz",
+         "dt_bias": "ddt_bias", "initial_states": "dinitial_states"}
+
+
+def _inputs(b, l, h, p, g, n, *, D=None, z=False, bias=False, init=False, seq=False):
+    inp = {
+        "x": torch.randn(b, l, h, p),
+        "dt": torch.randn(b, l, h) - 3.0 if bias else torch.rand(b, l, h) * 0.2 + 0.005,
+        "A": -torch.exp(torch.empty(h).uniform_(math.log(0.05), math.log(2.0))),
+        "B": torch.randn(b, l, g, n),
+        "C": torch.randn(b, l, g, n),
+        "D": {"h": torch.randn(h), "hp": torch.randn(h, p)}.get(D),
+        "z": torch.randn(b, l, h, p) if z else None,
+        "dt_bias": torch.rand(h) * 2.0 - 1.0 if bias else None,
+        "initial_states": torch.randn(b, h, p, n) if init else None,
+    }
+    seq_idx = None
+    if seq:  # packed sequences: one change mid-tile, one on a tile start (32), one late
+        seq_idx = torch.zeros(b, l, dtype=torch.int32)
+        seq_idx[0, 32:] = 1
+        seq_idx[0, 45:] = 2
+        seq_idx[-1, l // 3:] = 1
+    return {k: v for k, v in inp.items() if v is not None}, seq_idx
+
+
+def _check(device, dtype, tol, shape, opts, launch, final=False):
+    inp, seq_idx = _inputs(*shape, **opts)
+    consts = dict(dt_softplus=True, dt_limit=(0.002, 0.15)) if opts.get("bias") else {}
+    ref_in = {k: v.to(device=device, dtype=F64).requires_grad_() for k, v in inp.items()}
+    seq = seq_idx.to(device) if seq_idx is not None else None
+    out, fin = ref_scan(**{k: ref_in[k] for k in ("x", "dt", "A", "B", "C")},
+                        **{k: v for k, v in ref_in.items() if k not in ("x", "dt", "A", "B", "C")},
+                        seq_idx=seq, return_final_states=True, **consts)
+    dout = torch.randn_like(out)
+    dfin = torch.randn_like(fin) if final else None
+    ((out * dout).sum() + ((fin * dfin).sum() if final else 0.0)).backward()
+
+    low = {k: (v.to(device=device, dtype=dtype) if k in ("x", "B", "C", "z") else v.to(device))
+           for k, v in inp.items()}
+    g = bwd.ssd_bwd(dout.to(dtype), low["x"], low["dt"], low["A"], low["B"], low["C"],
+                    D=low.get("D"), z=low.get("z"), dt_bias=low.get("dt_bias"),
+                    initial_states=low.get("initial_states"), seq_idx=seq,
+                    dfinal_states=dfin.float() if final else None, **consts, **launch)
+    errs = {}
+    for k, r in ref_in.items():
+        t = g[NAMES[k]]
+        assert t is not None, f"{NAMES[k]}: the backward returned no gradient"
+        assert t.shape == r.grad.shape, f"{NAMES[k]}: shape {tuple(t.shape)} != {tuple(r.grad.shape)}"
+        t = t.detach().to(F64).cpu()
+        ref = r.grad.cpu()
+        errs[NAMES[k]] = (t - ref).norm().item() / ref.norm().item() if torch.isfinite(t).all() else math.inf
+    bad = {k: f"{v:.2e}" for k, v in errs.items() if not v <= tol}
+    assert not bad, f"relative errors above {tol:.0e}: {bad} (all: { {k: f'{v:.1e}' for k, v in errs.items()} })"
+
+
+CASES = [
+    # shape (b, l, h, p, g, n), options, launch
+    pytest.param((2, 100, 4, 16, 2, 16), dict(D="h", z=True, bias=True, init=True, seq=True),
+                 dict(impl="v4", block_q=32, nsplit=2), True, id="v4-all-options-two-head-splits-Q32"),
+    pytest.param((1, 70, 4, 40, 1, 16), dict(D="hp", z=True, init=True),
+                 dict(impl="v4", block_q=16, block_p=16, nsplit=1), True,
+                 id="v4-three-p-blocks-in-the-head-loop-Q16-L70"),
+    pytest.param((2, 50, 4, 16, 4, 32), dict(D="h", bias=True, seq=True),
+                 dict(impl="v4", block_q=16), False, id="v4-one-head-per-group-G4-Q16"),
+    pytest.param((1, 77, 2, 32, 1, 16), dict(D="hp", bias=True, init=True),
+                 dict(impl="v3", block_q=16), True, id="v3-kept-selectable"),
+]
+
+
+@pytest.mark.parametrize("shape,opts,launch,final", CASES)
+def test_each_backward_version_matches_float64_autograd(device, poison, shape, opts, launch, final):
+    _check(device, torch.float32, 1e-4 if device == "cpu" else 1e-3, shape, opts, launch, final)
+
+
+def test_v4_with_bf16_states_matches_float64_autograd_on_cuda(device, poison):
+    if device != "cuda":
+        pytest.skip("bf16 dots run on CUDA only")
+    _check(device, torch.bfloat16, 3e-2, (2, 1000, 8, 64, 2, 128),
+           dict(D="h", z=True, bias=True, init=True, seq=True), dict(impl="v4"), True)
+
+
+def test_v4_split_count_divides_the_heads_of_a_group():
+    assert bwd._pick_nsplit(80, 256, 528) == 4
+    assert bwd._pick_nsplit(8, 2048, 528) == 1
+    assert bwd._pick_nsplit(7, 10, 528) == 7

@@ -1,0 +1,112 @@
+"""Registers, spills and shared memory of the SSD backward kernels, built for
+sm_90 with Triton's own ptxas: no GPU needed (runs on the CPU machine).
+
+  .venv/bin/python scripts/gpu/bwd_regs.py            # table
+Each row: kernel, config, registers per thread, spilled bytes, shared memory.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(_ROOT, "packages", "kernels", "python"))
+
+import triton  # noqa: E402
+import triton.language as tl  # noqa: E402
+from triton.backends.compiler import GPUTarget  # noqa: E402
+from triton.compiler import ASTSource  # noqa: E402
+
+from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
+
+TARGET = GPUTarget("cuda", 90, 32)
+FLOATS = {"dt_lo", "dt_hi"}
+
+
+def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2):
+    """ptrs: name -> element type string for pointer args; every other
+    non-constexpr arg is an i32 (ints divisible by 16 are marked so, as the
+    JIT does for P, N, L and strides of 16-aligned shapes)."""
+    sig, attrs = {}, {}
+    for i, name in enumerate(fn.arg_names):
+        if name in consts:
+            sig[name] = "constexpr"
+        elif name in ptrs:
+            sig[name] = "*" + ptrs[name]
+            attrs[(i,)] = [["tt.divisibility", 16]]
+        elif name in FLOATS:
+            sig[name] = "fp32"
+        else:
+            sig[name] = "i32"
+            if name.startswith("stride") or name in ("P", "N", "L", "LP"):
+                attrs[(i,)] = [["tt.divisibility", 16]]
+    src = ASTSource(fn, sig, consts, attrs)
+    opts = dict(num_warps=num_warps, num_stages=num_stages)
+    if maxnreg:
+        opts["maxnreg"] = maxnreg
+    k = triton.compile(src, target=TARGET, options=opts)
+    return (*_resources(k.asm["cubin"]), k.metadata.shared)
+
+
+_BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")
+
+
+def _resources(cubin: bytes):
+    """(registers, spilled bytes: stack frame + spill stores) from cuobjdump -res-usage."""
+    import re
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+        f.write(cubin)
+        f.flush()
+        out = subprocess.run([os.path.join(_BIN, "cuobjdump"), "-res-usage", f.name],
+                             capture_output=True, text=True, check=True).stdout
+    regs = int(re.search(r"REG:(\d+)", out).group(1))
+    stack = int(re.search(r"STACK:(\d+)", out).group(1))
+    return regs, stack
+
+
+def main():
+    bf = "bf16"
+    rows = []
+    base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PREC="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
+    # v3 chunk kernel (before): operands widened to fp32 (tf32 dots)
+    v3 = {n: "fp32" for n in bwd._ssd_bwd_chunk_kernel.arg_names}
+    for n in ("x", "B", "C", "z", "dout", "dx", "dz"):
+        v3[n] = bf
+    v3.pop("seq_idx"); v3["seq_idx"] = "i32"
+    for n in [a for a in list(v3) if a[0].isupper() and a not in ("A", "B", "C", "D")]:
+        v3.pop(n)
+    for n in [a for a in list(v3) if a.startswith("stride") or a in ("dt_lo", "dt_hi")]:
+        v3.pop(n)
+    for q in (32,):
+        c = dict(base, CHUNK=q, HAS_D=True, D_HAS_HDIM=False, HAS_Z=True)
+        rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
+    # v4 walk
+    wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")
+    for q, w, r in ((32, 4, 168), (64, 4, 168), (64, 4, None), (128, 4, 168), (64, 8, None)):
+        for rev in (False, True):
+            c = dict(CHUNK=q, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PREC="tf32", REVERSE=rev,
+                     HAS_Z=rev, HAS_START=False, HAS_SEQ_IDX=False, STORE_LAST=False)
+            rows.append((f"v4 walk {'rev' if rev else 'fwd'}", f"Q{q} w{w} r{r}",
+                         *build(bwd._ssd_bwd_walk_kernel, wp, c, num_warps=w, maxnreg=r)))
+    # v4 chunk
+    cp = dict(x=bf, dt="fp32", A="fp32", B=bf, C=bf, D="fp32", z=bf, dt_bias="fp32", dtp="fp32", csp="fp32",
+              seq_idx="i32", states=bf, dstates=bf, dout=bf, dx=bf, dz=bf, ddt="fp32", dB_part="fp32",
+              dC_part="fp32", dA_part="fp32", dD_part="fp32")
+    cfgs = [(32, 4, None), (32, 8, None), (64, 8, None), (64, 4, None), (64, 8, 128)]
+    if len(sys.argv) > 1:
+        cfgs = [tuple(None if v == "-" else int(v) for v in a.split(",")) for a in sys.argv[1:]]
+    for q, w, r in cfgs:
+        for hz in (False, True):
+            c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_HAS_HDIM=False, HAS_Z=hz)
+            rows.append(("v4 chunk", f"Q{q} w{w} r{r}{' z' if hz else ''}",
+                         *build(bwd._ssd_bwd_chunk_v4_kernel, cp, c, num_warps=w, maxnreg=r)))
+    print(f"{'kernel':16} {'config':18} {'regs':>5} {'stack B':>8} {'smem B':>8}")
+    for k, cfg, r, s, m in rows:
+        print(f"{k:16} {cfg:18} {r:5d} {s:8d} {m:8d}")
+
+
+if __name__ == "__main__":
+    main()
