@@ -6,6 +6,7 @@
 import type { KernelName, KernelPlan, Slice } from '../lower/plan.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
 import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple } from './python.ts';
+import { decodeContext, type DecodeContext } from './decode-context.ts';
 
 export interface FileMeta {
   /** The model file, relative to the repo root, '/' separated. */
@@ -137,6 +138,8 @@ export interface ModuleContext extends BaseContext {
     readonly scanKwargs: readonly { readonly name: string; readonly value: string }[];
     readonly normCall: string | null;
   };
+  /** Inference: the decode step's layout and arguments (decode-context.ts). */
+  readonly decode: DecodeContext;
 }
 
 function wrap(items: readonly string[], width: number): string[] {
@@ -248,6 +251,7 @@ export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
       scanKwargs,
       normCall,
     },
+    decode: decodeContext(plan),
   };
 }
 
@@ -262,10 +266,12 @@ export function initContext(plan: KernelPlan, meta: FileMeta): InitContext {
     'from .kernels.conv import causal_conv1d',
     'from .kernels.dt import dt_transform',
     ...(plan.kernels.includes('norm') ? ['from .kernels.norm import rmsnorm_gated'] : []),
+    'from .inference import InferenceParams',
     `from .module import ${plan.className}`,
   ];
   const exports = [
     plan.className,
+    'InferenceParams',
     'IR_HASH',
     'IR_PATH',
     'causal_conv1d',

@@ -45,7 +45,7 @@ export const KERNEL_SOURCES: Readonly<Record<KernelName, string>> = {
 };
 
 /** Library files every package carries besides its kernels. */
-const LIBRARY_COMMON: readonly string[] = ['functional.py', 'autograd.py'];
+const LIBRARY_COMMON: readonly string[] = ['functional.py', 'autograd.py', 'inference.py', 'kernels/ssd_decode.py'];
 
 export function libraryFiles(plan: KernelPlan): LibraryFile[] {
   const pkg = plan.name;
