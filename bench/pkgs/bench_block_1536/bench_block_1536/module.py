@@ -3,8 +3,9 @@
 """BenchBlock1536: the Mamba-2 block generated from bench/models/block-1536.ts.
 
 A drop-in for the seed's Mamba2Simple: the same constructor, state_dict keys
-and initialisation, and forward(u, seq_idx=None). Only torch and Triton are
-needed; on CPU set TRITON_INTERPRET=1 before importing.
+and initialisation, and forward(u, seq_idx=None, inference_params=None), plus
+the incumbent's decode API (allocate_inference_cache, step). Only torch and
+Triton are needed; on CPU set TRITON_INTERPRET=1 before importing.
 
 The kernels and the parameter layout were generated for
     d_model=1536, expand=2, headdim=64, d_state=128, ngroups=1, d_conv=4,
@@ -14,8 +15,9 @@ and passing other values raises ValueError (change the model file and run
 `pnpm gen` instead). The other arguments are used as in the seed, except:
 - use_mem_eff_path is accepted and ignored: the seed's two paths compute the
   same result, and this module has only the fused one;
-- layer_idx is accepted and ignored: the seed keeps it for inference caches,
-  which this module does not implement.
+- layer_idx names the layer's entry in inference_params.key_value_memory_dict.
+The decode state ssm_state is fp32 unless ssm_state_dtype says otherwise (the
+class attribute, or allocate_inference_cache's argument).
 """
 from __future__ import annotations
 
@@ -29,10 +31,14 @@ from .functional import mamba_chunk_scan_combined
 # the autograd wrappers run the plain forward kernels when nothing needs a
 # gradient, and the generated backward kernels when something does
 from .autograd import causal_conv1d_autograd as causal_conv1d
+from .inference import cached_states, fill_conv_state, new_conv_state
+from .kernels.ssd_decode import DecodeLayout, ssd_step
 from .autograd import rmsnorm_gated_autograd as rmsnorm_gated
 
 _SOURCE = "bench/models/block-1536.ts"
 _ACTIVATION_ALIASES = {"silu": "swish"}
+# Where z, xBC, dt sit in in_proj's output and x, B, C in the conv's, for the decode step.
+_DECODE_LAYOUT = DecodeLayout(xBC=(3072, 6400), dt=(6400, 6448), x=(0, 3072), B=(3072, 3200), C=(3200, 3328), z=(0, 3072))
 
 
 def _require(arg, given, generated):
@@ -55,6 +61,8 @@ class _NormWeight(nn.Module):
 
 
 class BenchBlock1536(nn.Module):
+    ssm_state_dtype = torch.float32
+
     def __init__(
         self,
         d_model,
@@ -140,14 +148,27 @@ class BenchBlock1536(nn.Module):
         self.norm = _NormWeight(self.d_inner, eps=0.00001, **factory_kwargs)
         self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
 
-    def forward(self, u, seq_idx=None):
-        """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences)."""
+    def forward(self, u, seq_idx=None, inference_params=None):
+        """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences).
+
+        inference_params (InferenceParams): seqlen_offset == 0 runs this forward and
+        stores the decode state in key_value_memory_dict[layer_idx]; > 0 runs step (L = 1).
+        """
         batch, seqlen, _ = u.shape
+        conv_state = ssm_state = None
+        if inference_params is not None:
+            conv_state, ssm_state = cached_states(
+                inference_params, self.layer_idx, batch, self.allocate_inference_cache, "BenchBlock1536"
+            )
+            if inference_params.seqlen_offset > 0:
+                return self.step(u, conv_state, ssm_state)[0]
         zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
         # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
         z = zxbcdt[..., 0:3072]
         xBC = zxbcdt[..., 3072:6400]
         dt = zxbcdt[..., 6400:6448]
+        if conv_state is not None:
+            fill_conv_state(conv_state, xBC)
         xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu")
         x = xBC[..., 0:3072].unflatten(-1, (48, 64))
         B = xBC[..., 3072:3200].unflatten(-1, (1, 128))
@@ -167,7 +188,58 @@ class BenchBlock1536(nn.Module):
             dt_limit=self.dt_limit,
             initial_states=None,
             seq_idx=seq_idx,
+            return_final_states=ssm_state is not None,
         )
+        if ssm_state is not None:
+            y, final_states = y
+            ssm_state.copy_(final_states)
         y = y.reshape(batch, seqlen, self.d_inner)
         y = rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=None, norm_before_gate=False)
         return F.linear(y, self.out_proj.weight, self.out_proj.bias)
+
+    def allocate_inference_cache(self, batch_size, max_seqlen, dtype=None, ssm_state_dtype=None, **kwargs):
+        """The decode state of an empty sequence: (conv_state [batch_size, conv_dim, d_conv]
+        zeros in dtype (default: the conv weight's), ssm_state [batch_size, nheads, headdim,
+        d_state] in ssm_state_dtype (default self.ssm_state_dtype, fp32)).
+        max_seqlen is accepted for the incumbent's signature; the state does not grow."""
+        device = self.out_proj.weight.device
+        conv_dtype = self.conv1d.weight.dtype if dtype is None else dtype
+        conv_state = new_conv_state(batch_size, 3328, self.d_conv, conv_dtype, device)
+        ssm_state = torch.zeros(
+            batch_size, self.nheads, self.headdim, self.d_state, device=device,
+            dtype=self.ssm_state_dtype if ssm_state_dtype is None else ssm_state_dtype,
+        )
+        return conv_state, ssm_state
+
+    def step(self, hidden_states, conv_state, ssm_state):
+        """One token per sequence: hidden_states [B, 1, d_model] -> (out [B, 1, d_model],
+        conv_state, ssm_state); both states are updated in place. Inference only (no backward)."""
+        if hidden_states.dim() != 3 or hidden_states.shape[1] != 1:
+            raise ValueError(
+                f"BenchBlock1536.step: hidden_states must be [batch, 1, d_model] (one token), got "
+                f"{tuple(hidden_states.shape)}. Run the prompt through forward(u, inference_params=p) first."
+            )
+        zxbcdt = F.linear(hidden_states[:, 0], self.in_proj.weight, self.in_proj.bias)
+        y = ssd_step(
+            zxbcdt,
+            conv_state,
+            self.conv1d.weight,
+            self.conv1d.bias,
+            ssm_state,
+            self.A_log,
+            _DECODE_LAYOUT,
+            headdim=self.headdim,
+            dt_bias=self.dt_bias,
+            D=self.D,
+            dt_softplus=True,
+            dt_limit=self.dt_limit,
+            activation="silu",
+            gate_z=False,
+            norm_weight=self.norm.weight,
+            norm_eps=self.norm.eps,
+            norm_group_size=3072,
+            norm_gated=True,
+            norm_before_gate=False,
+        )
+        out = F.linear(y, self.out_proj.weight, self.out_proj.bias)
+        return out.unsqueeze(1), conv_state, ssm_state
