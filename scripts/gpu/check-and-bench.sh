@@ -5,7 +5,7 @@
 # a short summary is printed last.
 set -u
 cd "$(dirname "$0")/../.."
-export PYTHONPATH=$PWD/packages/runner/python PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD/packages/runner/python:$PWD/packages/kernels/python PYTHONUNBUFFERED=1
 R=$(mktemp -d)/results; mkdir -p "$R"
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
   python3 -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__)"
@@ -20,7 +20,7 @@ for d in kernels-out/*/ bench/pkgs/bench_block_1536/; do
   pids+=($!)
 done
 timeout "${PYTEST_TIMEOUT:-330}" python3 -m pytest -q -p no:cacheprovider \
-  packages/runner/python/tests/test_scan.py packages/runner/python/tests/test_ops.py \
+  packages/kernels/python/tests/test_scan.py packages/kernels/python/tests/test_ops.py \
   packages/runner/python/tests/test_reference.py > "$R/pytest.log" 2>&1 &
 pids+=($!)
 for p in "${pids[@]}"; do wait "$p"; done

@@ -7,7 +7,7 @@
 set -u
 STAGE=${STAGE:-all}
 cd "$(dirname "$0")/../.."
-export PYTHONPATH=$PWD/packages/runner/python PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD/packages/runner/python:$PWD/packages/kernels/python PYTHONUNBUFFERED=1
 R=$(mktemp -d)/results; mkdir -p "$R"
 t0=$(date +%s)
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
@@ -18,8 +18,8 @@ for d in kernels-out/*/ bench/pkgs/bench_block_1536/; do
   timeout 230 python3 -m mamba2_runner.verify "$d" --device cuda --dtypes fp32,bf16 \
     --json "$R/verify-$n.json" > "$R/verify-$n.log" 2>&1 &
 done
-timeout 260 python3 -m pytest -q -p no:cacheprovider packages/runner/python/tests/test_scan.py \
-  packages/runner/python/tests/test_ops.py packages/runner/python/tests/test_grad.py > "$R/pytest.log" 2>&1 &
+timeout 260 python3 -m pytest -q -p no:cacheprovider packages/kernels/python/tests/test_scan.py \
+  packages/kernels/python/tests/test_ops.py packages/kernels/python/tests/test_grad.py packages/runner/python/tests/test_module_grad.py > "$R/pytest.log" 2>&1 &
 wait
 echo "checks done at $(( $(date +%s) - t0 )) s"
 fi

@@ -4,10 +4,10 @@
 # and a forward verify of the seed package with the current defaults.
 set -u
 cd "$(dirname "$0")/../.."
-export PYTHONPATH=$PWD/packages/runner/python PYTHONUNBUFFERED=1
+export PYTHONPATH=$PWD/packages/runner/python:$PWD/packages/kernels/python PYTHONUNBUFFERED=1
 mkdir -p "$OUT/train"
 timeout "${GRAD_TIMEOUT:-330}" python3 -m pytest -q -p no:cacheprovider --durations=8 \
-  packages/runner/python/tests/test_grad.py > "$OUT/grad.log" 2>&1 &
+  packages/kernels/python/tests/test_grad.py packages/runner/python/tests/test_module_grad.py > "$OUT/grad.log" 2>&1 &
 g=$!
 timeout 200 python3 -m mamba2_runner.verify kernels-out/mamba2_simple --device cuda --dtypes fp32,bf16 \
   --json "$OUT/verify-mamba2_simple.json" > "$OUT/verify-mamba2_simple.log" 2>&1 &

@@ -1,5 +1,5 @@
-"""mamba_chunk_scan_combined (fused and chunked) against the float64 sequential
-reference ref_scan.
+"""mamba2_kernels.mamba_chunk_scan_combined (fused and chunked) against the
+float64 sequential reference mamba2_runner.reference.scan.ref_scan.
 
 Error measure: ||out - ref|| / ||ref|| over the whole tensor (NaN/inf never
 pass). Tolerances per (device, dtype):
@@ -12,8 +12,6 @@ shows up as a failure.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import math
 
 import pytest
@@ -21,8 +19,13 @@ import torch
 
 from mamba2_runner.pkgload import select_device
 from mamba2_runner.reference.scan import ref_scan
+from mamba2_runner.verify import rel_err
 
 DEVICE = select_device()  # the same answer conftest's `device` fixture gives
+
+import mamba2_kernels  # noqa: E402  (after select_device: TRITON_INTERPRET)
+from mamba2_kernels import _config  # noqa: E402
+from mamba2_kernels.kernels import ssd_fused  # noqa: E402
 
 TOL = {
     ("cpu", torch.float32): 1e-4,
@@ -40,9 +43,9 @@ DTYPE_IDS = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16
 # ssd_fused_fwd picks one of three paths by problem size: the one-launch walk
 # (small problems), the dt/cumsum pre-kernel + transposed walk, and the same
 # with split-L (too few programs for the SMs). The CPU shapes here are small, so
-# every test runs once per path with the dispatch forced, and a forced path
-# fails if another one's kernel launches.
-PATHS = ("one-launch", "pre", "split")
+# every scan test runs once per fused path with the dispatch forced (a forced
+# path fails if another one's kernel launches), and once on the chunked kernels.
+IMPLS = ("fused-one-launch", "fused-pre", "fused-split", "chunked")
 
 
 class _Forbidden:
@@ -53,45 +56,30 @@ class _Forbidden:
         raise AssertionError(f"{self.what} launched while another path was forced")
 
 
-@pytest.fixture(autouse=True, params=PATHS)
-def fused_path(request, monkeypatch):
-    pkg = request.getfixturevalue("gen_pkg")
-    mod = importlib.import_module(f"{pkg.__name__}.kernels.ssd_fused")
-    if request.param == "one-launch":
+def force_fused_path(monkeypatch, path):
+    """Make ssd_fused_fwd take `path` ('one-launch', 'pre' or 'split')."""
+    mod = ssd_fused
+    if path == "one-launch":
         monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 1 << 60)
         monkeypatch.setattr(mod, "_ssd_fused_T_kernel", _Forbidden("the transposed walk"))
     else:
         monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 0)
         monkeypatch.setattr(mod, "_ssd_fused_fwd_kernel", _Forbidden("the one-launch walk"))
-    if request.param == "split":
+    if path == "split":
         monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
         monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
-    yield request.param
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request, monkeypatch):
+    """The `impl` argument of the call ('fused' or 'chunked'), with the fused path forced."""
+    if request.param.startswith("fused-"):
+        force_fused_path(monkeypatch, request.param[len("fused-"):])
+        return "fused"
+    return request.param
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
-    out = out.double()
-    ref = ref.double().to(out.device)
-    if not torch.isfinite(out).all():
-        return math.inf
-    den = ref.norm().item()
-    return (out - ref).norm().item() / (den if den > 0 else 1.0)
-
-
-def has_impl(gen_pkg, impl: str) -> bool:
-    if impl == "fused":
-        return True
-    return importlib.util.find_spec(f"{gen_pkg.__name__}.kernels.ssd_{impl}") is not None
-
-
-@pytest.fixture(params=["fused", "chunked"])
-def impl(request, gen_pkg):
-    if not has_impl(gen_pkg, request.param):
-        pytest.skip(f"{gen_pkg.__name__}.kernels.ssd_{request.param} is not generated yet")
-    return request.param
 
 
 def make_inputs(b, l, h, p, n, g, device, dtype=torch.float32, *, D="h", z=False, dt_bias=False,
@@ -126,9 +114,9 @@ def make_inputs(b, l, h, p, n, g, device, dtype=torch.float32, *, D="h", z=False
     return (x, dt, A, B, C), kw
 
 
-def check(gen_pkg, impl, device, dtype, args, kw, chunk, *, final=True):
+def check(impl, device, dtype, args, kw, chunk, *, final=True):
     x = args[0]
-    res = gen_pkg.mamba_chunk_scan_combined(*args, chunk, **kw, return_final_states=final, impl=impl)
+    res = mamba2_kernels.mamba_chunk_scan_combined(*args, chunk, **kw, return_final_states=final, impl=impl)
     ref = ref_scan(*args, **kw, return_final_states=final)
     tol = TOL[(device, dtype)]
     if final:
@@ -179,8 +167,7 @@ SHAPE_CASES = [(s, torch.float32) for s in SHAPES] + [
 @pytest.mark.parametrize(
     "shape,dtype", SHAPE_CASES, ids=[f"{shape_id(s)}-{DTYPE_IDS[d]}" for s, d in SHAPE_CASES]
 )
-def test_scan_with_every_option_matches_the_reference_across_shapes(
-    gen_pkg, device, impl, shape, dtype, poison
+def test_scan_with_every_option_matches_the_reference_across_shapes(device, impl, shape, dtype, poison
 ):
     b, l, h, p, n, g, q = shape
     seq = torch.zeros(b, l, dtype=torch.int32)
@@ -188,7 +175,7 @@ def test_scan_with_every_option_matches_the_reference_across_shapes(
     seq[:, (2 * l) // 3:] = 2
     args, kw = make_inputs(b, l, h, p, n, g, device, dtype, D="hp", z=True, dt_bias=True,
                            init=True, seq_idx=seq)
-    check(gen_pkg, impl, device, dtype, args, kw, q)
+    check(impl, device, dtype, args, kw, q)
 
 
 FEATURES = {
@@ -209,10 +196,10 @@ FEATURE_CASES = [(f, True) for f in FEATURES] + [("plain", False), ("all", False
     "feature,final", FEATURE_CASES,
     ids=[f"{f}-{'final' if fin else 'no-final'}" for f, fin in FEATURE_CASES],
 )
-def test_scan_matches_the_reference_for_each_optional_input(gen_pkg, device, impl, feature, final, poison):
+def test_scan_matches_the_reference_for_each_optional_input(device, impl, feature, final, poison):
     b, l, h, p, n, g, q = (2, 50, 4, 32, 32, 2, 16)
     args, kw = make_inputs(b, l, h, p, n, g, device, **FEATURES[feature])
-    check(gen_pkg, impl, device, torch.float32, args, kw, q, final=final)
+    check(impl, device, torch.float32, args, kw, q, final=final)
 
 
 def _seq(l, starts):
@@ -236,14 +223,14 @@ SEQ_LAYOUTS = {
 
 
 @pytest.mark.parametrize("layout", list(SEQ_LAYOUTS), ids=list(SEQ_LAYOUTS))
-def test_seq_idx_resets_the_state_exactly_where_it_changes(gen_pkg, device, impl, layout, poison):
+def test_seq_idx_resets_the_state_exactly_where_it_changes(device, impl, layout, poison):
     seq = torch.stack(SEQ_LAYOUTS[layout])
     b, l, h, p, n, g, q = (2, 70, 2, 32, 16, 1, 16)
     args, kw = make_inputs(b, l, h, p, n, g, device, D="h", z=True, init=True, seq_idx=seq)
-    check(gen_pkg, impl, device, torch.float32, args, kw, q)
+    check(impl, device, torch.float32, args, kw, q)
 
 
-def test_strided_views_of_one_packed_projection_are_accepted(gen_pkg, device, impl, poison):
+def test_strided_views_of_one_packed_projection_are_accepted(device, impl, poison):
     """x, z, B, C, dt sliced out of one in_proj output, as the block does."""
     b, l, h, p, n, g, q = (2, 45, 4, 32, 16, 2, 16)
     d_inner = h * p
@@ -258,15 +245,13 @@ def test_strided_views_of_one_packed_projection_are_accepted(gen_pkg, device, im
     A = -torch.rand(h, device=device) - 0.1
     kw = dict(D=torch.randn(h, device=device), z=z, dt_bias=torch.randn(h, device=device),
               dt_softplus=True)
-    check(gen_pkg, impl, device, torch.float32, (x, dt, A, B, C), kw, q)
+    check(impl, device, torch.float32, (x, dt, A, B, C), kw, q)
 
 
-def test_impl_none_uses_the_configured_implementation(gen_pkg, device, poison):
-    cfg = importlib.import_module(f"{gen_pkg.__name__}._config")
-    if not has_impl(gen_pkg, cfg.SCAN_IMPL):
-        pytest.skip(f"configured SCAN_IMPL {cfg.SCAN_IMPL!r} is not generated yet")
+def test_impl_none_uses_the_configured_implementation(device, poison):
+    assert _config.SCAN_IMPL in mamba2_kernels.functional.IMPLS
     args, kw = make_inputs(1, 20, 2, 16, 16, 1, device, D="h")
-    out = gen_pkg.mamba_chunk_scan_combined(*args, 16, **kw)
+    out = mamba2_kernels.mamba_chunk_scan_combined(*args, 16, **kw)
     assert isinstance(out, torch.Tensor)
     assert rel_err(out, ref_scan(*args, **kw)) <= TOL[(device, torch.float32)]
 
@@ -335,28 +320,26 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS), ids=list(BAD_INPUTS))
-def test_invalid_inputs_raise_a_clear_error_before_any_launch(gen_pkg, device, case):
+def test_invalid_inputs_raise_a_clear_error_before_any_launch(device, case):
     args, kw = make_inputs(2, 8, 4, 16, 16, 2, device, D="h")
     kw["chunk_size"] = 16
     args, kw = _bad(case)(args, kw)
     exc, pattern = BAD_INPUTS[case]
     with pytest.raises(exc, match=pattern):
-        gen_pkg.mamba_chunk_scan_combined(*args, **kw)
+        mamba2_kernels.mamba_chunk_scan_combined(*args, **kw)
 
 
 # ---------------------------------------------------------------- > 2^31 elements
 
 
 @pytest.mark.parametrize("impl_name", ["fused", "chunked"])
-def test_offsets_past_2_pow_31_elements_stay_correct(gen_pkg, device, impl_name):
+def test_offsets_past_2_pow_31_elements_stay_correct(device, impl_name):
     """b*L*h*p = 3 * 2^30 bf16 elements: the last batch starts past 2^31.
     seq_idx starts a new sequence W positions before the end, so the last
     window (and the final state) has a cheap exact reference; the first window
     of each batch needs only its own prefix."""
     if device != "cuda":
         pytest.skip("needs a GPU: 2 x 6 GiB of activations")
-    if not has_impl(gen_pkg, impl_name):
-        pytest.skip(f"{gen_pkg.__name__}.kernels.ssd_{impl_name} is not generated yet")
     b, l, h, p, n, g, q = 3, 1 << 20, 16, 64, 16, 1, 256
     assert b * l * h * p > 2**31
     W = 200
@@ -368,7 +351,7 @@ def test_offsets_past_2_pow_31_elements_stay_correct(gen_pkg, device, impl_name)
     D = torch.randn(h, device="cuda")
     seq = torch.zeros(b, l, dtype=torch.int32, device="cuda")
     seq[:, l - W:] = 1
-    out, final = gen_pkg.mamba_chunk_scan_combined(
+    out, final = mamba2_kernels.mamba_chunk_scan_combined(
         x, dt, A, B, C, q, D=D, seq_idx=seq, return_final_states=True, impl=impl_name
     )
     tol = TOL[("cuda", torch.bfloat16)]

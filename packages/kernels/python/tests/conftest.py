@@ -1,0 +1,53 @@
+"""Fixtures of the kernel library's tests: the device (CUDA if present, else
+CPU under Triton's interpreter), the seed, and poisoned allocations.
+
+The tests import `mamba2_kernels` directly (PYTHONPATH has
+packages/kernels/python, see scripts/pytest.sh) and compare against the one
+float64 reference, mamba2_runner.reference.
+"""
+from __future__ import annotations
+
+import os
+
+from mamba2_runner.pkgload import select_device
+
+DEVICE = select_device()  # sets TRITON_INTERPRET=1 before any kernel is imported
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+# Fresh random inputs every run; the seed is printed so a failure can be replayed
+# with MAMBA2_SEED=<seed> (scripts/pytest.sh picks one seed for both test trees).
+SEED = int(os.environ.get("MAMBA2_SEED", int.from_bytes(os.urandom(4), "little")))
+
+
+def pytest_report_header(config):
+    return f"mamba2_kernels: device={DEVICE} seed={SEED} (replay with MAMBA2_SEED={SEED})"
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    return DEVICE
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(SEED)
+
+
+@pytest.fixture
+def poison(monkeypatch):
+    """While the test runs, torch.empty and torch.empty_like (how the wrappers
+    allocate outputs and scratch) return poisoned memory: NaN, or a large
+    integer, so an element a kernel forgets to write fails the comparison."""
+    real_empty, real_empty_like = torch.empty, torch.empty_like
+
+    def fill(t):
+        if t.is_floating_point():
+            t.fill_(float("nan"))
+        elif t.dtype != torch.bool:
+            t.fill_(torch.iinfo(t.dtype).max // 2)
+        return t
+
+    monkeypatch.setattr(torch, "empty", lambda *a, **k: fill(real_empty(*a, **k)))
+    monkeypatch.setattr(torch, "empty_like", lambda *a, **k: fill(real_empty_like(*a, **k)))
