@@ -8,23 +8,17 @@ Tolerances (relative L2 error): fp32 state 2e-4, bf16 state 2e-2.
 """
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
 
+from mamba2_runner.pkgload import load_generated, load_ir, select_device
+
+DEVICE = select_device()  # conftest.py already set TRITON_INTERPRET=1 when there is no GPU
 ROOT = Path(__file__).resolve().parents[4]
-sys.path.insert(0, str(ROOT / "packages" / "runner" / "python"))
-
-from mamba2_runner.pkgload import load_generated, load_ir, select_device  # noqa: E402
-
-DEVICE = select_device()  # sets TRITON_INTERPRET=1 before any kernel is imported
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from mamba2_runner.reference.graph import ref_block  # noqa: E402
-
-SEED = int(os.environ.get("MAMBA2_SEED", int.from_bytes(os.urandom(4), "little")))
 
 # (package, what it covers)
 MODELS = {
@@ -48,23 +42,8 @@ def rel_err(got, ref):
     return ((got - ref).norm() / ref.norm().clamp_min(1e-30)).item()
 
 
-@pytest.fixture(autouse=True)
-def _seed():
-    torch.manual_seed(SEED)
-
-
-@pytest.fixture(autouse=True)
-def _poison(monkeypatch):
-    """torch.empty returns NaN-filled memory: an output element left unwritten fails."""
-    real_empty = torch.empty
-
-    def poisoned_empty(*args, **kwargs):
-        t = real_empty(*args, **kwargs)
-        if t.is_floating_point():
-            t.fill_(float("nan"))
-        return t
-
-    monkeypatch.setattr(torch, "empty", poisoned_empty)
+# every test runs with torch.empty poisoned (conftest.py): an unwritten output is NaN
+pytestmark = pytest.mark.usefixtures("poison")
 
 
 def make_layer(name, layer_idx=0):
