@@ -4,7 +4,7 @@
  * One line per package. DSL and lowering errors print their one-line message
  * and exit 1; anything else is a bug and keeps its stack.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { hashGraph, isDslError, validateGraph, type CodegenParams } from '@mamba2/dsl';
@@ -12,6 +12,7 @@ import { loadModels, type LoadedModel } from '@mamba2/dsl/frontend';
 import { checkPackage, generatePackage, PackageDirError, renderPackage } from './generate.ts';
 import { InvalidPythonNameError, UnsupportedGraphError } from './lower/errors.ts';
 import { MissingTemplateError } from './emit/env.ts';
+import { InstalledModuleError, refuseInstalledNames, targetPython } from './installed.ts';
 import { kernelSha, readTunedRows, tunedFor, TunedFileError, type TunedEntry } from './tuned.ts';
 import type { Graph } from '@mamba2/dsl';
 
@@ -30,9 +31,15 @@ interface GenOptions {
   scanImpl?: 'fused' | 'chunked';
   check?: boolean;
   tuned?: string;
+  force?: boolean;
 }
 
-const EXPECTED = [UnsupportedGraphError, InvalidPythonNameError, MissingTemplateError, PackageDirError, TunedFileError];
+/** A bad command line: one line, with the fix. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const EXPECTED = [UnsupportedGraphError, InvalidPythonNameError, MissingTemplateError, PackageDirError, TunedFileError, InstalledModuleError, UsageError];
 
 function int(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a non-negative integer.');
@@ -68,6 +75,15 @@ function shown(dir: string): string {
 
 async function run(files: string[], opts: GenOptions): Promise<number> {
   const root = resolve(import.meta.dirname, '../../..');
+  if (existsSync(opts.out) && !statSync(opts.out).isDirectory()) {
+    throw new UsageError(`--out ${opts.out} is a file; --out takes the folder packages go into (default kernels-out). Pass a folder.`);
+  }
+  if (opts.tuned !== undefined && !(existsSync(opts.tuned) && statSync(opts.tuned).isFile())) {
+    throw new UsageError(
+      `--tuned ${opts.tuned}: no such file. Pass a sweep's results.jsonl (e.g. bench/sweeps/ssd-h200/results.jsonl), ` +
+        'or run the sweep first (`pnpm bench --sweep <file>`).',
+    );
+  }
   const modelFiles = files.length > 0 ? files : defaultModelFiles(root);
   const overrides = {
     ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
@@ -82,6 +98,12 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
       throw new UnsupportedGraphError(`${where} and ${prev} both generate package "${m.graph.name}"; give one of them another name`);
     }
     seen.set(m.graph.name, where);
+  }
+  if (!opts.check) {
+    refuseInstalledNames(
+      models.map((m) => ({ name: m.graph.name, where: `${m.file}${m.exportName === 'default' ? '' : `#${m.exportName}`}` })),
+      targetPython(root),
+    );
   }
   let stale = 0;
   for (const m of models) {
@@ -106,8 +128,9 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
         console.log(`differs ${rel}  (${where}): ${res.differing.map((d) => `${d.path} [${d.why}]`).join(', ')}`);
       }
     } else {
-      const res = await generatePackage(m, { outDir: opts.out, tuned });
+      const res = await generatePackage(m, { outDir: opts.out, tuned, force: opts.force === true });
       const rel = shown(res.dir);
+      if (res.replaced !== null) console.warn(`warning: replaced ${rel}, which ${res.replaced} had generated (--force)`);
       console.log(`${rel}  ${m.graph.className} from ${where}  ir ${m.hash.slice(0, 12)}  ${res.files.length} files`);
     }
   }
@@ -145,6 +168,7 @@ const program = new Command()
   .addOption(new Option('--scan-impl <impl>', 'which scan the module uses').choices(['fused', 'chunked']))
   .option('--check', 'write nothing; exit 1 listing files that differ from what would be generated')
   .option('--tuned <results.jsonl>', 'sweep results to bake into _config.TUNED')
+  .option('--force', 'replace a package of the same name that another model file generated')
   .action(async (models: string[], opts: GenOptions) => {
     try {
       process.exitCode = await run(models, opts);

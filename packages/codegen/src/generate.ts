@@ -3,6 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Graph } from '@mamba2/dsl';
 import { lower } from './lower/lower.ts';
@@ -115,35 +116,162 @@ function listFiles(root: string, prefix = ''): string[] {
   return out.sort();
 }
 
-function removeEmptyDirs(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.isDirectory() && !IGNORED.test(entry.name)) removeEmptyDirs(join(dir, entry.name));
+/** Removes `dir` and its parents up to (not including) `root` while they are empty. */
+function removeEmptyParents(root: string, dir: string): void {
+  for (let d = dir; d !== root && d.startsWith(root + sep); d = dirname(d)) {
+    if (!existsSync(d) || readdirSync(d).length > 0) return;
+    rmdirSync(d);
   }
-  if (readdirSync(dir).length === 0) rmdirSync(dir);
 }
 
-/** Write kernels-out/<name>/ (files rewritten only when they change; stale files removed). */
-export async function generatePackage(
-  model: LoadedModel,
-  opts: { outDir: string } & RenderOptions,
-): Promise<{ dir: string; files: string[] }> {
+/** What a previous `pnpm gen` left: its manifest.json, if it is one of ours. */
+interface PreviousManifest {
+  readonly source: string;
+  readonly exportName: string;
+  readonly files: ReadonlySet<string>;
+}
+
+function readPreviousManifest(dir: string): PreviousManifest | null {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) return null;
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as {
+      generator?: { name?: unknown };
+      source?: unknown;
+      exportName?: unknown;
+      files?: { path?: unknown }[];
+    };
+    if (m.generator?.name !== GENERATOR_NAME || !Array.isArray(m.files)) return null;
+    const files = m.files.map((f) => f.path).filter((p): p is string => typeof p === 'string');
+    return { source: String(m.source), exportName: String(m.exportName), files: new Set([...files, 'manifest.json']) };
+  } catch {
+    return null;
+  }
+}
+
+function listed(paths: readonly string[]): string {
+  const shown = paths.slice(0, 6).join(', ');
+  return paths.length > 6 ? `${shown} and ${paths.length - 6} more` : shown;
+}
+
+/**
+ * One `pnpm gen` at a time per package folder: a lock file beside it
+ * (`<out>/.<name>.gen-lock`, holding the pid). A lock whose process is gone is
+ * taken over.
+ */
+function lockPackage(dir: string): () => void {
+  const lock = join(dirname(dir), `.${dir.split(sep).pop()}.gen-lock`);
+  mkdirSync(dirname(lock), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      let alive = false;
+      try {
+        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 0);
+        alive = Number.isInteger(pid) && pid > 0;
+      } catch {
+        alive = false;
+      }
+      if (alive) {
+        throw new PackageDirError(
+          `another \`pnpm gen\` (pid ${pid}) is writing ${dir} right now; wait for it to finish and run again ` +
+            `(or delete ${lock} if no gen is running).`,
+        );
+      }
+      unlinkSync(lock);
+    }
+  }
+}
+
+export interface GenerateOptions extends RenderOptions {
+  readonly outDir: string;
+  /** Replace a package of the same name that another model file (or export) generated. */
+  readonly force?: boolean;
+}
+
+export interface GenerateResult {
+  readonly dir: string;
+  readonly files: string[];
+  /** `model#export` that generated the package this run replaced (only with force), else null. */
+  readonly replaced: string | null;
+}
+
+/**
+ * Write kernels-out/<name>/: files rewritten only when they change, files the
+ * previous manifest listed and this one does not removed. Nothing else is
+ * ever deleted or overwritten: a folder holding any file the previous
+ * generation did not write is refused, naming the files.
+ */
+export async function generatePackage(model: LoadedModel, opts: GenerateOptions): Promise<GenerateResult> {
   const pkg = renderPackage(model, opts);
   const dir = resolve(opts.outDir, pkg.name);
-  if (existsSync(dir) && listFiles(dir).length > 0 && !existsSync(join(dir, 'manifest.json'))) {
-    throw new PackageDirError(`${dir} exists and has no manifest.json: not a generated package, refusing to overwrite it`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) {
+    throw new PackageDirError(`${dir} is a file, not a package folder; move it away or use another --out`);
   }
-  for (const stale of listFiles(dir)) {
-    if (!pkg.files.has(stale)) rmSync(join(dir, stale));
+  const unlock = lockPackage(dir);
+  try {
+    const onDisk = listFiles(dir);
+    const prev = readPreviousManifest(dir);
+    let replaced: string | null = null;
+    if (onDisk.length > 0) {
+      if (prev === null) {
+        throw new PackageDirError(
+          `${dir} holds files pnpm gen did not write (${listed(onDisk)}) and no manifest.json of a generated package; ` +
+            `refusing to write into it. Move those files out, or pass another --out.`,
+        );
+      }
+      const foreign = onDisk.filter((f) => !prev.files.has(f));
+      if (foreign.length > 0) {
+        throw new PackageDirError(
+          `${dir} holds files the previous \`pnpm gen\` did not write: ${listed(foreign)}. ` +
+            `gen rewrites a package folder and would lose them; move them out of ${dir} (e.g. beside it) and run again.`,
+        );
+      }
+      const source = displaySourceFile(model.file);
+      const from = (file: string, exp: string) => `${file}${exp === 'default' ? '' : `#${exp}`}`;
+      if (prev.source !== source || prev.exportName !== model.exportName) {
+        if (opts.force !== true) {
+          throw new PackageDirError(
+            `${dir} was generated from ${from(prev.source, prev.exportName)}, and ${from(source, model.exportName)} ` +
+              `also names its package "${pkg.name}"; refusing to replace it. Give one model another name (name: '...'), ` +
+              `use another --out, or pass --force to replace it.`,
+          );
+        }
+        replaced = from(prev.source, prev.exportName);
+      }
+    }
+    // A manifest listing every file of both generations goes first, so a run
+    // killed half way leaves nothing on disk that no manifest claims.
+    const manifestText = pkg.files.get('manifest.json')!;
+    const manifestPath = join(dir, 'manifest.json');
+    if (!existsSync(manifestPath) || readFileSync(manifestPath, 'utf8') !== manifestText) {
+      mkdirSync(dir, { recursive: true });
+      const interim = JSON.parse(manifestText) as { files: { path: string; sha256: string }[] };
+      const extra = [...(prev?.files ?? [])].filter((f) => f !== 'manifest.json' && !pkg.files.has(f));
+      interim.files = [...interim.files, ...extra.map((path) => ({ path, sha256: '' }))];
+      writeFileSync(manifestPath, canonicalJson(interim));
+    }
+    for (const stale of onDisk) {
+      if (pkg.files.has(stale)) continue;
+      rmSync(join(dir, stale));
+      removeEmptyParents(dir, dirname(join(dir, stale)));
+    }
+    for (const [path, text] of pkg.files) {
+      const target = join(dir, path);
+      mkdirSync(dirname(target), { recursive: true });
+      if (existsSync(target) && statSync(target).isFile() && readFileSync(target, 'utf8') === text) continue;
+      writeFileSync(target, text);
+    }
+    return { dir, files: [...pkg.files.keys()], replaced };
+  } finally {
+    unlock();
   }
-  for (const [path, text] of pkg.files) {
-    const target = join(dir, path);
-    mkdirSync(dirname(target), { recursive: true });
-    if (existsSync(target) && statSync(target).isFile() && readFileSync(target, 'utf8') === text) continue;
-    writeFileSync(target, text);
-  }
-  removeEmptyDirs(dir);
-  mkdirSync(dir, { recursive: true });
-  return { dir, files: [...pkg.files.keys()] };
 }
 
 export interface CheckResult {

@@ -10,6 +10,8 @@ export {
   PackageDirError,
   type LoadedModel,
   type RenderOptions,
+  type GenerateOptions,
+  type GenerateResult,
   type RenderedPackage,
   type CheckResult,
 } from './generate.ts';

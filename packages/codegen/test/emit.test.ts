@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPackage, generatePackage, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
 import { seedModel } from './fixtures/graphs.ts';
@@ -71,20 +71,75 @@ describe('emit', () => {
     expect(Object.keys(JSON.parse(ir))).toEqual(['className', 'config', 'kind', 'name', 'nodes', 'output', 'params']);
   });
 
-  it('removes stale files on regeneration', async () => {
+  it('removes, on regeneration, the files the previous manifest listed and the new one does not', async () => {
     const out = tmp();
     const { dir } = await generatePackage(seedModel(), { outDir: out });
-    writeFileSync(join(dir, 'mamba2_simple/kernels/old.py'), '# stale\n');
+    expect(existsSync(join(dir, 'mamba2_simple/kernels/norm.py'))).toBe(true);
     await generatePackage(seedModel({ tail: 'gate' }), { outDir: out });
-    expect(existsSync(join(dir, 'mamba2_simple/kernels/old.py'))).toBe(false);
     expect(existsSync(join(dir, 'mamba2_simple/kernels/norm.py'))).toBe(false);
+    expect(existsSync(join(dir, 'mamba2_simple/kernels/conv.py'))).toBe(true);
+  });
+
+  it('never deletes a file the previous manifest did not list: it refuses, naming them, and leaves every file in place', async () => {
+    const out = tmp();
+    const { dir } = await generatePackage(seedModel(), { outDir: out });
+    const mine = ['.git/HEAD', 'tests/test_mine.py', 'NOTES.md', 'mamba2_simple/kernels/old.py'];
+    for (const f of mine) {
+      mkdirSync(dirname(join(dir, f)), { recursive: true });
+      writeFileSync(join(dir, f), `mine: ${f}\n`);
+    }
+    const err = await generatePackage(seedModel({ tail: 'gate' }), { outDir: out }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PackageDirError);
+    for (const f of mine) expect((err as Error).message).toContain(f);
+    expect((err as Error).message).not.toContain('module.py');
+    for (const f of mine) expect(readFileSync(join(dir, f), 'utf8')).toBe(`mine: ${f}\n`);
+    // Nothing of the package was touched either: the norm kernel the new graph drops is still there.
+    expect(existsSync(join(dir, 'mamba2_simple/kernels/norm.py'))).toBe(true);
   });
 
   it('refuses to write into a folder that is not a generated package', async () => {
     const out = tmp();
     mkdirSync(join(out, 'mamba2_simple'));
     writeFileSync(join(out, 'mamba2_simple/notes.txt'), 'mine\n');
-    await expect(generatePackage(seedModel(), { outDir: out })).rejects.toThrow(PackageDirError);
+    await expect(generatePackage(seedModel(), { outDir: out })).rejects.toThrow(/notes\.txt/);
+    expect(readFileSync(join(out, 'mamba2_simple/notes.txt'), 'utf8')).toBe('mine\n');
+  });
+
+  it('does not take a folder for a generated package because it holds some manifest.json', async () => {
+    const out = tmp();
+    mkdirSync(join(out, 'mamba2_simple/src'), { recursive: true });
+    writeFileSync(join(out, 'mamba2_simple/manifest.json'), '{"name": "my-web-app", "files": []}\n');
+    writeFileSync(join(out, 'mamba2_simple/src/app.js'), 'mine\n');
+    await expect(generatePackage(seedModel(), { outDir: out })).rejects.toThrow(/src\/app\.js/);
+    expect(readFileSync(join(out, 'mamba2_simple/src/app.js'), 'utf8')).toBe('mine\n');
+    expect(readFileSync(join(out, 'mamba2_simple/manifest.json'), 'utf8')).toContain('my-web-app');
+  });
+
+  it('refuses to replace a package of the same name generated from another model file, unless forced, and says so', async () => {
+    const out = tmp();
+    await generatePackage(seedModel(), { outDir: out });
+    const other = { ...seedModel({ tail: 'gate' }), file: 'models/other.ts' };
+    const err = await generatePackage(other, { outDir: out }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PackageDirError);
+    expect((err as Error).message).toMatch(/generated from examples\/mamba2-simple\.ts.*models\/other\.ts.*--force/);
+    expect(JSON.parse(readFileSync(join(out, 'mamba2_simple/manifest.json'), 'utf8')).source).toBe('examples/mamba2-simple.ts');
+    const forced = await generatePackage(other, { outDir: out, force: true });
+    expect(forced.replaced).toBe('examples/mamba2-simple.ts');
+    expect(JSON.parse(readFileSync(join(out, 'mamba2_simple/manifest.json'), 'utf8')).source).toBe('models/other.ts');
+    // Regenerating from the same file again is an ordinary update: nothing to force.
+    expect((await generatePackage(other, { outDir: out })).replaced).toBe(null);
+  });
+
+  it('refuses while another gen holds the package lock, naming its pid, and takes over a lock whose process is gone', async () => {
+    const out = tmp();
+    // This process is alive: its pid in the lock means "a gen is running".
+    writeFileSync(join(out, '.mamba2_simple.gen-lock'), `${process.pid}\n`);
+    await expect(generatePackage(seedModel(), { outDir: out })).rejects.toThrow(new RegExp(`pid ${process.pid}.*wait for it`));
+    expect(existsSync(join(out, 'mamba2_simple'))).toBe(false);
+    writeFileSync(join(out, '.mamba2_simple.gen-lock'), '2147483646\n');
+    await generatePackage(seedModel(), { outDir: out });
+    expect(existsSync(join(out, 'mamba2_simple/manifest.json'))).toBe(true);
+    expect(existsSync(join(out, '.mamba2_simple.gen-lock'))).toBe(false);
   });
 
   it('reports changed, missing and stale files in check mode and nothing after a fresh generate', async () => {

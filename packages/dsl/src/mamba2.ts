@@ -1,7 +1,7 @@
 import type { CodegenParams, DType, SourceLoc } from './ir/nodes.ts';
 import { captureCallSite } from './location.ts';
 import { graph } from './builder/builder.ts';
-import { nameFromFile, pascalCase } from './builder/defaults.ts';
+import { defaultCodegenParams, nameFromFile, pascalCase } from './builder/defaults.ts';
 import type { ModelDef, ModelOverrides } from './model.ts';
 import {
   ActivationError,
@@ -9,6 +9,7 @@ import {
   GateNormContradictionError,
   HeaddimDividesError,
   NonPositiveIntegerError,
+  UnknownOptionError,
   isDslError,
 } from './validate/errors.ts';
 import { orList, pow2Divisors } from './validate/rules.ts';
@@ -111,7 +112,74 @@ export type Mamba2Config = {
  * scan `kernels/ssd_fused.py` (dt prologue, D and z epilogues), `kernels/norm.py`, out_proj.
  */
 export function mamba2(options: Mamba2Options): ModelDef {
-  return buildMamba2(options, captureCallSite(), {});
+  const loc = captureCallSite();
+  checkOptionKeys(options, loc);
+  return buildMamba2(options, loc, {});
+}
+
+/** Every key of Mamba2Options (the type makes this list complete). */
+const OPTION_KEYS: Readonly<Record<keyof Mamba2Options, true>> = {
+  dModel: true, dState: true, dConv: true, convInit: true, expand: true, headdim: true, ngroups: true,
+  aInitRange: true, dtMin: true, dtMax: true, dtInitFloor: true, dtLimit: true, learnableInitStates: true,
+  activation: true, bias: true, convBias: true, chunkSize: true, useMemEffPath: true, layerIdx: true,
+  dPerChannel: true, gate: true, norm: true, normBeforeGate: true, normGroupSize: true, normEps: true,
+  name: true, className: true, dtype: true, codegen: true,
+};
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known key `key` was most likely meant as ("dstate" -> "dState"), or null. */
+function nearestKey(key: string, known: readonly string[]): string | null {
+  const lower = key.toLowerCase().replace(/_/g, '');
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same !== undefined) return same;
+  const scored = known.map((k) => [k, editDistance(lower, k.toLowerCase())] as const).sort((x, y) => x[1] - y[1]);
+  return scored[0] !== undefined && scored[0][1] <= 2 ? scored[0][0] : null;
+}
+
+/**
+ * The type checker rejects unknown keys only in an object literal; through a
+ * variable (`const o = { dstate: 64 }; mamba2(o)`) they would pass silently
+ * and the default would be used. Refuse them at run time too.
+ */
+function checkOptionKeys(options: Mamba2Options, loc: SourceLoc | null): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new UnknownOptionError({
+      what: `mamba2() takes an options object, got ${options === null ? 'null' : typeof options}`,
+      value: String(options),
+      fix: 'Call it as mamba2({ dModel: 256 }).',
+      loc,
+    });
+  }
+  const groups: [string, readonly string[], Record<string, unknown>][] = [
+    ['', Object.keys(OPTION_KEYS), options as unknown as Record<string, unknown>],
+  ];
+  const cg: unknown = options.codegen;
+  if (typeof cg === 'object' && cg !== null) {
+    groups.push(['codegen.', Object.keys(defaultCodegenParams(MAMBA2_DEFAULTS.chunkSize)), cg as Record<string, unknown>]);
+  }
+  for (const [prefix, known, obj] of groups) {
+    for (const key of Object.keys(obj)) {
+      if (known.includes(key)) continue;
+      const near = nearestKey(key, known);
+      throw new UnknownOptionError({
+        what: `mamba2() has no option ${prefix}${key}`,
+        value: `${prefix}${key}`,
+        fix: `${near !== null ? `Did you mean ${prefix}${near}? ` : ''}The ${prefix === '' ? 'options' : 'codegen options'} are ${known.join(', ')}.`,
+        loc,
+        props: [`${prefix}${key}`],
+      });
+    }
+  }
 }
 
 function resolveConfig(o: Mamba2Options): Mamba2Config {

@@ -2,7 +2,12 @@
  * Python source literals, decided in TS so templates only insert strings.
  */
 
-/** An int-or-float argument as the seed writes it: 16 -> "16", 0.001 -> "0.001". */
+/**
+ * An int-or-float argument as the seed writes it: 16 -> "16", 0.001 -> "0.001".
+ * JS's shortest round-trip form is a valid Python literal for every finite
+ * number ("1e+21", "5e-324", "-1.5"); NaN has none and is refused (the DSL's
+ * finite-number rule stops it before codegen).
+ */
 export function pyNum(n: number | null): string {
   if (n === null || n === Infinity) return 'float("inf")';
   if (n === -Infinity) return 'float("-inf")';
@@ -10,10 +15,13 @@ export function pyNum(n: number | null): string {
   return String(n);
 }
 
-/** A float argument: 0 -> "0.0", 1e-5 -> "0.00001" (Python reads both the same as JS writes them). */
+/**
+ * A float argument: 0 -> "0.0", 1e-5 -> "0.00001", 1e21 -> "1e+21" (an
+ * exponent already makes a Python float; "1e+21.0" would be a syntax error).
+ */
 export function pyFloat(n: number | null): string {
   const s = pyNum(n);
-  return n !== null && Number.isFinite(n) && Number.isInteger(n) ? `${s}.0` : s;
+  return n !== null && Number.isFinite(n) && Number.isInteger(n) && !/[e.]/.test(s) ? `${s}.0` : s;
 }
 
 export function pyBool(b: boolean): string {

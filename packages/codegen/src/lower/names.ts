@@ -1,10 +1,8 @@
+import { classNameProblem, PY_IDENTIFIER, PYTHON_KEYWORDS, packageNameProblem, suggestPackageName } from '@mamba2/dsl';
 import { InvalidPythonNameError } from './errors.ts';
 
-const PY_KEYWORDS = new Set([
-  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue',
-  'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in',
-  'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield',
-]);
+// The identifier rules live in @mamba2/dsl (validate/python-names.ts), so a
+// name the DSL accepts is never refused here, nor the other way round.
 
 /** Attributes the generated module defines itself; a parameter prefix may not shadow them. */
 const RESERVED_ATTRS = new Set([
@@ -15,27 +13,25 @@ const RESERVED_ATTRS = new Set([
 
 /** Graph.name: the Python package name. */
 export function checkPackageName(name: string): string {
-  if (!/^[a-z][a-z0-9_]*$/.test(name) || PY_KEYWORDS.has(name)) {
-    throw new InvalidPythonNameError(
-      `model name "${name}" is not a lower snake_case Python identifier. Use e.g. "mamba2_tiny".`,
-    );
+  const problem = packageNameProblem(name);
+  if (problem !== null) {
+    throw new InvalidPythonNameError(`model name "${name}" is ${problem}. Use e.g. "${suggestPackageName(name)}".`);
   }
   return name;
 }
 
 /** Graph.className: the nn.Module class name. */
 export function checkClassName(name: string): string {
-  if (!/^[A-Z][A-Za-z0-9_]*$/.test(name) || PY_KEYWORDS.has(name)) {
-    throw new InvalidPythonNameError(
-      `class name "${name}" is not a CapWords Python identifier. Use e.g. "Mamba2Tiny".`,
-    );
+  const problem = classNameProblem(name);
+  if (problem !== null) {
+    throw new InvalidPythonNameError(`class name "${name}" is ${problem}. Use e.g. "Mamba2Tiny".`);
   }
   return name;
 }
 
 /** A parameter prefix becomes a module attribute (`self.in_proj`). */
 export function checkParamName(name: string, nodeId: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || PY_KEYWORDS.has(name) || RESERVED_ATTRS.has(name)) {
+  if (!PY_IDENTIFIER.test(name) || PYTHON_KEYWORDS.has(name) || RESERVED_ATTRS.has(name)) {
     throw new InvalidPythonNameError(
       `parameter prefix "${name}" of node "${nodeId}" cannot be a module attribute ` +
         `(it must be a Python identifier and not one of ${[...RESERVED_ATTRS].sort().join(', ')}). ` +

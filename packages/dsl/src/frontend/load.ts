@@ -1,15 +1,18 @@
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Project, ts, type SourceFile } from 'ts-morph';
 import type { Graph, SourceLoc, SourceMap } from '../ir/nodes.ts';
 import { hashGraph } from '../ir/hash.ts';
 import { REPO_ROOT, repoRelative } from '../location.ts';
-import { isModelDef, type ModelDef, type ModelOverrides } from '../model.ts';
+import { GRAPH_LOC_KEY, isModelDef, type ModelDef, type ModelOverrides } from '../model.ts';
 import {
+  ModelFileNotFoundError,
   ModelImportError,
   ModelTypeError,
   NoModelExportError,
   isDslError,
+  type DslError,
   type TsDiagnostic,
 } from '../validate/errors.ts';
 import { validateModel } from '../validate/validate.ts';
@@ -39,6 +42,18 @@ export interface LoadOptions {
  */
 export async function loadModels(files: readonly string[], opts: LoadOptions = {}): Promise<LoadedModel[]> {
   const abs = files.map((f) => resolve(process.cwd(), f));
+  abs.forEach((f, i) => {
+    if (existsSync(f) && statSync(f).isFile()) return;
+    const given = files[i]!;
+    const isDir = existsSync(f);
+    throw new ModelFileNotFoundError({
+      what: isDir ? `model file ${given} is a folder` : `model file ${given} does not exist (looked for ${f})`,
+      value: given,
+      fix: isDir
+        ? `Pass the .ts files inside it (e.g. ${given.replace(/\/$/, '')}/*.ts).`
+        : 'Check the path (it is relative to the current folder), e.g. examples/mamba2-simple.ts.',
+    });
+  });
   const project = sharedProject();
   const sources = abs.map((f) => {
     const known = project.getSourceFile(f);
@@ -114,16 +129,33 @@ async function loadFile(sf: SourceFile, overrides: ModelOverrides): Promise<Load
 
   const out: LoadedModel[] = [];
   for (const exportName of models) {
+    const original = ns[exportName] as ModelDef;
     try {
-      let m = ns[exportName] as ModelDef;
+      let m = original;
       if (overrides.chunkSize !== undefined || overrides.headdim !== undefined) m = m.rebuild(overrides);
       validateModel(m);
       out.push({ exportName, file, graph: m.graph, sourceMap: m.sourceMap, hash: hashGraph(m.graph) });
     } catch (e) {
+      if (isDslError(e)) blameOverride(e, overrides, original.sourceMap[GRAPH_LOC_KEY] ?? top, file);
       throw relocate(sf, e, file);
     }
   }
   return out;
+}
+
+/**
+ * A rebuild with `--chunk-size`/`--headdim` runs with no user frame on the
+ * stack, so its errors point at whoever called rebuild (the gen CLI). Say the
+ * value came from the flag, and point at the model's own call instead.
+ */
+function blameOverride(e: DslError, overrides: ModelOverrides, modelLoc: SourceLoc, file: string): void {
+  if (!/\(from --/.test(e.what)) {
+    if (overrides.headdim !== undefined && e.props.includes('headdim')) e.blame(`--headdim ${overrides.headdim}`);
+    else if (overrides.chunkSize !== undefined && e.props.some((p) => p.endsWith('chunkSize'))) {
+      e.blame(`--chunk-size ${overrides.chunkSize}`);
+    }
+  }
+  if (e.loc === null || e.loc.file !== file) e.locate(modelLoc);
 }
 
 /** DslErrors: move to the exact argument line. Anything else: a ModelImportError naming the file. */

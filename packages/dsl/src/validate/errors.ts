@@ -86,6 +86,7 @@ function rule(name: string) {
 
 // Dimensions and the maths.
 export class NonPositiveIntegerError extends rule('positive-integer') {}
+export class NonFiniteNumberError extends rule('finite-number') {}
 export class HeaddimDividesError extends rule('headdim-divides-d-inner') {}
 export class HeadsPerGroupError extends rule('nheads-multiple-of-ngroups') {}
 export class ChunkSizeError extends rule('chunk-size-power-of-two-16-256') {}
@@ -125,9 +126,11 @@ export class SplitSizesError extends rule('split-sizes-sum') {}
 export class GraphStructureError extends rule('graph-structure') {}
 
 // Loading model files.
+export class UnknownOptionError extends rule('option-known') {}
 export class OverrideUnsupportedError extends rule('override-supported') {}
 export class NoModelExportError extends rule('file-exports-model') {}
 export class ModelImportError extends rule('model-file-runs') {}
+export class ModelFileNotFoundError extends rule('model-file-exists') {}
 
 export interface TsDiagnostic {
   readonly file: string;

@@ -24,9 +24,11 @@ import {
   StagesError,
   TileError,
   WarpsError,
+  NonFiniteNumberError,
   type DslError,
   type DslErrorInit,
 } from './errors.ts';
+import { classNameProblem, packageNameProblem, suggestPackageName } from './python-names.ts';
 
 /** A rule's finding before it gets a location: the error class and its init. */
 export type Finding = DslError;
@@ -37,10 +39,6 @@ export const nextPow2 = (v: number): number => (v <= 1 ? 1 : 2 ** Math.ceil(Math
 const isPosInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
 const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 
-const PYTHON_KEYWORDS = new Set(
-  ('False None True and as assert async await break class continue def del elif else except finally for from ' +
-    'global if import in is lambda nonlocal not or pass raise return try while with yield match case type _').split(' '),
-);
 export const DTYPES = ['float32', 'bfloat16', 'float16'] as const;
 export const ACTIVATIONS = ['silu', 'identity'] as const;
 
@@ -315,20 +313,68 @@ function paramRules(g: Graph, emit: Emit): void {
   }
 }
 
+/** Every number in `v` that is NaN or +-Infinity, with its path ("aInitRange[1]"). */
+function nonFinite(v: unknown, path: string): [string, number][] {
+  if (typeof v === 'number') return Number.isFinite(v) ? [] : [[path, v]];
+  if (Array.isArray(v)) return v.flatMap((x, i) => nonFinite(x, `${path}[${i}]`));
+  if (v !== null && typeof v === 'object') {
+    return Object.entries(v as Record<string, unknown>).flatMap(([k, x]) => nonFinite(x, path === '' ? k : `${path}.${k}`));
+  }
+  return [];
+}
+
+/**
+ * NaN and Infinity have no Python literal and no meaning as a size, a range
+ * or an eps: refuse them by the option's name, before any other rule reads
+ * them. (+Infinity as dtLimit's upper bound is stored as null, so it passes.)
+ */
+function finiteRules(g: Graph, emit: Emit): boolean {
+  const found: [string, number, Init][] = [];
+  const say = (path: string, v: number, init: Omit<Init, 'what' | 'value' | 'fix'>) =>
+    found.push([path, v, {
+      ...init,
+      what: `${path} ${v} is not a finite number`,
+      value: String(v),
+      fix: `Use a finite number for ${path} (NaN and Infinity have no meaning here and no Python literal), or leave the option out for its default.`,
+    }]);
+  const seen = new Set<string>();
+  for (const [path, v] of nonFinite(g.config, '')) {
+    seen.add(path);
+    say(path, v, { props: [path.replace(/\[\d+\]$/, '')] });
+  }
+  for (const n of g.nodes) {
+    for (const [field, v] of Object.entries(n)) {
+      for (const [path, x] of nonFinite(v, field)) {
+        const arg = MAMBA2_ARG[`${n.kind}.${field}`]?.[0];
+        // mamba2() graphs name the option (config holds it: one message per value); builder graphs the node field.
+        const shownPath = arg !== undefined && arg in g.config ? path.replace(field, arg) : `${n.id}.${path}`;
+        if (seen.has(shownPath)) continue;
+        seen.add(shownPath);
+        say(shownPath, x, { nodeId: n.id, props: propsFor(n.kind, field) });
+      }
+    }
+  }
+  for (const [path, v] of nonFinite(g.params, '')) {
+    say(`codegen.${path}`, v, { props: [`codegen.${path}`, path] });
+  }
+  for (const [, , init] of found) emit((i) => new NonFiniteNumberError(i), init);
+  return found.length === 0;
+}
+
 function graphRules(g: Graph, emit: Emit): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(g.name) || PYTHON_KEYWORDS.has(g.name)) {
-    const suggestion = g.name.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^(\d)/, 'm_$1');
-    const fixed = PYTHON_KEYWORDS.has(suggestion) ? `${suggestion}_block` : suggestion;
+  const nameProblem = packageNameProblem(g.name);
+  if (nameProblem !== null) {
     emit((i) => new PackageNameError(i), {
-      what: `package name '${g.name}' is ${PYTHON_KEYWORDS.has(g.name) ? 'a Python keyword' : 'not a lower_snake Python identifier'}`,
+      what: `package name '${g.name}' is ${nameProblem}`,
       value: g.name,
-      fix: `Use name '${fixed || 'mamba2_block'}' (lower case letters, digits, underscores; no leading digit).`,
+      fix: `Use name '${suggestPackageName(g.name)}' (lower case letters, digits, underscores; no leading digit; not a standard-library or dependency module).`,
       props: ['name'],
     });
   }
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(g.className) || PYTHON_KEYWORDS.has(g.className)) {
+  const classProblem = classNameProblem(g.className);
+  if (classProblem !== null) {
     emit((i) => new ClassNameError(i), {
-      what: `className '${g.className}' is not a Python identifier`,
+      what: `className '${g.className}' is ${classProblem}`,
       value: g.className,
       fix: 'Use letters, digits and underscores, starting with a letter, e.g. "Mamba2Simple".',
       props: ['className'],
@@ -349,6 +395,8 @@ function graphRules(g: Graph, emit: Emit): void {
 export function checkGraph(g: Graph): DslError[] {
   const out: DslError[] = [];
   const emit: Emit = (make, init) => out.push(make(init));
+  // Later rules compare numbers; with a NaN among them their messages would mislead.
+  if (!finiteRules(g, emit)) return out;
   graphRules(g, emit);
   for (const n of g.nodes) nodeRules(n, g, emit);
   paramRules(g, emit);
