@@ -26,7 +26,7 @@ import torch
 
 from mamba2_runner.pkgload import select_device
 from mamba2_runner.reference.scan import ref_scan
-from mamba2_runner.verify import rel_err as _rel_err
+from mamba2_runner.checks import rel_err as _rel_err
 
 select_device()  # TRITON_INTERPRET before the kernels are imported
 

@@ -31,7 +31,6 @@ autograd through the float64 references (ref_scan, ref_block).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
 import datetime as _dt
 import importlib
@@ -50,6 +49,7 @@ from types import ModuleType
 from typing import Callable, Dict, List, Optional
 
 from . import bench_configs as bc
+from .checks import passes, rel_err, rel_errs, worst
 from .bench_configs import BlockConfig, Config, SsdConfig
 from .pkgload import load_generated, load_ir, select_device
 
@@ -256,16 +256,6 @@ def check_slices(cfg: SsdConfig):
     return sorted({0, b - 1}), heads, groups
 
 
-def rel_err(got, ref) -> float:
-    import torch
-
-    got, ref = got.to(torch.float64), ref.to(torch.float64)
-    if not torch.isfinite(got).all():
-        return math.nan
-    denom = torch.linalg.vector_norm(ref).item()
-    return torch.linalg.vector_norm(got - ref).item() / (denom if denom > 0 else 1.0)
-
-
 def ssd_reference(cfg: SsdConfig, inp: dict):
     """float64 ref_scan on the check slice (on the inputs' device)."""
     import torch
@@ -354,25 +344,15 @@ def ssd_reference_grads(inp: dict, names) -> dict:
     return dict(zip(names, grads))
 
 
-def grad_errors(got: Dict[str, object], ref: Dict[str, object]) -> Dict[str, float]:
-    """rel_err per gradient named in ref; NaN for a missing gradient, a shape
-    mismatch or a non-finite element (NaN never passes a tolerance)."""
-    errs = {}
-    for name, r in ref.items():
-        g = got.get(name)
-        if g is None or tuple(g.shape) != tuple(r.shape):
-            errs[name] = math.nan
-        else:
-            errs[name] = rel_err(g.detach(), r.detach())
-    return errs
+grad_errors = rel_errs  # per-gradient rel_err, NaN for a missing or misshapen one
 
 
 def judge_grads(r: dict, errs: Dict[str, float], tol: float) -> bool:
     """Record errs on provider row r (grad_errs, err = the worst, wrong_grads)
     and return whether every gradient is within tol."""
     r["grad_errs"] = errs
-    bad = [k for k, e in errs.items() if not (e <= tol)]
-    r["err"] = math.nan if any(math.isnan(e) for e in errs.values()) else max(errs.values(), default=0.0)
+    bad = [k for k, e in errs.items() if not passes(e, tol)]
+    r["err"] = worst(errs)
     r["tol"] = tol
     if bad:
         r["wrong_grads"] = bad
@@ -385,39 +365,6 @@ def _all_finite(grads: Dict[str, object]) -> bool:
     return all(g is not None and bool(torch.isfinite(g).all()) for g in grads.values())
 
 
-@contextlib.contextmanager
-def differentiable_reference():
-    """reference/graph.py and reference/ops.py detach what they are given (they
-    check forwards); for the block's gradient check, let autograd through for
-    the duration: parameters and the input are upcast with .to(float64)
-    instead of .detach().to(float64). The maths is untouched."""
-    import torch
-
-    from .reference import graph, ops
-
-    f64 = torch.float64
-    orig = (ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"])
-    orig_param, orig_input = orig[1], orig[2]
-
-    def _f64(t):
-        return None if t is None else t.to(f64)
-
-    def param(self, name):
-        if name not in self.sd:
-            return orig_param(self, name)  # raises the reference's own error
-        return self.sd[name].to(f64)
-
-    def _input(node, ctx, u):
-        orig_input(node, ctx, u)  # the feature-count check
-        return u.to(f64)
-
-    ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"] = _f64, param, _input
-    try:
-        yield
-    finally:
-        ops._f64, graph._Ctx.param, graph.NODE_EVAL["Input"] = orig
-
-
 def block_reference_grads(ir: dict, sd: dict, param_names, u, grad_out) -> dict:
     """torch autograd through ref_block in float64: {'u': du, name: dparam}."""
     import torch
@@ -427,11 +374,10 @@ def block_reference_grads(ir: dict, sd: dict, param_names, u, grad_out) -> dict:
     f64 = torch.float64
     sd64 = {k: v.detach().to(f64).requires_grad_(k in param_names) for k, v in sd.items()}
     u64 = u.detach().to(f64).requires_grad_()
-    with differentiable_reference():
-        ref = ref_block(ir, sd64, u64)
+    ref = ref_block(ir, sd64, u64)
     if not ref.requires_grad:
-        raise RuntimeError("ref_block's output does not depend on its inputs through autograd: "
-                           "bench.differentiable_reference no longer matches reference/graph.py")
+        raise RuntimeError("ref_block's output does not depend on u through autograd: "
+                           "reference/graph.py must upcast with .to(float64), never detach")
     names = list(param_names)
     grads = torch.autograd.grad(ref, [u64] + [sd64[n] for n in names], grad_out.to(f64), allow_unused=True)
     out = {"u": grads[0]}
@@ -567,7 +513,7 @@ def run_ssd_config(cfg: SsdConfig, ctx: Ctx, providers: List[str], emit: Progres
             r["err"] = rel_err(got, ref)
             r["tol"] = TOL_SSD
             r["all_finite"] = finite
-            if not finite or not (r["err"] <= TOL_SSD):
+            if not finite or not passes(r["err"], TOL_SSD):
                 r["status"] = "wrong"
                 continue
             del out, ref, got
@@ -826,7 +772,7 @@ def run_block_config(cfg: BlockConfig, ctx: Ctx, providers: List[str], emit: Pro
             r["tol"] = TOL_BLOCK
             r["check_rows"] = rows
             r["all_finite"] = finite
-            if not finite or not (r["err"] <= TOL_BLOCK):
+            if not finite or not passes(r["err"], TOL_BLOCK):
                 r["status"] = "wrong"
                 continue
             del out, ref

@@ -12,9 +12,10 @@ the accuracy count only the answers.
 Backends (same initial weights, same batches, fp32):
 - generated: the package's block class, trained through its Triton forward
   and backward kernels (module.py must route to the package's autograd.py);
-- reference: the same parameters run by `reference_block` below, plain
-  differentiable PyTorch (F.conv1d, a quadratic-form SSD scan, a hand-written
-  gated RMSNorm) that shares nothing with the generated kernels.
+- reference: the same parameters run by the float64 reference
+  (mamba2_runner.reference.ref_block on the package's ir.json), plain
+  differentiable PyTorch that shares nothing with the generated kernels; the
+  block's output is cast back to fp32.
 
 Writes <out>/losses.json (per-step losses, accuracies, config) and
 <out>/loss.png (matplotlib) or <out>/loss.svg (written by hand without it);
@@ -32,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-from .pkgload import load_generated, read_manifest, select_device
+from .pkgload import load_generated, load_ir, read_manifest, select_device
 
 
 # ---------------------------------------------------------------- data
@@ -71,98 +72,20 @@ def mqar_batch(gen, batch, pairs, seqlen, vocab, device):
 # ---------------------------------------------------------------- reference backend
 
 
-def quadratic_scan(x, dt, A, B, C, initial_states=None):
-    """SSD in its quadratic (attention-like) form over the whole sequence:
-    y_i = sum_{j<=i} (C_i . B_j) exp(cs_i - cs_j) dt_j x_j  (+ exp(cs_i) C_i S_0).
-    x: [b, l, h, p], dt: [b, l, h] (already transformed), A: [h], B, C: [b, l, g, n]."""
-    import torch
+def reference_forward(block, ir, u):
+    """The block's forward through the one float64 reference
+    (mamba2_runner.reference.ref_block, interpreting the package's ir.json) on
+    the block's own parameters. The reference upcasts with .to(float64), so
+    autograd reaches every parameter; the result is cast back to u's dtype."""
+    from .reference import ref_block
 
-    b, l, h, p = x.shape
-    g = B.shape[2]
-    B = B.repeat_interleave(h // g, dim=2)
-    C = C.repeat_interleave(h // g, dim=2)
-    cs = torch.cumsum(dt * A, dim=1)  # [b, l, h]
-    diff = cs[:, :, None, :] - cs[:, None, :, :]  # [b, i, j, h]
-    causal = torch.ones(l, l, dtype=torch.bool, device=x.device).tril()[None, :, :, None]
-    decay = torch.exp(diff.masked_fill(~causal, -math.inf))
-    W = torch.einsum("bihn,bjhn->bijh", C, B) * decay * dt[:, None, :, :]
-    y = torch.einsum("bijh,bjhp->bihp", W, x)
-    if initial_states is not None:
-        y = y + torch.einsum("bihn,bhpn->bihp", C, initial_states) * torch.exp(cs)[..., None]
-    return y
-
-
-def _silu(v):
-    return v * (1.0 / (1.0 + (-v).exp()))
-
-
-def reference_block(block, cfg, u, scan=quadratic_scan):
-    """The generated block's forward in plain PyTorch, from its parameters and
-    its package's _config (which parts exist, in which order). Differentiable;
-    any float dtype (float64 in the gradient tests)."""
-    import torch
-    import torch.nn.functional as F
-
-    b, l, _ = u.shape
-    dt_ = u.dtype
-    h, p, n, g = cfg.NHEADS, cfg.HEADDIM, cfg.D_STATE, cfg.NGROUPS
-    d_inner, conv_dim = cfg.D_INNER, cfg.CONV_DIM
-    has_z = cfg.D_IN_PROJ == 2 * d_inner + 2 * g * n + h
-    w_in = block.in_proj.weight.to(dt_)
-    zxbcdt = F.linear(u, w_in, None if block.in_proj.bias is None else block.in_proj.bias.to(dt_))
-    off = 0
-    z = None
-    if has_z:
-        z = zxbcdt[..., :d_inner]
-        off = d_inner
-    xBC = zxbcdt[..., off:off + conv_dim]
-    dt = zxbcdt[..., off + conv_dim:off + conv_dim + h]
-    conv = block.conv1d
-    xBC = F.conv1d(
-        xBC.transpose(1, 2), conv.weight.to(dt_), None if conv.bias is None else conv.bias.to(dt_),
-        padding=conv.weight.shape[-1] - 1, groups=conv_dim,
-    )[..., :l].transpose(1, 2)
-    if cfg.CONV_ACTIVATION in ("silu", "swish"):
-        xBC = _silu(xBC)
-    x = xBC[..., :d_inner].reshape(b, l, h, p)
-    Bm = xBC[..., d_inner:d_inner + g * n].reshape(b, l, g, n)
-    Cm = xBC[..., d_inner + g * n:].reshape(b, l, g, n)
-    if getattr(block, "dt_bias", None) is not None:
-        dt = dt + block.dt_bias.to(dt_)
-    if cfg.DT_SOFTPLUS:
-        dt = torch.where(dt > 20.0, dt, torch.log1p(torch.exp(dt.clamp(max=20.0))))
-    lo, hi = block.dt_limit
-    dt = dt.clamp(min=lo, max=hi)
-    A = -torch.exp(block.A_log.to(dt_))
-    init = None
-    if cfg.LEARNABLE_INIT_STATES:
-        init = block.init_states.to(dt_)[None].expand(b, h, p, n)
-    y = scan(x, dt, A, Bm, Cm, initial_states=init)
-    if cfg.HAS_D:
-        D = block.D.to(dt_)
-        y = y + x * (D.reshape(h, p) if cfg.D_PER_CHANNEL else D[:, None])
-    if cfg.GATE_IN_SCAN:
-        y = y * _silu(z.reshape(b, l, h, p))
-    y = y.reshape(b, l, d_inner)
-    if cfg.HAS_NORM:
-        G = cfg.NORM_GROUP_SIZE or d_inner
-        zz = z if getattr(cfg, "NORM_GATED", False) else None
-        if zz is not None and not cfg.NORM_BEFORE_GATE:
-            y = y * _silu(zz)
-        gy = y.reshape(b, l, d_inner // G, G)
-        eps = cfg.NORM_EPS if cfg.NORM_EPS is not None else 1e-5
-        y = (gy * torch.rsqrt(gy.pow(2).mean(-1, keepdim=True) + eps)).reshape(b, l, d_inner)
-        y = y * block.norm.weight.to(dt_)
-        if zz is not None and cfg.NORM_BEFORE_GATE:
-            y = y * _silu(zz)
-    return F.linear(y, block.out_proj.weight.to(dt_),
-                    None if block.out_proj.bias is None else block.out_proj.bias.to(dt_))
+    return ref_block(ir, dict(block.named_parameters()), u).to(u.dtype)
 
 
 # ---------------------------------------------------------------- model
 
 
-def build_lm(block_cls, cfg, vocab, n_layers, chunk_size):
+def build_lm(block_cls, cfg, ir, vocab, n_layers, chunk_size):
     import torch
     import torch.nn as nn
 
@@ -187,7 +110,7 @@ def build_lm(block_cls, cfg, vocab, n_layers, chunk_size):
             x = self.embed(tokens)
             for w, blk in zip(self.norms, self.blocks):
                 hn = self._rms(x, w)
-                x = x + (blk(hn) if self.backend == "generated" else reference_block(blk, cfg, hn))
+                x = x + (blk(hn) if self.backend == "generated" else reference_forward(blk, ir, hn))
             return self.head(self._rms(x, self.norm_f))
 
     return RecallLM()
@@ -356,7 +279,7 @@ def main(argv=None):
     block_cls = getattr(pkg, read_manifest(args.pkg)["className"])
 
     torch.manual_seed(args.seed)
-    lm0 = build_lm(block_cls, cfg, args.vocab, layers, args.chunk_size).to(device)
+    lm0 = build_lm(block_cls, cfg, load_ir(args.pkg), args.vocab, layers, args.chunk_size).to(device)
     gen = torch.Generator().manual_seed(args.seed + 1)
     data = [mqar_batch(gen, batch, pairs, seqlen, args.vocab, device) for _ in range(steps)]
     eval_gen = torch.Generator().manual_seed(args.seed + 2)

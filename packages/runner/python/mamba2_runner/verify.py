@@ -7,8 +7,8 @@ For every op the model uses (causal conv, dt prologue, SSD scan through
 mamba_chunk_scan_combined with the model's flags, gated RMSNorm) and for the
 whole block (the generated nn.Module with fresh random weights, the same
 state_dict loaded into reference.graph.ref_block), over several shapes and
-dtypes: relative error ||out - ref|| / ||ref|| in float64 against the table
-TOLERANCES below. NaN or inf never passes. Prints a table, exits 1 on failure.
+dtypes: relative error ||out - ref|| / ||ref|| in float64 (checks.rel_err)
+against the table TOLERANCES below. NaN or inf never passes (checks.passes). Prints a table, exits 1 on failure.
 
 Gradients (--grads, the default; --no-grads skips them; `--ops grads` runs
 only them): on small shapes (batch 2, seqlen 1 and one not a multiple of the
@@ -17,8 +17,8 @@ chunk), one row per gradient tensor, against torch autograd in float64:
                       the model uses them, through mamba_chunk_scan_combined
                       (random cotangents on out and the final state) vs ref_scan;
   'grad block <name>' u and every parameter of the generated module (perturbed
-                      random weights, random u and grad_out) vs ref_block, made
-                      differentiable by bench.differentiable_reference().
+                      random weights, random u and grad_out) vs ref_block (the
+                      float64 reference is differentiable as it is).
 Tolerances: GRAD_TOLERANCES (CPU fp32 1e-4, CUDA fp32 5e-3, bf16 5e-2).
 
 Inputs are fresh random data every run (the seed is printed; --seed replays).
@@ -39,7 +39,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from .checks import passes, rel_err
 from .pkgload import load_generated, load_ir, read_manifest
+from .reference import ref_block, ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated, ref_scan
 
 # --------------------------------------------------------------------- tolerances
 # rel err = ||out - ref||_2 / ||ref||_2, reference in float64 from the SAME
@@ -127,21 +129,6 @@ def _row_json(r: Row) -> dict:
     return d
 
 
-def rel_err(out, ref) -> float:
-    """||out - ref|| / ||ref|| in float64; NaN if out has any NaN/inf (never passes)."""
-    import torch
-
-    o = out.detach().to(torch.float64)
-    r = ref.detach().to(device=o.device, dtype=torch.float64)
-    if o.shape != r.shape:
-        raise VerifyError(f"output shape {tuple(o.shape)} != reference shape {tuple(r.shape)}")
-    if not torch.isfinite(o).all():
-        return math.nan
-    den = torch.linalg.norm(r).item()
-    num = torch.linalg.norm(o - r).item()
-    return num / den if den > 0 else num
-
-
 def _poison(device: str) -> None:
     """Fill freed device memory with NaN bytes (0xFF.. is NaN in fp32 and bf16)."""
     import torch
@@ -202,7 +189,7 @@ class Checker:
             results = []
             for label, out, ref in pairs:
                 err = rel_err(out, ref)
-                ok = math.isfinite(err) and err <= tol
+                ok = passes(err, tol)
                 results.append((label, err, ok, note if math.isfinite(err) else "output has NaN/inf"))
         except Exception as e:  # noqa: BLE001 - a crash is a failed row with its reason
             results = [("", None, False, f"{type(e).__name__}: {e}".splitlines()[0][:300])]
@@ -218,7 +205,6 @@ class Checker:
     # -- ops
     def conv(self, dtype, b, l):
         import torch
-        from .reference.ops import ref_causal_conv1d
 
         node = _one(self.ir, "CausalConv1d")
         C, W = node["channels"], node["width"]
@@ -236,7 +222,6 @@ class Checker:
 
     def dt(self, dtype, b, l):
         import torch
-        from .reference.ops import ref_dt_transform
 
         node = _one(self.ir, "DtTransform")
         H = node["nheads"]
@@ -253,7 +238,6 @@ class Checker:
 
     def norm(self, dtype, b, l):
         import torch
-        from .reference.ops import ref_rmsnorm_gated
 
         node = _one(self.ir, "RMSNorm")
         D = node["features"]
@@ -285,7 +269,6 @@ class Checker:
 
     def scan(self, dtype, b, l, impl, *, with_z=False, with_seq_idx=False, with_init=None):
         import torch
-        from .reference.scan import ref_scan
 
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
@@ -370,7 +353,6 @@ class Checker:
 
     def block(self, dtype, b, l, *, with_seq_idx=False, seed_check=False):
         import torch
-        from .reference.graph import ref_block
 
         dt_ = getattr(torch, dtype)
         features = _one(self.ir, "Input")["features"]
@@ -405,7 +387,6 @@ class Checker:
         inputs), against torch autograd through the float64 ref_scan. A random
         cotangent on both out and the final state."""
         import torch
-        from .reference.scan import ref_scan
 
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
@@ -467,8 +448,6 @@ class Checker:
         weights, random u, random grad_out) against torch autograd through the
         float64 ref_block on the same weights."""
         import torch
-        from .bench import differentiable_reference
-        from .reference.graph import ref_block
 
         dt_ = getattr(torch, dtype)
         features = _one(self.ir, "Input")["features"]
@@ -488,11 +467,10 @@ class Checker:
             sd64 = {k: v.detach().to(torch.float64).requires_grad_(k in params)
                     for k, v in m.state_dict().items()}
             u64 = u.detach().to(torch.float64).requires_grad_()
-            with differentiable_reference():
-                ref = ref_block(self.ir, sd64, u64)
+            ref = ref_block(self.ir, sd64, u64)
             if not ref.requires_grad:
-                raise VerifyError("ref_block does not carry autograd: bench.differentiable_reference "
-                                  "no longer matches reference/graph.py")
+                raise VerifyError("ref_block's output does not depend on u through autograd: "
+                                  "reference/graph.py must upcast with .to(float64), never detach")
             names = list(params)
             missing = [k for k in names if k not in sd64]
             if missing:

@@ -1,29 +1,36 @@
-"""mamba2_runner.train: the reference backend's scan against ref_scan, and a
+"""mamba2_runner.train: the reference backend (ref_block) and its gradients, and a
 three-step smoke run of both backends (--tiny) that writes its outputs."""
 from __future__ import annotations
 
+import importlib
 import json
 import math
 
 import torch
 
-from mamba2_runner.reference.scan import ref_scan
-from mamba2_runner.train import main, max_rel_gap, mqar_batch, quadratic_scan
+from mamba2_runner.checks import rel_err
+from mamba2_runner.pkgload import load_generated, load_ir, read_manifest
+from mamba2_runner.reference import ref_block
+from mamba2_runner.train import main, max_rel_gap, mqar_batch, reference_forward
 
 from conftest import pkg_dir
 
 
-def test_quadratic_scan_of_the_reference_backend_matches_the_sequential_reference():
-    b, l, h, p, g, n = 2, 37, 4, 8, 2, 16
-    x = torch.randn(b, l, h, p, dtype=torch.float64)
-    dt = torch.rand(b, l, h, dtype=torch.float64) * 0.2 + 0.01
-    A = -torch.rand(h, dtype=torch.float64) * 2 - 0.1
-    B, C = torch.randn(b, l, g, n, dtype=torch.float64), torch.randn(b, l, g, n, dtype=torch.float64)
-    init = torch.randn(b, h, p, n, dtype=torch.float64)
-    ref = ref_scan(x, dt, A, B, C, initial_states=init)
-    out = quadratic_scan(x, dt, A, B, C, initial_states=init)
-    assert torch.isfinite(out).all()
-    assert ((out - ref).norm() / ref.norm()).item() < 1e-10
+def test_the_reference_backend_is_ref_block_and_carries_gradients_to_every_block_parameter():
+    pkg = load_generated(pkg_dir())
+    manifest = read_manifest(pkg_dir())
+    block = getattr(pkg, manifest["className"])(importlib.import_module(f"{manifest['name']}._config").D_MODEL)
+    ir = load_ir(pkg_dir())
+    u = torch.randn(2, 9, block.in_proj.weight.shape[1])
+    out = reference_forward(block, ir, u)
+    assert out.dtype == torch.float32
+    assert rel_err(out, ref_block(ir, block.state_dict(), u)) < 1e-6  # the same maths, cast to fp32
+    out.pow(2).sum().backward()
+    params = dict(block.named_parameters())
+    missing = [k for k, p in params.items() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert params and not missing, missing
+    assert all(p.grad.abs().sum() > 0 for k, p in params.items() if k != "init_states"), \
+        {k: p.grad.abs().sum().item() for k, p in params.items()}
 
 
 def test_recall_batches_score_only_the_answers_and_each_answer_is_the_queried_value():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, pkg_dir
-from mamba2_runner.verify import TOLERANCES, VerifyError, rel_err, run_verify
+from mamba2_runner.verify import TOLERANCES, VerifyError, run_verify
 
 PYDIR = Path(__file__).resolve().parents[1]
 
@@ -68,12 +68,10 @@ class {cls}(nn.Module):
         self.out_proj = nn.Linear(8, 4, bias=False, **kw)
 
     def forward(self, u, seq_idx=None):
-        # the reference detaches; let autograd through so verify's grad rows see a backward
-        from mamba2_runner.bench import differentiable_reference
+        # the reference is differentiable: verify's grad rows see a backward through it
         sd = dict(self.state_dict())
         sd.update(dict(self.named_parameters()))
-        with differentiable_reference():
-            out = ref_block(self.ir, sd, u, seq_idx)
+        out = ref_block(self.ir, sd, u, seq_idx)
         if BUG == "bad_grad":
             out = out + 0.5 * (out - out.detach())  # same forward, gradient scaled by 1.5
         return out.to(u.dtype)
@@ -97,14 +95,6 @@ def test_every_device_and_dtype_pair_has_a_tolerance_below_five_percent():
     for key, tols in TOLERANCES.items():
         assert set(tols) == {"elementwise", "dot", "block"}, key
         assert all(0 < t < 5e-2 for t in tols.values()), key
-
-
-def test_rel_err_of_a_nan_output_is_nan_so_it_never_passes():
-    import torch
-
-    out = torch.ones(4)
-    out[2] = float("nan")
-    assert math.isnan(rel_err(out, torch.ones(4)))
 
 
 def test_verify_passes_a_correct_stand_in_package_on_every_op_and_the_block(tmp_path):

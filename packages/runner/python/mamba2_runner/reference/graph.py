@@ -5,6 +5,11 @@ each with the float64 references, reading parameters from a state_dict by the
 names the IR gives them (packages/dsl/src/ir/nodes.ts). Nothing here imports
 the generated package, so the whole block is checked against an independent
 reading of the same IR.
+
+Differentiable by design: parameters and the input are upcast with
+`.to(float64)`, so torch autograd through ref_block reaches u and every
+state_dict tensor that requires grad (the block gradient checks of verify and
+bench, and train's reference backend, use it as it is).
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ import torch
 from torch import Tensor
 
 from .ops import ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated, ref_silu
+from .scan import ref_scan
 
 F64 = torch.float64
 
@@ -43,13 +49,13 @@ class _Ctx:
                 f"state_dict has no parameter {name!r} (has: {sorted(self.sd)}). "
                 "Pass the generated module's state_dict()."
             )
-        return self.sd[name].detach().to(F64)
+        return self.sd[name].to(F64)
 
 
 def _input(node, ctx, u):
     if u.shape[-1] != node["features"]:
         raise IRInterpretError(f"input has {u.shape[-1]} features, the model expects {node['features']}")
-    return u.detach().to(F64)
+    return u.to(F64)
 
 
 def _linear(node, ctx, u):
@@ -88,8 +94,6 @@ def _dt(node, ctx, u):
 
 
 def _scan(node, ctx, u):
-    from .scan import ref_scan  # written separately; imported late so ops work without it
-
     h, p, g, n = node["nheads"], node["headdim"], node["ngroups"], node["dState"]
     x = ctx.get(node["x"])
     b, l = x.shape[:2]

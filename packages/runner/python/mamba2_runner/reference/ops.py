@@ -3,6 +3,10 @@
 Plain PyTorch written from ../shared/MAMBA2.md, sharing nothing with the
 generated kernels. Every function upcasts its inputs to float64 and returns
 float64, so comparing a kernel against it measures the kernel's error alone.
+
+Differentiable by design: the upcast is `.to(float64)` (an autograd op, not a
+detach), so torch autograd through these functions gives the float64
+reference gradients with respect to inputs of any dtype.
 """
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ F64 = torch.float64
 
 
 def _f64(t: Optional[Tensor]) -> Optional[Tensor]:
-    return None if t is None else t.detach().to(F64)
+    """float64 copy that keeps the autograd graph (never detach here)."""
+    return None if t is None else t.to(F64)
 
 
 def ref_silu(v: Tensor) -> Tensor:

@@ -7,7 +7,8 @@ upcast to float64 and the state is stepped one time position at a time,
     y_t = S_t C_t + D * x_t,          out = y * silu(z) when z is given.
 
 The loop runs over t only; batch and heads are vectorised, so it also runs on
-CUDA tensors for long sequences.
+CUDA tensors for long sequences. Differentiable: torch autograd through it
+gives the float64 reference gradients of every input.
 """
 from __future__ import annotations
 
