@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Extract the baseline (mamba_ssm's pure-Python Triton SSD kernels) into
-# .baseline/mamba_ssm (ignored by git). Only Python sources are copied: the
-# bench imports them through a loader that stubs the CUDA extensions
-# (mamba2_runner.bench.load_mamba_ssm). The baseline is only RUN, never copied
-# into the project.
+# Extract the baseline (mamba_ssm's Triton SSD kernels, Mamba2Simple and its
+# fused block path) into .baseline/mamba_ssm (ignored by git). Only Python
+# sources are copied: the bench imports them through a loader that skips the
+# package __init__ files (mamba2_runner/bench/baseline.py: load_mamba_ssm).
+# causal-conv1d's CUDA extension, which the fused block path
+# (mamba_split_conv1d_scan_combined, provider mamba_ssm_fused) needs, is built
+# on the GPU machine with ../shared/baseline/build_causal_conv1d.py and lives
+# beside it: .baseline/causal_conv1d_cuda.so + .baseline/causal-conv1d/
+# (causal_conv1d/ and csrc/ of Dao-AILab/causal-conv1d v1.6.1.post4).
+# The baseline is only RUN, never copied into the project.
 #
 #   scripts/fetch-baseline.sh [GIT_DIR] [REF]
 #   GIT_DIR: a git dir of github.com/state-spaces/mamba
@@ -21,8 +26,10 @@ if ! git --git-dir="$GIT_DIR" rev-parse --verify -q "$REF^{commit}" >/dev/null; 
   exit 1
 fi
 
-# The files the SSD forward and Mamba2Simple (non-fused path) import; the
-# package __init__ files are kept for completeness but the loader never runs them.
+# Every mamba_ssm module that the SSD (mamba_chunk_scan_combined), Mamba2Simple
+# in both paths (use_mem_eff_path=False / True: mamba_split_conv1d_scan_combined)
+# and the decode step (selective_state_update) import; the package __init__
+# files are kept for completeness but the loader never runs them.
 FILES=(
   mamba_ssm/__init__.py
   mamba_ssm/ops/__init__.py
@@ -36,6 +43,7 @@ FILES=(
   mamba_ssm/ops/triton/layer_norm.py
   mamba_ssm/ops/triton/softplus.py
   mamba_ssm/ops/triton/k_activations.py
+  mamba_ssm/ops/triton/selective_state_update.py
   mamba_ssm/utils/__init__.py
   mamba_ssm/utils/torch.py
   mamba_ssm/utils/determinism.py

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # The closing device call: verify every package (fp32 + bf16), the GPU cases of
 # the scan / ops / gradient tests, then on an otherwise idle GPU the forward
-# benchmark, the forward+backward benchmark, and the tuned package against the
-# default one. Results in $OUT (results.tar.gz + the bench JSONs); summary last.
+# benchmark and the forward+backward benchmark against the incumbent (SSD:
+# mamba_ssm; block: mamba_ssm and its fused path mamba_ssm_fused, which needs
+# .baseline/causal_conv1d_cuda.so). Results in $OUT (results.tar.gz + the bench
+# JSONs); summary last.
 #   STAGE=checks | bench | all (default all; a command has 10 minutes)
+#   COMPARE_PKG=old=DIR   also time an old build side by side (fused@old, generated@old;
+#                         DIR holds kernels-out/ and bench/pkgs/ of the old commit)
 set -u
 STAGE=${STAGE:-all}
 cd "$(dirname "$0")/../.."
@@ -25,21 +29,18 @@ echo "checks done at $(( $(date +%s) - t0 )) s"
 fi
 if [ "$STAGE" != checks ]; then
 BP="--block-pkgs 1536=bench/pkgs/bench_block_1536,2560=bench/pkgs/bench_block_2560"
-timeout 170 python3 -m mamba2_runner.bench --budget-s 140 $BP --out "$OUT/bench-fwd.json" > "$R/bench-fwd.log" 2>&1
+CMP=${COMPARE_PKG:+--compare-pkg $COMPARE_PKG}
+timeout 200 python3 -m mamba2_runner.bench --budget-s 170 $BP $CMP \
+  --providers fused,chunked,torch,mamba_ssm,mamba_ssm_fused --out "$OUT/bench-fwd.json" > "$R/bench-fwd.log" 2>&1
 echo "fwd bench done at $(( $(date +%s) - t0 )) s"
-timeout 170 python3 -m mamba2_runner.bench --mode fwdbwd --providers fused,torch,mamba_ssm --budget-s 130 $BP \
-  --out "$OUT/bench-fwdbwd.json" > "$R/bench-fwdbwd.log" 2>&1
+timeout 200 python3 -m mamba2_runner.bench --mode fwdbwd --providers fused,torch,mamba_ssm,mamba_ssm_fused \
+  --budget-s 160 $BP $CMP --out "$OUT/bench-fwdbwd.json" > "$R/bench-fwdbwd.log" 2>&1
 echo "fwdbwd bench done at $(( $(date +%s) - t0 )) s"
-for v in pkgs pkgs-tuned; do
-  timeout 60 python3 -m mamba2_runner.bench --pkg bench/$v/bench_block_2560 --providers fused --no-graph \
-    --configs ssd-B4-L4096-H80,ssd-B4-L4096-H80-z,ssd-B1-L16384-H80,ssd-B1-L16384-H80-z \
-    --out "$OUT/bench-$v.json" > "$R/bench-$v.log" 2>&1
-done
 fi
 tar -czf "$OUT/results-$STAGE.tar.gz" -C "$(dirname "$R")" results
 echo "== summary ($(( $(date +%s) - t0 )) s)"
 for f in "$R"/verify-*.log; do [ -f "$f" ] && tail -n 1 "$f"; done
 [ -f "$R/pytest.log" ] && tail -n 3 "$R/pytest.log"
-for f in bench-fwd bench-fwdbwd bench-pkgs bench-pkgs-tuned; do
+for f in bench-fwd bench-fwdbwd; do
   [ -f "$R/$f.log" ] && { echo "-- $f"; grep -A40 "^config" "$R/$f.log" | head -n 24; }
 done

@@ -130,7 +130,7 @@ OPS: Dict[str, Union[OpFn, str]] = {
     "crash": _op_crash,
     "raise": _op_raise,
     "verify": "mamba2_runner.verify:op_verify",
-    "bench": "mamba2_runner.bench:op_bench",
+    "bench": "mamba2_runner.bench.cli:op_bench",
     "sweep_point": "mamba2_runner.sweep:op_sweep_point",
 }
 

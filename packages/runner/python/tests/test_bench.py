@@ -1,5 +1,5 @@
 """The bench: floor arithmetic, the naive PyTorch provider, the --check-only pass on CPU,
-and the forward+backward mode's gradient check."""
+the forward+backward mode's gradient check, --compare-pkg and the incumbent's fused path."""
 from __future__ import annotations
 
 import json
@@ -14,10 +14,14 @@ import pytest
 import torch
 
 from conftest import pkg_dir
-from mamba2_runner import bench_configs as bc
-from mamba2_runner.bench import (check_slices, grad_errors, judge_grads, make_ssd_fb_inputs, make_ssd_inputs,
-                                  rel_err, ssd_reference_grads, torch_ssd)
-from mamba2_runner.bench_configs import SsdConfig
+from mamba2_runner.bench import cli, providers, report, rows, timing
+from mamba2_runner.bench import configs as bc
+from mamba2_runner.bench.checks import (check_slices, judge_grads, make_ssd_fb_inputs, make_ssd_inputs,
+                                        ssd_reference_grads)
+from mamba2_runner.bench.configs import SsdConfig
+from mamba2_runner.bench.providers import torch_ssd
+from mamba2_runner.checks import rel_err
+from mamba2_runner.checks import rel_errs as grad_errors
 
 PY_DIR = Path(__file__).resolve().parents[1]
 
@@ -83,17 +87,18 @@ def _run_bench(args, tmp_path, timeout=900):
     return proc, (json.loads(out.read_text()) if out.is_file() else None)
 
 
-def _fake_package(root: Path, name: str = "fakebench", bad_grad: str = "") -> Path:
+def _fake_package(root: Path, name: str = "fakebench", bad_grad: str = "", fused_scale: float = 1.0) -> Path:
     """A stand-in generated package whose 'chunked' scan is wrong by 10%; with
     bad_grad, the 'fused' scan's forward is right but the gradient of that
-    input comes back 1.5x too large."""
+    input comes back 1.5x too large; fused_scale scales the fused output."""
     (root / name).mkdir(parents=True)
     (root / "manifest.json").write_text(json.dumps({"name": name}))
     (root / name / "_config.py").write_text("CHUNK_SIZE = 32\nSCAN_IMPL = 'fused'\n")
     (root / name / "__init__.py").write_text(textwrap.dedent(f"""
         import torch
-        from mamba2_runner.bench import torch_ssd
+        from mamba2_runner.bench.providers import torch_ssd
         BAD_GRAD = {bad_grad!r}
+        FUSED_SCALE = {fused_scale!r}
         class _ScaleGrad(torch.autograd.Function):
             @staticmethod
             def forward(ctx, t):
@@ -109,7 +114,7 @@ def _fake_package(root: Path, name: str = "fakebench", bad_grad: str = "") -> Pa
             a = args
             out = torch_ssd(a["x"], a["dt"], a["A"], a["B"], a["C"], chunk_size, D=a["D"], z=a["z"],
                             dt_bias=a["dt_bias"], dt_softplus=dt_softplus)
-            return out * 1.1 if impl == "chunked" else out
+            return out * 1.1 if impl == "chunked" else out * FUSED_SCALE
     """))
     return root
 
@@ -148,8 +153,6 @@ def test_check_only_runs_the_generated_package_at_tiny_shapes_on_cpu(tmp_path):
 def test_timing_path_records_median_speedup_floor_fraction_and_graph_time(tmp_path, monkeypatch):
     """The GPU-only half of the bench, driven on CPU with stub timers: the
     'baseline' is the naive SSD, so the ratios are checked as plain arithmetic."""
-    from mamba2_runner import bench
-
     pkg = _fake_package(tmp_path / "pkg")
     monkeypatch.setenv("MAMBA2_BENCH_CPU_TIMING", "1")
     times = {"fused": 1.0, "torch": 4.0, "mamba_ssm": 2.0}
@@ -157,7 +160,7 @@ def test_timing_path_records_median_speedup_floor_fraction_and_graph_time(tmp_pa
     def fake_base(self):
         return {"mamba_chunk_scan_combined": lambda *a, **k: torch_ssd(*a, **k), "info": {"ref": "stub"}}
 
-    monkeypatch.setattr(bench.Ctx, "baseline", fake_base)
+    monkeypatch.setattr(providers.Ctx, "baseline", fake_base)
     seen = {}
 
     def fake_time(fn, inputs, warmup, rep):
@@ -166,28 +169,29 @@ def test_timing_path_records_median_speedup_floor_fraction_and_graph_time(tmp_pa
         assert torch.isfinite(out).all()
         return times[prov]
 
-    real_provider = bench.ssd_provider
+    real_provider = rows.ssd_provider
 
     def spy_provider(name, ctx, cfg):
         fn, q = real_provider(name, ctx, cfg)
         seen[name] = fn
         return fn, q
 
-    monkeypatch.setattr(bench, "ssd_provider", spy_provider)
-    monkeypatch.setattr(bench, "time_fn", fake_time)
-    monkeypatch.setattr(bench, "time_graph", lambda fn, inp, rep: 0.5)
+    monkeypatch.setattr(rows, "ssd_provider", spy_provider)
+    monkeypatch.setattr(timing, "time_fn", fake_time)
+    monkeypatch.setattr(timing, "time_graph", lambda fn, inp, rep: 0.5)
     monkeypatch.setattr(bc, "GRAPH_MAX_TOKENS", 10**6)
     out = tmp_path / "t.json"
-    args = bench.parse_args(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2",
-                             "--providers", "fused,torch,mamba_ssm", "--out", str(out)])
-    doc = bench.run(args, emit=lambda d: None)
+    args = cli.parse_args(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2",
+                           "--providers", "fused,torch,mamba_ssm", "--out", str(out)])
+    doc = cli.run(args, emit=lambda d: None)
     provs = json.loads(out.read_text())["results"][0]["providers"]
     floor = doc["results"][0]["floor"]["ms"]
     assert provs["fused"]["median_ms"] == 1.0 and provs["fused"]["speedup_vs_mamba_ssm"] == 2.0
     assert provs["torch"]["speedup_vs_mamba_ssm"] == 0.5
     assert provs["fused"]["floor_fraction"] == pytest.approx(floor / 1.0)
     assert provs["fused"]["graph_ms"] == 0.5 and provs["fused"]["input_sets"] == 8
-    assert "2.00x" in bench.format_table(doc)
+    assert provs["fused"]["memory"] is None  # peak memory is measured on CUDA only
+    assert "2.00x" in report.format_table(doc)
 
 
 # ---------------------------------------------------------------- forward + backward
@@ -293,8 +297,6 @@ def test_fwdbwd_check_only_runs_the_generated_package_at_tiny_shapes_on_cpu(tmp_
 def test_fwdbwd_timing_path_times_forward_plus_backward_with_ratios(tmp_path, monkeypatch):
     """--mode both on CPU with stub timers: the fwd row and the -fb row are
     separate; the timed fwdbwd call returns every gradient; no CUDA graphs."""
-    from mamba2_runner import bench
-
     pkg = _fake_package(tmp_path / "pkg", name="fakebench_t")
     monkeypatch.setenv("MAMBA2_BENCH_CPU_TIMING", "1")
     times = {("fwd", "fused"): 1.0, ("fwd", "mamba_ssm"): 2.0, ("fwd", "torch"): 8.0,
@@ -303,9 +305,9 @@ def test_fwdbwd_timing_path_times_forward_plus_backward_with_ratios(tmp_path, mo
     def fake_base(self):
         return {"mamba_chunk_scan_combined": lambda *a, **k: torch_ssd(*a, **k), "info": {"ref": "stub"}}
 
-    monkeypatch.setattr(bench.Ctx, "baseline", fake_base)
+    monkeypatch.setattr(providers.Ctx, "baseline", fake_base)
     current = {}
-    real_provider = bench.ssd_provider
+    real_provider = rows.ssd_provider
 
     def spy_provider(name, ctx, cfg):
         current["key"] = (cfg.mode, name)
@@ -319,14 +321,14 @@ def test_fwdbwd_timing_path_times_forward_plus_backward_with_ratios(tmp_path, mo
             assert all(inputs[0][k].grad is None for k in res)  # nothing accumulates
         return times[current["key"]]
 
-    monkeypatch.setattr(bench, "ssd_provider", spy_provider)
-    monkeypatch.setattr(bench, "time_fn", fake_time)
-    monkeypatch.setattr(bench, "time_graph", lambda fn, inp, rep: 0.5)
+    monkeypatch.setattr(rows, "ssd_provider", spy_provider)
+    monkeypatch.setattr(timing, "time_fn", fake_time)
+    monkeypatch.setattr(timing, "time_graph", lambda fn, inp, rep: 0.5)
     monkeypatch.setattr(bc, "GRAPH_MAX_TOKENS", 10**6)
     out = tmp_path / "t.json"
-    args = bench.parse_args(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2", "--mode", "both",
-                             "--providers", "fused,mamba_ssm,torch", "--out", str(out)])
-    doc = bench.run(args, emit=lambda d: None)
+    args = cli.parse_args(["--pkg", str(pkg), "--configs", "ssd-B2-L100-H4-G2", "--mode", "both",
+                           "--providers", "fused,mamba_ssm,torch", "--out", str(out)])
+    doc = cli.run(args, emit=lambda d: None)
     res = json.loads(out.read_text())["results"]
     assert [r["config"]["name"] for r in res] == ["ssd-B2-L100-H4-G2", "ssd-B2-L100-H4-G2-fb"]
     fwd, fb = res[0]["providers"], res[1]["providers"]
@@ -337,5 +339,80 @@ def test_fwdbwd_timing_path_times_forward_plus_backward_with_ratios(tmp_path, mo
     assert "graph_ms" in fwd["fused"] and "graph_ms" not in fb["fused"]
     assert res[1]["floor"]["flops"] == 3 * res[0]["floor"]["flops"]
     assert fb["fused"]["floor_fraction"] == pytest.approx(res[1]["floor"]["ms"] / 3.0)
-    table = bench.format_table(doc)
+    table = report.format_table(doc)
     assert "ssd-B2-L100-H4-G2-fb" in table and "1.33x" in table
+
+
+# ---------------------------------------------------------------- old vs new package, the incumbent's fused path
+
+
+def test_a_compared_package_runs_side_by_side_under_its_own_name_and_is_checked_on_its_own(tmp_path, monkeypatch):
+    """--compare-pkg old=DIR with a package of the same Python name: fused@old
+    runs the old folder's code (its fused output is 5% off, so it is wrong
+    while the current fused is right), right after fused; with stub timers
+    speedup_of_current is t(fused@old) / t(fused)."""
+    new = _fake_package(tmp_path / "new", name="fakebench_cmp")
+    old = _fake_package(tmp_path / "old" / "kernels-out" / "new", name="fakebench_cmp", fused_scale=1.05)
+    ok_old = _fake_package(tmp_path / "ok_old", name="fakebench_cmp")
+    monkeypatch.setenv("MAMBA2_BENCH_CPU_TIMING", "1")
+    out = tmp_path / "c.json"
+    args = cli.parse_args(["--pkg", str(new), "--configs", "ssd-B2-L100-H4-G2", "--providers", "fused,torch",
+                           "--compare-pkg", f"old={tmp_path / 'old'},same={ok_old}", "--check-only", "--out", str(out)])
+    doc = cli.run(args, emit=lambda d: None)
+    provs = doc["results"][0]["providers"]
+    assert list(provs) == ["fused", "fused@old", "fused@same", "torch"]
+    assert provs["fused"]["status"] == "ok" and provs["fused@same"]["status"] == "ok"
+    assert provs["fused@old"]["status"] == "wrong" and provs["fused@old"]["err"] == pytest.approx(0.05, rel=0.2)
+    assert doc["meta"]["compare_packages"] == {"old": str(tmp_path / "old"), "same": str(ok_old)}
+    assert report.failures(doc) == ["ssd-B2-L100-H4-G2/fused@old: wrong"]
+
+    times = {"fused": 2.0, "fused@same": 2.1}
+    current = {}
+    real_provider = rows.ssd_provider
+
+    def spy_provider(name, ctx, cfg):
+        current["name"] = name
+        return real_provider(name, ctx, cfg)
+
+    monkeypatch.setattr(rows, "ssd_provider", spy_provider)
+    monkeypatch.setattr(timing, "time_fn", lambda fn, inputs, warmup, rep: times[current["name"]])
+    args = cli.parse_args(["--pkg", str(new), "--configs", "ssd-B2-L100-H4-G2", "--providers", "fused",
+                           "--compare-pkg", f"same={ok_old}", "--no-graph", "--out", str(out)])
+    provs = cli.run(args, emit=lambda d: None)["results"][0]["providers"]
+    assert provs["fused@same"]["speedup_of_current"] == pytest.approx(2.1 / 2.0)
+    assert "speedup_of_current" not in provs["fused"]
+
+
+def test_a_compare_label_that_is_not_there_is_skipped_with_where_it_looked(tmp_path):
+    new = _fake_package(tmp_path / "new", name="fakebench_miss")
+    (tmp_path / "empty").mkdir()
+    args = cli.parse_args(["--pkg", str(new), "--configs", "ssd-B2-L100-H4-G2", "--providers", "fused",
+                           "--compare-pkg", f"old={tmp_path / 'empty'}", "--check-only", "--out", str(tmp_path / "m.json")])
+    provs = cli.run(args, emit=lambda d: None)["results"][0]["providers"]
+    assert provs["fused@old"]["status"] == "skipped"
+    assert "kernels-out/new" in provs["fused@old"]["reason"]
+    with pytest.raises(SystemExit, match="LABEL"):
+        cli.parse_args(["--compare-pkg", "a@b=dir"])
+
+
+def test_without_causal_conv1d_the_fused_incumbent_is_skipped_with_the_reason_never_replaced(tmp_path, monkeypatch):
+    from mamba2_runner.bench import baseline
+
+    for k in ("causal_conv1d", "causal_conv1d_cuda"):
+        monkeypatch.delitem(sys.modules, k, raising=False)
+    info = baseline.load_causal_conv1d(tmp_path)  # no .so there
+    assert info["loaded"] is False and "causal_conv1d_cuda.so" in info["reason"]
+    assert "build_causal_conv1d.py" in info["reason"]
+    assert sys.modules["causal_conv1d"] is None  # mamba_ssm's `import causal_conv1d` raises ImportError
+
+    class FakeCtx:
+        device = "cuda"
+        compare: dict = {}
+
+        def baseline(self):
+            return {"fused_unavailable": "mamba_ssm_fused needs causal-conv1d's CUDA extension: " + info["reason"]}
+
+    ir = {"nodes": [{"kind": "Input", "features": 8}]}
+    with pytest.raises(providers.Skip, match="causal-conv1d"):
+        providers.block_module("mamba_ssm_fused", FakeCtx(), None, None, tmp_path, ir, {})
+    assert rows.block_providers(["fused", "mamba_ssm_fused", "torch"], FakeCtx()) == ["generated", "mamba_ssm_fused"]

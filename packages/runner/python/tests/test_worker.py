@@ -1,6 +1,7 @@
 """The worker's JSON-lines protocol, spoken to a real `python -m mamba2_runner.worker`."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -96,7 +97,9 @@ def test_print_inside_the_worker_process_lands_on_stderr():
 def test_the_op_table_has_lazy_entries_for_bench_and_sweep_point():
     from mamba2_runner import worker as w
 
-    assert w.OPS["bench"] == "mamba2_runner.bench:op_bench"
+    assert w.OPS["bench"] == "mamba2_runner.bench.cli:op_bench"
+    mod, _, fn = w.OPS["bench"].partition(":")
+    assert callable(getattr(importlib.import_module(mod), fn))
     assert w.OPS["sweep_point"] == "mamba2_runner.sweep:op_sweep_point"
 
 
