@@ -1,8 +1,8 @@
 /** @mamba2/dsl: write a Mamba-2 block in TypeScript, get a validated IR graph. */
 export * from './ir/index.ts';
 export * from './builder/index.ts';
-export { mamba2, MAMBA2_DEFAULTS } from './mamba2.ts';
-export type { Mamba2Options, Mamba2Config } from './mamba2.ts';
+export { mamba2, mamba2Layer, MAMBA2_DEFAULTS } from './mamba2.ts';
+export type { Mamba2Options, Mamba2Config, Mamba2LayerOptions } from './mamba2.ts';
 export { isModelDef, GRAPH_LOC_KEY } from './model.ts';
 export type { ModelDef, ModelOverrides } from './model.ts';
 export * from './validate/index.ts';

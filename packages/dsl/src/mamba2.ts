@@ -37,6 +37,13 @@ export interface Mamba2Options {
   /** Kept for signature parity with the seed; both paths compute the same thing. */
   readonly useMemEffPath?: boolean;
   readonly layerIdx?: number | null;
+  /**
+   * mamba_ssm's Mamba2: the SSM runs on dSsm of the d_inner channels, the rest
+   * is a gated MLP silu(z0) * x0 before out_proj. null (default) = d_inner.
+   */
+  readonly dSsm?: number | null;
+  /** Which class the module reproduces: the seed's Mamba2Simple (default) or mamba_ssm's Mamba2. */
+  readonly layer?: 'Mamba2Simple' | 'Mamba2';
   // Variants.
   /** D per head and channel (nheads*headdim) instead of per head. */
   readonly dPerChannel?: boolean;
@@ -182,6 +189,51 @@ function checkOptionKeys(options: Mamba2Options, loc: SourceLoc | null): void {
   }
 }
 
+/** mamba_ssm's `Mamba2` arguments in camelCase (`DHasHdim` for D_has_hdim), with its defaults. */
+export interface Mamba2LayerOptions
+  extends Pick<
+    Mamba2Options,
+    | 'dModel' | 'dState' | 'dConv' | 'convInit' | 'expand' | 'headdim' | 'dSsm' | 'ngroups' | 'aInitRange'
+    | 'normBeforeGate' | 'dtMin' | 'dtMax' | 'dtInitFloor' | 'dtLimit' | 'bias' | 'convBias' | 'chunkSize'
+    | 'useMemEffPath' | 'layerIdx' | 'name' | 'className' | 'dtype' | 'codegen'
+  > {
+  /** D per channel (d_ssm) instead of per head. Default false. */
+  readonly DHasHdim?: boolean;
+  /** Gated RMSNorm in groups of dSsm / ngroups (default true); false: y * silu(z) in the scan. */
+  readonly rmsnorm?: boolean;
+}
+
+/**
+ * mamba_ssm's full `Mamba2` layer (what pretrained checkpoints use): same
+ * constructor arguments and state_dict keys.
+ *
+ * ```ts
+ * export default mamba2Layer({ dModel: 768 }); // mamba2-130m's layer
+ * ```
+ * -> class `Mamba2` with `d_ssm`, `D_has_hdim`, `rmsnorm`, `norm_before_gate`, the
+ * decode step, and the gated MLP when dSsm < d_inner.
+ */
+export function mamba2Layer(options: Mamba2LayerOptions): ModelDef {
+  const { DHasHdim, rmsnorm, ...rest } = options;
+  const expand = options.expand ?? MAMBA2_DEFAULTS.expand;
+  const dSsm = options.dSsm ?? expand * options.dModel;
+  const ngroups = options.ngroups ?? MAMBA2_DEFAULTS.ngroups;
+  const norm = rmsnorm ?? true;
+  return buildMamba2(
+    {
+      ...rest,
+      className: options.className ?? 'Mamba2',
+      layer: 'Mamba2',
+      dPerChannel: DHasHdim ?? false,
+      norm,
+      gate: true,
+      ...(norm && Number.isInteger(dSsm / ngroups) ? { normGroupSize: dSsm / ngroups } : {}),
+    },
+    captureCallSite(),
+    {},
+  );
+}
+
 function resolveConfig(o: Mamba2Options): Mamba2Config {
   const d = MAMBA2_DEFAULTS;
   const limit = o.dtLimit ?? d.dtLimit;
@@ -239,10 +291,23 @@ function precheck(o: Mamba2Options, c: Mamba2Config, loc: SourceLoc | null): voi
       props: ['expand'],
     });
   }
-  if (dInner % c.headdim !== 0) {
-    const ok = pow2Divisors(dInner, 16, 256, c.headdim).slice(0, 2);
+  const dSsm = o.dSsm ?? dInner;
+  if (!(Number.isInteger(dSsm) && dSsm > 0 && dSsm <= dInner)) {
+    throw new NonPositiveIntegerError({
+      what: `dSsm ${JSON.stringify(o.dSsm)} is not a whole number in 1..d_inner ${dInner}`,
+      value: o.dSsm,
+      fix: `Use a dSsm of at most d_inner = expand * dModel = ${dInner} (a multiple of headdim), or leave it out.`,
+      loc,
+      props: ['dSsm'],
+    });
+  }
+  if (dSsm % c.headdim !== 0) {
+    const ok = pow2Divisors(dSsm, 16, 256, c.headdim).slice(0, 2);
     throw new HeaddimDividesError({
-      what: `headdim ${c.headdim} does not divide d_inner ${dInner} (expand ${c.expand} * dModel ${c.dModel})`,
+      what:
+        dSsm === dInner
+          ? `headdim ${c.headdim} does not divide d_inner ${dInner} (expand ${c.expand} * dModel ${c.dModel})`
+          : `headdim ${c.headdim} does not divide dSsm ${dSsm}`,
       value: c.headdim,
       fix: `Use headdim ${orList(ok.length ? ok : [64])}, or change expand.`,
       loc,
@@ -304,17 +369,25 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
   const c = resolveConfig(o);
   precheck(o, c, loc);
   const dInner = c.expand * c.dModel;
-  const nheads = dInner / c.headdim;
+  const dSsm = o.dSsm ?? dInner;
+  const dMlp = dInner - dSsm;
+  const nheads = dSsm / c.headdim;
   const bc = c.ngroups * c.dState;
-  const convDim = dInner + 2 * bc;
+  const convDim = dSsm + 2 * bc;
+  const mlpParts = dMlp > 0 ? [{ name: 'z0', size: dMlp }, { name: 'x0', size: dMlp }] : [];
   const name = o.name ?? nameFromFile(loc?.file, 'mamba2_block');
 
   let g = graph()
     .input({ id: 'u', features: c.dModel })
-    .linear({ id: 'in_proj', param: 'in_proj', outFeatures: (c.gate ? dInner : 0) + convDim + nheads, bias: c.bias })
+    .linear({ id: 'in_proj', param: 'in_proj', outFeatures: 2 * dMlp + (c.gate ? dSsm : 0) + convDim + nheads, bias: c.bias })
     .split({
       id: 'zxbcdt',
-      parts: [...(c.gate ? [{ name: 'z', size: dInner }] : []), { name: 'xBC', size: convDim }, { name: 'dt', size: nheads }],
+      parts: [
+        ...mlpParts,
+        ...(c.gate ? [{ name: 'z', size: dSsm }] : []),
+        { name: 'xBC', size: convDim },
+        { name: 'dt', size: nheads },
+      ],
     })
     .causalConv1d({
       id: 'conv',
@@ -325,7 +398,7 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
       activation: c.activation === 'identity' ? 'identity' : 'silu',
       init: c.convInit,
     })
-    .split({ id: 'xBC', parts: [{ name: 'x', size: dInner }, { name: 'B', size: bc }, { name: 'C', size: bc }] })
+    .split({ id: 'xBC', parts: [{ name: 'x', size: dSsm }, { name: 'B', size: bc }, { name: 'C', size: bc }] })
     .dtTransform({
       id: 'dt',
       input: 'zxbcdt.dt',
@@ -355,7 +428,7 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
       id: 'norm',
       z: c.gate ? 'zxbcdt.z' : null,
       param: 'norm',
-      groupSize: c.normGroupSize ?? dInner,
+      groupSize: c.normGroupSize ?? dSsm,
       eps: c.normEps,
       normBeforeGate: c.normBeforeGate,
     });
@@ -363,9 +436,25 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
     g = g.gate({ id: 'gate', z: 'zxbcdt.z' });
   }
   const built = g
-    .outProj({ id: 'out_proj', outFeatures: c.dModel, bias: c.bias })
+    .outProj({
+      id: 'out_proj',
+      outFeatures: c.dModel,
+      bias: c.bias,
+      ...(dMlp > 0 ? { mlp: { z: 'zxbcdt.z0', x: 'zxbcdt.x0' } } : {}),
+    })
     .output({ id: 'out' })
-    .build({ name, className: o.className ?? pascalCase(name), dtype: c.dtype, config: c, codegen: { ...o.codegen, chunkSize: c.chunkSize } });
+    .build({
+      name,
+      className: o.className ?? pascalCase(name),
+      dtype: c.dtype,
+      // layer and dSsm only when set, so the seed-style graphs (and their hashes) stay as they were
+      config: {
+        ...c,
+        ...(o.layer !== undefined && o.layer !== 'Mamba2Simple' ? { layer: o.layer } : {}),
+        ...(o.dSsm !== undefined && o.dSsm !== null ? { dSsm } : {}),
+      },
+      codegen: { ...o.codegen, chunkSize: c.chunkSize },
+    });
   // Every node was drawn here, but the user wrote one call: point them all at it.
   const sourceMap = loc ? Object.fromEntries(Object.keys(built.sourceMap).map((k) => [k, loc])) : {};
   return Object.freeze({

@@ -18,11 +18,13 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('loadModels', () => {
-  it('finds the five valid examples', () => {
+  it('finds the seven valid examples', () => {
     expect(VALID_EXAMPLES).toEqual([
+      'examples/mamba2-130m.ts',
       'examples/mamba2-builder-gate.ts',
       'examples/mamba2-conv6-nogate.ts',
       'examples/mamba2-grouped.ts',
+      'examples/mamba2-layer-dssm.ts',
       'examples/mamba2-simple.ts',
       'examples/mamba2-stateful.ts',
     ]);
@@ -31,9 +33,11 @@ describe('loadModels', () => {
   it('loads every valid example with its export name, repo-relative file and hash', async () => {
     const models = await loadModels(VALID_EXAMPLES);
     expect(models.map((m) => [m.file, m.exportName, m.graph.name])).toEqual([
+      ['examples/mamba2-130m.ts', 'default', 'mamba2_130m'],
       ['examples/mamba2-builder-gate.ts', 'default', 'mamba2_builder_gate'],
       ['examples/mamba2-conv6-nogate.ts', 'default', 'mamba2_conv6_nogate'],
       ['examples/mamba2-grouped.ts', 'default', 'mamba2_grouped'],
+      ['examples/mamba2-layer-dssm.ts', 'default', 'mamba2_layer_dssm'],
       ['examples/mamba2-simple.ts', 'default', 'mamba2_simple'],
       ['examples/mamba2-stateful.ts', 'default', 'mamba2_stateful'],
     ]);

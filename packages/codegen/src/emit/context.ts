@@ -114,7 +114,20 @@ export interface ModuleContext extends BaseContext {
   readonly checks: readonly PyCheck[];
   /** The checked arguments with their values, wrapped for the docstring. */
   readonly checkedArgLines: readonly string[];
-  readonly dims: { readonly dInner: number; readonly nheads: number; readonly convDim: number; readonly dInProj: number };
+  readonly dims: {
+    /** The SSM's channels (d_ssm); dInnerTotal = d_ssm + the gated MLP's (mamba_ssm's d_inner). */
+    readonly dInner: number;
+    readonly dInnerTotal: number;
+    readonly nheads: number;
+    readonly convDim: number;
+    readonly dInProj: number;
+  };
+  /** The class this module replaces, for the docstring. */
+  readonly dropIn: string;
+  /** Lines at the top of __init__ (the Mamba2 API's fixed or derived arguments). */
+  readonly prelude: readonly string[];
+  /** Attributes the Mamba2 API keeps besides the seed's. */
+  readonly extraAttrs: readonly string[];
   readonly inProjAttr: string;
   readonly outProjAttr: string;
   readonly convAttr: string;
@@ -137,6 +150,8 @@ export interface ModuleContext extends BaseContext {
     /** Keyword arguments of mamba_chunk_scan_combined after C, chunk_size. */
     readonly scanKwargs: readonly { readonly name: string; readonly value: string }[];
     readonly normCall: string | null;
+    /** mamba_ssm Mamba2's gated MLP slices of zxbcdt, or null. */
+    readonly mlp: { readonly z0: string; readonly x0: string } | null;
   };
   /** Inference: the decode step's layout and arguments (decode-context.ts). */
   readonly decode: DecodeContext;
@@ -160,8 +175,12 @@ function sl(s: Slice): string {
   return `${s.start}:${s.stop}`;
 }
 
-/** Seed argument order; defaults come from the model. */
+/** Seed argument order (or mamba_ssm Mamba2's); defaults come from the model. */
 export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
+  return plan.api === 'mamba2' ? mamba2ModuleContext(plan, meta) : simpleModuleContext(plan, meta);
+}
+
+function simpleModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
   const { dims, conv, dt, scan, norm } = plan;
   const activation = conv.activation === 'silu' ? 'swish' : 'identity';
   const expand = pyNum(dims.expand);
@@ -230,7 +249,10 @@ export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
     signature,
     checks,
     checkedArgLines: wrap(checks.map((c) => `${c.arg}=${c.generated}`), 72),
-    dims: { dInner: dims.dInner, nheads: dims.nheads, convDim: dims.convDim, dInProj: dims.dInProj },
+    dims: { dInner: dims.dInner, dInnerTotal: dims.dInner, nheads: dims.nheads, convDim: dims.convDim, dInProj: dims.dInProj },
+    dropIn: "the seed's Mamba2Simple",
+    prelude: [],
+    extraAttrs: [],
     inProjAttr: plan.inProj.param,
     outProjAttr: plan.outProj.param,
     convAttr: conv.param,
@@ -250,8 +272,85 @@ export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
       activation: pyStr(conv.activation),
       scanKwargs,
       normCall,
+      mlp: plan.mlp === null ? null : { z0: sl(plan.mlp.z0), x0: sl(plan.mlp.x0) },
     },
     decode: decodeContext(plan),
+  };
+}
+
+/**
+ * mamba_ssm's Mamba2 constructor (d_ssm, D_has_hdim, rmsnorm, norm_before_gate,
+ * process_group, sequence_parallel; no activation or learnable_init_states).
+ * The body is the seed's, so only the signature, the checks and the few
+ * attributes of its own differ.
+ */
+function mamba2ModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
+  const base = simpleModuleContext(plan, meta);
+  const { dims, conv, dt, scan, norm } = plan;
+  const dInnerTotal = dims.dInner + (plan.mlp?.features ?? 0);
+  const expand = pyNum(dims.expand);
+  const find = (name: string): string => base.signature.find((p) => p.name === name)!.default!;
+  const signature: PyParam[] = [
+    { name: 'd_model', default: null },
+    { name: 'd_state', default: find('d_state') },
+    { name: 'd_conv', default: find('d_conv') },
+    { name: 'conv_init', default: find('conv_init') },
+    { name: 'expand', default: expand },
+    { name: 'headdim', default: find('headdim') },
+    { name: 'd_ssm', default: plan.mlp === null ? 'None' : pyNum(dims.dInner) },
+    { name: 'ngroups', default: find('ngroups') },
+    { name: 'A_init_range', default: find('A_init_range') },
+    { name: 'D_has_hdim', default: pyBool(scan.d?.perChannel ?? false) },
+    { name: 'rmsnorm', default: pyBool(norm !== null) },
+    { name: 'norm_before_gate', default: pyBool(norm?.normBeforeGate ?? false) },
+    { name: 'dt_min', default: pyFloat(dt.dtMin) },
+    { name: 'dt_max', default: pyFloat(dt.dtMax) },
+    { name: 'dt_init_floor', default: pyFloat(dt.dtInitFloor) },
+    { name: 'dt_limit', default: find('dt_limit') },
+    { name: 'bias', default: pyBool(plan.inProj.bias) },
+    { name: 'conv_bias', default: pyBool(conv.bias) },
+    { name: 'chunk_size', default: pyNum(scan.chunkSize) },
+    { name: 'use_mem_eff_path', default: 'True' },
+    { name: 'layer_idx', default: 'None' },
+    { name: 'process_group', default: 'None' },
+    { name: 'sequence_parallel', default: 'True' },
+    { name: 'device', default: 'None' },
+    { name: 'dtype', default: 'None' },
+  ];
+  const checks: PyCheck[] = [
+    { arg: 'd_model', generated: pyNum(dims.dModel) },
+    { arg: 'expand', generated: expand },
+    { arg: 'headdim', generated: pyNum(dims.headdim) },
+    { arg: 'd_state', generated: pyNum(dims.dState) },
+    { arg: 'd_ssm', generated: pyNum(dims.dInner) },
+    { arg: 'ngroups', generated: pyNum(dims.ngroups) },
+    { arg: 'd_conv', generated: pyNum(dims.dConv) },
+    { arg: 'D_has_hdim', generated: pyBool(scan.d?.perChannel ?? false) },
+    { arg: 'rmsnorm', generated: pyBool(norm !== null) },
+    { arg: 'norm_before_gate', generated: pyBool(norm?.normBeforeGate ?? false) },
+    { arg: 'bias', generated: pyBool(plan.inProj.bias) },
+    { arg: 'conv_bias', generated: pyBool(conv.bias) },
+    { arg: 'process_group', generated: 'None' },
+  ];
+  return {
+    ...base,
+    signature,
+    checks,
+    checkedArgLines: wrap(checks.map((c) => `${c.arg}=${c.generated}`), 72),
+    dims: { ...base.dims, dInnerTotal },
+    dropIn: "mamba_ssm's Mamba2 (mamba_ssm.modules.mamba2)",
+    prelude: [
+      '# mamba_ssm\'s Mamba2 has no activation or learnable_init_states argument: SiLU, zero initial states',
+      `activation = ${pyStr(conv.activation === 'silu' ? 'swish' : 'identity')}`,
+      'learnable_init_states = False',
+      'd_ssm = expand * d_model if d_ssm is None else d_ssm',
+    ],
+    extraAttrs: [
+      'self.D_has_hdim = D_has_hdim',
+      'self.rmsnorm = rmsnorm',
+      'self.norm_before_gate = norm_before_gate',
+      'self.sequence_parallel = sequence_parallel',
+    ],
   };
 }
 

@@ -22,7 +22,8 @@ export function decodeContext(plan: KernelPlan): DecodeContext {
   const { scan, dt, conv, norm, inSplit, convSplit } = plan;
   const layout =
     `DecodeLayout(xBC=${span(inSplit.xBC)}, dt=${span(inSplit.dt)}, x=${span(convSplit.x)}, ` +
-    `B=${span(convSplit.B)}, C=${span(convSplit.C)}, z=${span(inSplit.z)})`;
+    `B=${span(convSplit.B)}, C=${span(convSplit.C)}, z=${span(inSplit.z)}` +
+    (plan.mlp === null ? ')' : `, z0=${span(plan.mlp.z0)}, x0=${span(plan.mlp.x0)})`);
   const stepKwargs = [
     { name: 'headdim', value: 'self.headdim' },
     { name: 'dt_bias', value: dt.bias ? 'self.dt_bias' : 'None' },

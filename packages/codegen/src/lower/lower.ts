@@ -59,12 +59,15 @@ interface LowerState {
   readonly roles: Map<Ref, Role>;
   readonly slots: Slots;
   /** Which in_proj part each consumer took: 'z' | 'xBC' | 'dt' -> part name. */
-  readonly projUse: Map<'z' | 'xBC' | 'dt', string>;
+  readonly projUse: Map<ProjUse, string>;
   /** The last value of the y chain; only it may be consumed. */
   yEnd: Ref | null;
   /** Order the y-chain ops were seen in (for gate/norm ordering). */
   readonly yOps: ('dskip' | 'gate' | 'norm')[];
 }
+
+/** What an in_proj part is used as (z0, x0: mamba_ssm Mamba2's gated MLP). */
+type ProjUse = 'z' | 'xBC' | 'dt' | 'z0' | 'x0';
 
 type Visitor<K extends NodeKind> = (node: NodeOf<K>, st: LowerState) => void;
 /** Record<NodeKind, ...> keyed by kind, each entry typed for its own node. */
@@ -96,7 +99,7 @@ function expectRole(st: LowerState, ref: Ref, kinds: readonly Role['kind'][], by
   return role;
 }
 
-function takeProjPart(st: LowerState, ref: Ref, use: 'z' | 'xBC' | 'dt', by: string): void {
+function takeProjPart(st: LowerState, ref: Ref, use: ProjUse, by: string): void {
   const role = roleOf(st, ref, by);
   if (role.kind !== 'projPart') {
     throw new UnsupportedGraphError(`${use} must be a part of the in_proj Split, got "${ref}" (${role.kind})`, by);
@@ -148,6 +151,10 @@ const visit: VisitTable = {
     } else {
       if (node.input !== st.yEnd) {
         throw new UnsupportedGraphError(`out projection reads "${node.input}", not the end of the scan path "${st.yEnd}"`, node.id);
+      }
+      if (node.mlpPrefix !== undefined) {
+        takeProjPart(st, node.mlpPrefix.gate, 'z0', node.id);
+        takeProjPart(st, node.mlpPrefix.value, 'x0', node.id);
       }
       fill(st, 'outProj', node, 'output projection');
       st.roles.set(node.id, { kind: 'outProj' });
@@ -318,7 +325,16 @@ export function lower(graph: Graph): KernelPlan {
     expectEq('DSkip nheads', s.dskip.nheads, scan.nheads, s.dskip.id);
     expectEq('DSkip headdim', s.dskip.headdim, scan.headdim, s.dskip.id);
   }
-  expectEq('out_proj in_features', outProj.inFeatures, dInner, outProj.id);
+  const mlp = outProj.mlpPrefix;
+  const mlpPlan =
+    mlp === undefined
+      ? null
+      : { z0: partSlice(st, mlp.gate), x0: partSlice(st, mlp.value), features: mlp.features };
+  if (mlpPlan !== null) {
+    expectEq('gated MLP z0 width', size(mlpPlan.z0), mlpPlan.features, outProj.id);
+    expectEq('gated MLP x0 width', size(mlpPlan.x0), mlpPlan.features, outProj.id);
+  }
+  expectEq('out_proj in_features', outProj.inFeatures, dInner + (mlpPlan?.features ?? 0), outProj.id);
   expectEq('Output features', output.features, outProj.outFeatures, output.id);
   expectEq('out_proj out_features', outProj.outFeatures, dModel, outProj.id);
 
@@ -343,8 +359,10 @@ export function lower(graph: Graph): KernelPlan {
       dConv: conv.width,
       convDim: conv.channels,
       dInProj: inProj.outFeatures,
-      expand: dInner / dModel,
+      expand: (dInner + (mlpPlan?.features ?? 0)) / dModel,
     },
+    api: graph.config['layer'] === 'Mamba2' ? 'mamba2' : 'simple',
+    mlp: mlpPlan,
     inProj: { param: inProj.param, inFeatures: inProj.inFeatures, outFeatures: inProj.outFeatures, bias: inProj.bias },
     inSplit: { z: zSlice, xBC: xBCSlice, dt: dtSlice },
     convSplit: { x: xSlice, B: bSlice, C: cSlice },

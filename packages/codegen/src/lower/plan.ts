@@ -81,6 +81,7 @@ export interface KernelPlan {
   readonly className: string;
   readonly dims: {
     readonly dModel: number;
+    /** The SSM's channels, nheads * headdim (mamba_ssm's d_ssm). */
     readonly dInner: number;
     readonly nheads: number;
     readonly headdim: number;
@@ -89,9 +90,13 @@ export interface KernelPlan {
     readonly dConv: number;
     readonly convDim: number;
     readonly dInProj: number;
-    /** d_inner / d_model (the seed's `expand`); may be fractional in odd graphs. */
+    /** (d_ssm + d_mlp) / d_model (the seed's `expand`); may be fractional in odd graphs. */
     readonly expand: number;
   };
+  /** The constructor the module reproduces: the seed's Mamba2Simple, or mamba_ssm's Mamba2. */
+  readonly api: 'simple' | 'mamba2';
+  /** mamba_ssm Mamba2's gated MLP silu(z0) * x0 in front of out_proj's input (d_ssm < d_inner). */
+  readonly mlp: { readonly z0: Slice; readonly x0: Slice; readonly features: number } | null;
   readonly inProj: LinearPlan;
   /** Where z (null without a gate), xBC and dt sit in in_proj's output. */
   readonly inSplit: { readonly z: Slice | null; readonly xBC: Slice; readonly dt: Slice };

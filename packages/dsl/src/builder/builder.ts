@@ -1,4 +1,5 @@
 import type {
+  LinearMlpPrefix,
   Activation,
   CodegenParams,
   DType,
@@ -41,6 +42,8 @@ export interface LinearOptions extends InputOptions {
   /** Checked against the input's features when given. */
   readonly inFeatures?: number;
   readonly bias?: boolean;
+  /** Mamba2's gated MLP: the Linear reads cat([silu(z) * x, input]); z and x name equal-width Refs. */
+  readonly mlp?: { readonly z: Ref; readonly x: Ref };
 }
 export interface SplitOptions extends InputOptions {
   /** Consecutive parts of the last axis, in order: `[{ name: 'z', size: 512 }, ...]`. */
@@ -191,7 +194,24 @@ export class GraphBuilder {
     const loc = captureCallSite();
     const id = this.#id('Linear', opts.id ?? (ID_RE.test(opts.param) ? opts.param : undefined), loc);
     const input = this.#input(opts.input, 'linear', loc);
-    const have = this.#features(input, loc);
+    let have = this.#features(input, loc);
+    let mlpPrefix: LinearMlpPrefix | undefined;
+    if (opts.mlp !== undefined) {
+      const zf = this.#features(opts.mlp.z, loc);
+      const xf = this.#features(opts.mlp.x, loc);
+      if (zf !== xf) {
+        throw new LinearInFeaturesError({
+          what: `linear '${id}' mlp z '${opts.mlp.z}' has ${zf} features but x '${opts.mlp.x}' has ${xf}`,
+          value: xf,
+          fix: 'Give the gated MLP a z and an x of the same width (both d_inner - d_ssm).',
+          loc,
+          nodeId: id,
+          props: ['mlp'],
+        });
+      }
+      mlpPrefix = { gate: opts.mlp.z, value: opts.mlp.x, features: zf };
+      have += zf;
+    }
     if (opts.inFeatures !== undefined && opts.inFeatures !== have) {
       throw new LinearInFeaturesError({
         what: `linear '${id}' has inFeatures ${opts.inFeatures} but its input '${input}' has ${have} features`,
@@ -203,7 +223,10 @@ export class GraphBuilder {
       });
     }
     return this.#add(
-      { kind: 'Linear', id, input, param: opts.param, inFeatures: have, outFeatures: opts.outFeatures, bias: opts.bias ?? false },
+      {
+        kind: 'Linear', id, input, param: opts.param, inFeatures: have, outFeatures: opts.outFeatures, bias: opts.bias ?? false,
+        ...(mlpPrefix !== undefined ? { mlpPrefix } : {}),
+      },
       loc,
       { [id]: opts.outFeatures },
       id,

@@ -39,6 +39,19 @@ export interface LinearNode {
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
+  /**
+   * Absent for a plain Linear. Set: the Linear reads cat([silu(gate) * value, input])
+   * (mamba_ssm's Mamba2 with d_ssm < d_inner: a gated MLP on the channels the SSM
+   * does not use); inFeatures = features + the input's features.
+   */
+  readonly mlpPrefix?: LinearMlpPrefix;
+}
+
+/** The gated-MLP part in front of a Linear's input: silu(gate) * value, each `features` wide. */
+export interface LinearMlpPrefix {
+  readonly gate: Ref;
+  readonly value: Ref;
+  readonly features: number;
 }
 
 /** Splits the last axis into named consecutive parts. Outputs: `${id}.${name}`. */

@@ -27,6 +27,7 @@ MODELS = {
     "mamba2_stateful": "learnable initial states, dt_limit, D per channel, norm before gate in groups",
     "mamba2_conv6_nogate": "no z, ungated norm, conv width 6, identity activation",
     "mamba2_builder_gate": "no norm: y * silu(z) in the step, conv without bias",
+    "mamba2_layer_dssm": "mamba_ssm's Mamba2, d_ssm < d_inner (gated MLP), ngroups 2, D_has_hdim",
 }
 
 
@@ -128,3 +129,23 @@ def test_inference_params_without_layer_idx_is_an_error_naming_the_fix():
     params = mod.InferenceParams(max_seqlen=4, max_batch_size=1)
     with pytest.raises(ValueError, match="layer_idx="):
         layer(torch.randn(1, 2, layer.d_model, device=DEVICE), inference_params=params)
+
+
+def test_the_mamba2_layer_has_mamba_ssms_arguments_and_state_dict_keys():
+    mod = load_generated(pkg("mamba2_layer_dssm"))
+    layer = mod.Mamba2(128, d_ssm=128, ngroups=2, D_has_hdim=True, norm_before_gate=True, layer_idx=0)
+    shapes = {k: tuple(v.shape) for k, v in layer.state_dict().items()}
+    # mamba_ssm Mamba2(128, d_ssm=128, headdim=32, d_state=32, ngroups=2, D_has_hdim=True):
+    # d_inner 256, nheads 4, conv_dim 128 + 2*2*32, in_proj 2*256 + 2*2*32 + 4
+    assert shapes == {
+        "in_proj.weight": (644, 128),
+        "conv1d.weight": (256, 1, 4),
+        "conv1d.bias": (256,),
+        "dt_bias": (4,),
+        "A_log": (4,),
+        "D": (128,),
+        "norm.weight": (128,),
+        "out_proj.weight": (128, 256),
+    }
+    with pytest.raises(ValueError, match=r"d_ssm=256.*generated for d_ssm=128"):
+        mod.Mamba2(128, d_ssm=None)

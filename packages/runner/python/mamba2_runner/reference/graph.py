@@ -60,6 +60,9 @@ def _input(node, ctx, u):
 
 def _linear(node, ctx, u):
     x = ctx.get(node["input"])
+    prefix = node.get("mlpPrefix")
+    if prefix is not None:  # mamba_ssm Mamba2's gated MLP on the channels outside the SSM
+        x = torch.cat([ref_silu(ctx.get(prefix["gate"])) * ctx.get(prefix["value"]), x], dim=-1)
     out = x @ ctx.param(f"{node['param']}.weight").T
     if node["bias"]:
         out = out + ctx.param(f"{node['param']}.bias")
