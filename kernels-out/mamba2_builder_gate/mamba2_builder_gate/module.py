@@ -96,6 +96,7 @@ class Mamba2BuilderGate(nn.Module):
         self.conv_init = conv_init
         self.expand = expand
         self.d_inner = 256
+        self.d_ssm = 256
         self.headdim = headdim
         self.ngroups = ngroups
         self.nheads = 8
@@ -182,7 +183,7 @@ class Mamba2BuilderGate(nn.Module):
         if ssm_state is not None:
             y, final_states = y
             ssm_state.copy_(final_states)
-        y = y.reshape(batch, seqlen, self.d_inner)
+        y = y.reshape(batch, seqlen, self.d_ssm)
         return F.linear(y, self.out_proj.weight, self.out_proj.bias)
 
     def allocate_inference_cache(self, batch_size, max_seqlen, dtype=None, ssm_state_dtype=None, **kwargs):

@@ -106,6 +106,7 @@ class Mamba2Simple(nn.Module):
         self.conv_init = conv_init
         self.expand = expand
         self.d_inner = 512
+        self.d_ssm = 512
         self.headdim = headdim
         self.ngroups = ngroups
         self.nheads = 8
@@ -145,7 +146,7 @@ class Mamba2Simple(nn.Module):
         self.A_log._no_weight_decay = True
         self.D = nn.Parameter(torch.ones(8, device=device))
         self.D._no_weight_decay = True
-        self.norm = _NormWeight(self.d_inner, eps=0.00001, **factory_kwargs)
+        self.norm = _NormWeight(self.d_ssm, eps=0.00001, **factory_kwargs)
         self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
 
     def forward(self, u, seq_idx=None, inference_params=None):
@@ -193,7 +194,7 @@ class Mamba2Simple(nn.Module):
         if ssm_state is not None:
             y, final_states = y
             ssm_state.copy_(final_states)
-        y = y.reshape(batch, seqlen, self.d_inner)
+        y = y.reshape(batch, seqlen, self.d_ssm)
         y = rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=None, norm_before_gate=False)
         return F.linear(y, self.out_proj.weight, self.out_proj.bias)
 

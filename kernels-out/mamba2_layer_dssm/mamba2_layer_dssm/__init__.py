@@ -1,0 +1,20 @@
+# generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+"""Mamba2 and its Triton ops, generated from examples/mamba2-layer-dssm.ts.
+
+On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
+the kernels on CPU tensors.
+"""
+from pathlib import Path as _Path
+
+from .functional import mamba_chunk_scan_combined
+from .kernels.conv import causal_conv1d
+from .kernels.dt import dt_transform
+from .kernels.norm import rmsnorm_gated
+from .inference import InferenceParams
+from .module import Mamba2
+
+IR_PATH = str(_Path(__file__).with_name("ir.json"))
+IR_HASH = "b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2"
+
+__all__ = ["Mamba2", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

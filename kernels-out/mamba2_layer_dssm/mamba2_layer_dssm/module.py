@@ -1,0 +1,263 @@
+# generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+"""Mamba2: the Mamba-2 block generated from examples/mamba2-layer-dssm.ts.
+
+A drop-in for mamba_ssm's Mamba2 (mamba_ssm.modules.mamba2): the same constructor, state_dict keys
+and initialisation, and forward(u, seq_idx=None, inference_params=None), plus
+the incumbent's decode API (allocate_inference_cache, step). Only torch and
+Triton are needed; on CPU set TRITON_INTERPRET=1 before importing.
+
+The kernels and the parameter layout were generated for
+    d_model=128, expand=2, headdim=32, d_state=32, d_ssm=128, ngroups=2,
+    d_conv=4, D_has_hdim=True, rmsnorm=True, norm_before_gate=True,
+    bias=False, conv_bias=True, process_group=None
+and passing other values raises ValueError (change the model file and run
+`pnpm gen` instead). The other arguments are used as in the seed, except:
+- use_mem_eff_path is accepted and ignored: the seed's two paths compute the
+  same result, and this module has only the fused one;
+- layer_idx names the layer's entry in inference_params.key_value_memory_dict.
+The decode state ssm_state is fp32 unless ssm_state_dtype says otherwise (the
+class attribute, or allocate_inference_cache's argument).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from .functional import mamba_chunk_scan_combined
+# the autograd wrappers run the plain forward kernels when nothing needs a
+# gradient, and the generated backward kernels when something does
+from .autograd import causal_conv1d_autograd as causal_conv1d
+from .inference import cached_states, fill_conv_state, new_conv_state
+from .kernels.ssd_decode import DecodeLayout, ssd_step
+from .autograd import rmsnorm_gated_autograd as rmsnorm_gated
+
+_SOURCE = "examples/mamba2-layer-dssm.ts"
+_ACTIVATION_ALIASES = {"silu": "swish"}
+# Where z, xBC, dt sit in in_proj's output and x, B, C in the conv's, for the decode step.
+_DECODE_LAYOUT = DecodeLayout(xBC=(384, 640), dt=(640, 644), x=(0, 128), B=(128, 192), C=(192, 256), z=(256, 384), z0=(0, 128), x0=(128, 256))
+
+
+def _require(arg, given, generated):
+    if given != generated:
+        raise ValueError(
+            "Mamba2: got " + arg + "=" + repr(given) + ", but this package was generated for "
+            + arg + "=" + repr(generated) + " and its kernels are specialised for it. Pass "
+            + arg + "=" + repr(generated) + ", or change it in " + _SOURCE
+            + " and regenerate with `pnpm gen`."
+        )
+
+
+class _NormWeight(nn.Module):
+    """Holds `weight` (and eps) like the seed's RMSNormGated; the maths is in kernels.norm."""
+
+    def __init__(self, d, eps, device=None, dtype=None):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(d, device=device, dtype=dtype))
+
+
+class Mamba2(nn.Module):
+    ssm_state_dtype = torch.float32
+
+    def __init__(
+        self,
+        d_model,
+        d_state=32,
+        d_conv=4,
+        conv_init=None,
+        expand=2,
+        headdim=32,
+        d_ssm=128,
+        ngroups=2,
+        A_init_range=(1, 16),
+        D_has_hdim=True,
+        rmsnorm=True,
+        norm_before_gate=True,
+        dt_min=0.001,
+        dt_max=0.1,
+        dt_init_floor=0.0001,
+        dt_limit=(0.0, float("inf")),
+        bias=False,
+        conv_bias=True,
+        chunk_size=64,
+        use_mem_eff_path=True,
+        layer_idx=None,
+        process_group=None,
+        sequence_parallel=True,
+        device=None,
+        dtype=None,
+    ):
+        factory_kwargs = {"device": device, "dtype": dtype}
+        super().__init__()
+        # mamba_ssm's Mamba2 has no activation or learnable_init_states argument: SiLU, zero initial states
+        activation = "swish"
+        learnable_init_states = False
+        d_ssm = expand * d_model if d_ssm is None else d_ssm
+        activation = _ACTIVATION_ALIASES.get(activation, activation)
+        _require("d_model", d_model, 128)
+        _require("expand", expand, 2)
+        _require("headdim", headdim, 32)
+        _require("d_state", d_state, 32)
+        _require("d_ssm", d_ssm, 128)
+        _require("ngroups", ngroups, 2)
+        _require("d_conv", d_conv, 4)
+        _require("D_has_hdim", D_has_hdim, True)
+        _require("rmsnorm", rmsnorm, True)
+        _require("norm_before_gate", norm_before_gate, True)
+        _require("bias", bias, False)
+        _require("conv_bias", conv_bias, True)
+        _require("process_group", process_group, None)
+        self.d_model = d_model
+        self.d_state = d_state
+        self.d_conv = d_conv
+        self.conv_init = conv_init
+        self.expand = expand
+        self.d_inner = 256
+        self.d_ssm = 128
+        self.headdim = headdim
+        self.ngroups = ngroups
+        self.nheads = 4
+        self.dt_limit = tuple(dt_limit)
+        self.learnable_init_states = learnable_init_states
+        self.activation = activation
+        self.D_has_hdim = D_has_hdim
+        self.rmsnorm = rmsnorm
+        self.norm_before_gate = norm_before_gate
+        self.sequence_parallel = sequence_parallel
+        self.chunk_size = chunk_size
+        self.use_mem_eff_path = use_mem_eff_path
+        self.layer_idx = layer_idx
+
+        # Parameters are created in the seed's order, so the same torch seed gives the same init.
+        self.in_proj = nn.Linear(self.d_model, 644, bias=bias, **factory_kwargs)
+        self.conv1d = nn.Conv1d(
+            in_channels=256,
+            out_channels=256,
+            bias=conv_bias,
+            kernel_size=d_conv,
+            groups=256,
+            padding=d_conv - 1,
+            **factory_kwargs,
+        )
+        if self.conv_init is not None:
+            nn.init.uniform_(self.conv1d.weight, -self.conv_init, self.conv_init)
+
+        # dt log-uniform in [dt_min, dt_max], floored, stored as its inverse softplus.
+        dt = torch.exp(
+            torch.rand(self.nheads, **factory_kwargs) * (math.log(dt_max) - math.log(dt_min))
+            + math.log(dt_min)
+        )
+        dt = torch.clamp(dt, min=dt_init_floor)
+        inv_dt = dt + torch.log(-torch.expm1(-dt))
+        self.dt_bias = nn.Parameter(inv_dt)
+        self.dt_bias._no_weight_decay = True
+
+        A = torch.empty(self.nheads, dtype=torch.float32, device=device).uniform_(*A_init_range)
+        self.A_log = nn.Parameter(torch.log(A).to(dtype=dtype))
+        self.A_log._no_weight_decay = True
+        self.D = nn.Parameter(torch.ones(128, device=device))
+        self.D._no_weight_decay = True
+        self.norm = _NormWeight(self.d_ssm, eps=0.00001, **factory_kwargs)
+        self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
+
+    def forward(self, u, seq_idx=None, inference_params=None):
+        """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences).
+
+        inference_params (InferenceParams): seqlen_offset == 0 runs this forward and
+        stores the decode state in key_value_memory_dict[layer_idx]; > 0 runs step (L = 1).
+        """
+        batch, seqlen, _ = u.shape
+        conv_state = ssm_state = None
+        if inference_params is not None:
+            conv_state, ssm_state = cached_states(
+                inference_params, self.layer_idx, batch, self.allocate_inference_cache, "Mamba2"
+            )
+            if inference_params.seqlen_offset > 0:
+                return self.step(u, conv_state, ssm_state)[0]
+        zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
+        # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
+        z = zxbcdt[..., 256:384]
+        xBC = zxbcdt[..., 384:640]
+        dt = zxbcdt[..., 640:644]
+        if conv_state is not None:
+            fill_conv_state(conv_state, xBC)
+        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu")
+        x = xBC[..., 0:128].unflatten(-1, (4, 32))
+        B = xBC[..., 128:192].unflatten(-1, (2, 32))
+        C = xBC[..., 192:256].unflatten(-1, (2, 32))
+        A = -torch.exp(self.A_log.float())
+        y = mamba_chunk_scan_combined(
+            x,
+            dt,
+            A,
+            B,
+            C,
+            self.chunk_size,
+            D=self.D.view(4, 32),
+            z=None,
+            dt_bias=self.dt_bias,
+            dt_softplus=True,
+            dt_limit=self.dt_limit,
+            initial_states=None,
+            seq_idx=seq_idx,
+            return_final_states=ssm_state is not None,
+        )
+        if ssm_state is not None:
+            y, final_states = y
+            ssm_state.copy_(final_states)
+        y = y.reshape(batch, seqlen, self.d_ssm)
+        y = rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=64, norm_before_gate=True)
+        # the channels outside the SSM: a gated MLP, concatenated in front (mamba_ssm's Mamba2)
+        y = torch.cat([F.silu(zxbcdt[..., 0:128]) * zxbcdt[..., 128:256], y], dim=-1)
+        return F.linear(y, self.out_proj.weight, self.out_proj.bias)
+
+    def allocate_inference_cache(self, batch_size, max_seqlen, dtype=None, ssm_state_dtype=None, **kwargs):
+        """The decode state of an empty sequence: (conv_state [batch_size, conv_dim, d_conv]
+        zeros in dtype (default: the conv weight's), ssm_state [batch_size, nheads, headdim,
+        d_state] in ssm_state_dtype (default self.ssm_state_dtype, fp32)).
+        max_seqlen is accepted for the incumbent's signature; the state does not grow."""
+        device = self.out_proj.weight.device
+        conv_dtype = self.conv1d.weight.dtype if dtype is None else dtype
+        conv_state = new_conv_state(batch_size, 256, self.d_conv, conv_dtype, device)
+        ssm_state = torch.zeros(
+            batch_size, self.nheads, self.headdim, self.d_state, device=device,
+            dtype=self.ssm_state_dtype if ssm_state_dtype is None else ssm_state_dtype,
+        )
+        return conv_state, ssm_state
+
+    def step(self, hidden_states, conv_state, ssm_state):
+        """One token per sequence: hidden_states [B, 1, d_model] -> (out [B, 1, d_model],
+        conv_state, ssm_state); both states are updated in place. Inference only (no backward)."""
+        if hidden_states.dim() != 3 or hidden_states.shape[1] != 1:
+            raise ValueError(
+                f"Mamba2.step: hidden_states must be [batch, 1, d_model] (one token), got "
+                f"{tuple(hidden_states.shape)}. Run the prompt through forward(u, inference_params=p) first."
+            )
+        zxbcdt = F.linear(hidden_states[:, 0], self.in_proj.weight, self.in_proj.bias)
+        y = ssd_step(
+            zxbcdt,
+            conv_state,
+            self.conv1d.weight,
+            self.conv1d.bias,
+            ssm_state,
+            self.A_log,
+            _DECODE_LAYOUT,
+            headdim=self.headdim,
+            dt_bias=self.dt_bias,
+            D=self.D,
+            dt_softplus=True,
+            dt_limit=self.dt_limit,
+            activation="silu",
+            gate_z=False,
+            norm_weight=self.norm.weight,
+            norm_eps=self.norm.eps,
+            norm_group_size=64,
+            norm_gated=True,
+            norm_before_gate=True,
+        )
+        out = F.linear(y, self.out_proj.weight, self.out_proj.bias)
+        return out.unsqueeze(1), conv_state, ssm_state
