@@ -366,11 +366,14 @@ export function initContext(plan: KernelPlan, meta: FileMeta): InitContext {
     'from .kernels.dt import dt_transform',
     ...(plan.kernels.includes('norm') ? ['from .kernels.norm import rmsnorm_gated'] : []),
     'from .inference import InferenceParams',
+    'from .lm import MambaConfig, MambaLMHeadModel',
     `from .module import ${plan.className}`,
   ];
   const exports = [
     plan.className,
     'InferenceParams',
+    'MambaConfig',
+    'MambaLMHeadModel',
     'IR_HASH',
     'IR_PATH',
     'causal_conv1d',

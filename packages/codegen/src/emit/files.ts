@@ -12,6 +12,7 @@ import {
   type FileMeta,
   type TunedEntry,
 } from './context.ts';
+import { lmContext } from './lm-context.ts';
 
 export interface TemplatedFile {
   /** Path inside kernels-out/<name>/, '/' separated. */
@@ -45,7 +46,13 @@ export const KERNEL_SOURCES: Readonly<Record<KernelName, string>> = {
 };
 
 /** Library files every package carries besides its kernels. */
-const LIBRARY_COMMON: readonly string[] = ['functional.py', 'autograd.py', 'inference.py', 'kernels/ssd_decode.py'];
+const LIBRARY_COMMON: readonly string[] = [
+  'functional.py',
+  'autograd.py',
+  'inference.py',
+  'language_model.py',
+  'kernels/ssd_decode.py',
+];
 
 export function libraryFiles(plan: KernelPlan): LibraryFile[] {
   const pkg = plan.name;
@@ -62,6 +69,7 @@ export function templatedFiles(plan: KernelPlan, meta: FileMeta, tuned: readonly
     { path: `${pkg}/__init__.py`, template: 'python/__init__.py.hbs', context: initContext(plan, meta) },
     { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: configContext(plan, meta, tuned) },
     { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta) },
+    { path: `${pkg}/lm.py`, template: 'python/lm.py.hbs', context: lmContext(plan, meta) },
     { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },
   ];
 }
