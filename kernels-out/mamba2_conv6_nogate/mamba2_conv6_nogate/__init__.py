@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2Conv6Nogate
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "9480897ab90b05dc27f89b9585bf4bf6042ed363de54c0be71ccbd479f275773"
 
-__all__ = ["Mamba2Conv6Nogate", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["Mamba2Conv6Nogate", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

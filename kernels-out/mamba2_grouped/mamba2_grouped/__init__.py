@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2Grouped
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736"
 
-__all__ = ["Mamba2Grouped", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["Mamba2Grouped", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2"
 
-__all__ = ["Mamba2", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["Mamba2", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

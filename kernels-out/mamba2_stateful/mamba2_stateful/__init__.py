@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2Stateful
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54"
 
-__all__ = ["Mamba2Stateful", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["Mamba2Stateful", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import BenchBlock1536
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c"
 
-__all__ = ["BenchBlock1536", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["BenchBlock1536", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

@@ -12,9 +12,10 @@ from .kernels.conv import causal_conv1d
 from .kernels.dt import dt_transform
 from .kernels.norm import rmsnorm_gated
 from .inference import InferenceParams
+from .lm import MambaConfig, MambaLMHeadModel
 from .module import BenchBlock2560
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
 IR_HASH = "892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f"
 
-__all__ = ["BenchBlock2560", "InferenceParams", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
+__all__ = ["BenchBlock2560", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]
