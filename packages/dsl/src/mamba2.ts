@@ -130,7 +130,15 @@ const OPTION_KEYS: Readonly<Record<keyof Mamba2Options, true>> = {
   aInitRange: true, dtMin: true, dtMax: true, dtInitFloor: true, dtLimit: true, learnableInitStates: true,
   activation: true, bias: true, convBias: true, chunkSize: true, useMemEffPath: true, layerIdx: true,
   dPerChannel: true, gate: true, norm: true, normBeforeGate: true, normGroupSize: true, normEps: true,
-  name: true, className: true, dtype: true, codegen: true,
+  name: true, className: true, dtype: true, codegen: true, dSsm: true, layer: true,
+};
+
+/** Every key of Mamba2LayerOptions. */
+const LAYER_OPTION_KEYS: Readonly<Record<keyof Mamba2LayerOptions, true>> = {
+  dModel: true, dState: true, dConv: true, convInit: true, expand: true, headdim: true, dSsm: true, ngroups: true,
+  aInitRange: true, DHasHdim: true, rmsnorm: true, normBeforeGate: true, dtMin: true, dtMax: true, dtInitFloor: true,
+  dtLimit: true, bias: true, convBias: true, chunkSize: true, useMemEffPath: true, layerIdx: true, name: true,
+  className: true, dtype: true, codegen: true,
 };
 
 function editDistance(a: string, b: string): number {
@@ -158,17 +166,22 @@ function nearestKey(key: string, known: readonly string[]): string | null {
  * variable (`const o = { dstate: 64 }; mamba2(o)`) they would pass silently
  * and the default would be used. Refuse them at run time too.
  */
-function checkOptionKeys(options: Mamba2Options, loc: SourceLoc | null): void {
+function checkOptionKeys(
+  options: Mamba2Options | Mamba2LayerOptions,
+  loc: SourceLoc | null,
+  fn = 'mamba2',
+  keys: readonly string[] = Object.keys(OPTION_KEYS),
+): void {
   if (typeof options !== 'object' || options === null) {
     throw new UnknownOptionError({
-      what: `mamba2() takes an options object, got ${options === null ? 'null' : typeof options}`,
+      what: `${fn}() takes an options object, got ${options === null ? 'null' : typeof options}`,
       value: String(options),
-      fix: 'Call it as mamba2({ dModel: 256 }).',
+      fix: `Call it as ${fn}({ dModel: 256 }).`,
       loc,
     });
   }
   const groups: [string, readonly string[], Record<string, unknown>][] = [
-    ['', Object.keys(OPTION_KEYS), options as unknown as Record<string, unknown>],
+    ['', keys, options as unknown as Record<string, unknown>],
   ];
   const cg: unknown = options.codegen;
   if (typeof cg === 'object' && cg !== null) {
@@ -179,7 +192,7 @@ function checkOptionKeys(options: Mamba2Options, loc: SourceLoc | null): void {
       if (known.includes(key)) continue;
       const near = nearestKey(key, known);
       throw new UnknownOptionError({
-        what: `mamba2() has no option ${prefix}${key}`,
+        what: `${fn}() has no option ${prefix}${key}`,
         value: `${prefix}${key}`,
         fix: `${near !== null ? `Did you mean ${prefix}${near}? ` : ''}The ${prefix === '' ? 'options' : 'codegen options'} are ${known.join(', ')}.`,
         loc,
@@ -214,6 +227,8 @@ export interface Mamba2LayerOptions
  * decode step, and the gated MLP when dSsm < d_inner.
  */
 export function mamba2Layer(options: Mamba2LayerOptions): ModelDef {
+  const loc = captureCallSite();
+  checkOptionKeys(options, loc, 'mamba2Layer', Object.keys(LAYER_OPTION_KEYS));
   const { DHasHdim, rmsnorm, ...rest } = options;
   const expand = options.expand ?? MAMBA2_DEFAULTS.expand;
   const dSsm = options.dSsm ?? expand * options.dModel;
@@ -229,7 +244,7 @@ export function mamba2Layer(options: Mamba2LayerOptions): ModelDef {
       gate: true,
       ...(norm && Number.isInteger(dSsm / ngroups) ? { normGroupSize: dSsm / ngroups } : {}),
     },
-    captureCallSite(),
+    loc,
     {},
   );
 }

@@ -41,4 +41,9 @@ describe('mamba2Layer({...}): mamba_ssm Mamba2', () => {
   it('rejects a dSsm larger than d_inner', () => {
     expect(() => mamba2Layer({ dModel: 128, dSsm: 512 })).toThrow(/dSsm 512 is not a whole number in 1..d_inner 256/);
   });
+
+  it('rejects an unknown option passed through a variable, naming the nearest one', () => {
+    const o = { dModel: 128, d_has_hdim: true } as unknown as Parameters<typeof mamba2Layer>[0];
+    expect(() => mamba2Layer(o)).toThrow(/mamba2Layer\(\) has no option d_has_hdim.*Did you mean DHasHdim/);
+  });
 });
