@@ -1,7 +1,9 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
-"""Backward of the SSD scan (mamba_chunk_scan_combined), three launches.
+"""Backward of the SSD scan (mamba_chunk_scan_combined). Two versions,
+selected by ssd_bwd(impl=) / BWD_IMPL: v4 (default, see the v4 section below)
+and v3, the first correct version described here, three launches:
 
 1. `_ssd_bwd_states_kernel` walks the chunks forward, one program per
    (batch, head, p-block), and stores the state entering every chunk,
@@ -840,8 +842,10 @@ def _ssd_bwd_chunk_v4_kernel(
     tl.store(dC_part + o_part, b_acc_dC, mask=m_tn)
 
 
-# v4 launch defaults (see NOTES.md, backward versions)
-V4_BLOCK_Q = 64
+# v4 launch defaults (NOTES.md, backward v4; bench/results/2026-12-01-h200-ssd-bwd-v4.json):
+# tile 32 / 8 warps beat tile 64 at every large shape (fwd+bwd (4, 4096, 80)
+# 4.93 vs 7.91 ms): the 64 tile's chunk kernel spills 1.7-2.7 KB per thread.
+V4_BLOCK_Q = 32
 V4_CHUNK_WARPS = 8
 V4_WALK_WARPS = 4
 V4_WALK_MAXNREG = 168
@@ -1013,8 +1017,9 @@ def _ssd_bwd_v4(
     return grads
 
 
-# Which backward ssd_bwd runs: "v4" (default once measured, see NOTES.md) or "v3".
-BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", "v3")
+# Which backward ssd_bwd runs: "v4" (default: measured faster than v3 at every
+# shape of issue 9, and checked on the H200, NOTES.md) or "v3".
+BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", "v4")
 
 
 def ssd_bwd(
