@@ -111,7 +111,8 @@ export function tunedEntries(choices: readonly TunedChoice[], headdim: number): 
  */
 export function kernelSha(source: string): string {
   const lines = source.split('\n');
-  while (lines.length > 0 && (lines[0]!.startsWith('# generated from ') || lines[0]!.startsWith('# ir-hash: '))) lines.shift();
+  const header = ['# generated from ', '# ir-hash: ', '# copied from ']; // = the library file's sha (mamba2_runner.sweep.kernel_sha)
+  while (lines.length > 0 && header.some((h) => lines[0]!.startsWith(h))) lines.shift();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runSweepCli } from '../src/cli/sweep.ts';
 import { readPlan } from '../src/sweep/plan.ts';
 import { prepareSweep } from '../src/sweep/prepare.ts';
-import { REPO_ROOT } from '../src/sweep/worker.ts';
+import { REPO_ROOT } from '../src/sweep/prepare.ts';
 
 describe('preparing a sweep', () => {
   it('generates one package per headdim and a plan whose package dirs are relative to it', async () => {

@@ -60,10 +60,12 @@ export const H200_LIKE = defineSweep({
   grid: { chunkSize: [64, 128, 256], headdim: [32, 64, 128], blockP: [32, 64], scanWarps: [4, 8], scanStages: [2] },
 });
 
-/** <dir>/results.jsonl from fakeRecords(), ending in a torn line. */
+/** <dir>/results.jsonl from fakeRecords(), a corrupt line in the middle and a torn last line. */
 export function writeFakeResults(dir: string): string {
   const out = join(dir, 'results.jsonl');
-  writeFileSync(out, `${fakeRecords().map((r) => JSON.stringify(r)).join('\n')}\n{"id":"torn`);
+  const lines = fakeRecords().map((r) => JSON.stringify(r));
+  lines.splice(3, 0, '{"id": garbage');
+  writeFileSync(out, `${lines.join('\n')}\n{"id":"torn`);
   return out;
 }
 

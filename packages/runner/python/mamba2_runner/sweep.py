@@ -1,48 +1,55 @@
 """Tuning sweeps of the fused SSD scan: run a plan, append one JSON line per config.
 
     python -m mamba2_runner.sweep run --plan plan.json --out results.jsonl [--resume]
-        [--budget-s 540] [--timeout-s 60]
+        [--budget-s 540] [--timeout-s 60] [--gpus 0,1,2,3 | --gpus auto] [--events-fd 3]
     torchrun --nproc-per-node N -m mamba2_runner.sweep run --plan ... --out ... [--resume]
         (one shard per rank; rank 0 merges into --out: see mamba2_runner/sweep_dist.py)
+    python -m mamba2_runner.sweep summary results.jsonl
 
-The plan (written by `pnpm bench --sweep`, see packages/runner/src/sweep/plan.ts)
-lists generated packages (one per headdim, paths relative to the plan file)
-and configs: {id, package, problem, shape, params}. For every config not yet
-in the results file this checks the kernel against the float64 reference on a
-slice of the problem (a wrong config is recorded and never timed), then times
-it with triton.testing.do_bench (median) and appends one line, fsync'ed at once.
+This is the one sweep supervisor: `pnpm bench --sweep` (packages/runner/src/cli/sweep.ts)
+only writes the plan, starts this and draws its progress, so a GPU box without
+Node runs exactly what a laptop with Node runs.
 
-Crash safety: `run` is a small supervisor. The configs run in a child process;
-before each config the child writes `<out>.inflight`. A per-config watchdog
-thread records a "timeout" line and ends the child; if the child dies any other
-way (segfault, CUDA context lost) the parent records an "error" line for the
-in-flight config. Either way the parent starts a fresh child that resumes, so a
-bad config costs one restart, never the sweep. A killed `run` loses nothing
-already written: rerun with --resume.
+The plan (packages/runner/src/sweep/plan.ts) lists generated packages (one
+per headdim, paths relative to the plan file) and configs: {id, package,
+problem, shape, params}. For every config not yet in the results file this
+checks the kernel against the float64 reference on a slice of the problem (a
+wrong config is recorded and never timed), then times it with
+triton.testing.do_bench (median) and appends one line, fsync'ed at once.
 
-The worker op `sweep_point(args)` runs one config in the worker's process and
-returns the record instead of writing it (the TS side appends it).
+Crash safety (mamba2_runner/sweep_supervisor.py): configs run in worker
+processes, one per GPU, fed from one queue; a hang is recorded as "timeout",
+a dead worker's config is retried once on a fresh worker (another GPU's when
+there is one), and killing `run` loses only what was in flight: rerun with
+--resume. The results file is locked (a second sweep on it is refused), a
+corrupt line is quarantined to `<out>.corrupt` without losing the records
+around it, and a sweep never mixes results of two kernel shas.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from .sweep_provenance import (KERNEL_HEADERS, MixedKernelsError, _fallback_provenance, check_one_kernel, commit_of,
+                               kernel_sha, provenance, stamp)
+from .sweep_results import (ResultsLock, ResultsLockedError, ResultsWriter, done_ids, finite as _finite, log,
+                            read_results, utc_now)
+
+__all__ = ["KERNEL_HEADERS", "MixedKernelsError", "Plan", "Runner", "ResultsWriter", "check_one_kernel", "classify",
+           "commit_of", "done_ids", "kernel_sha", "main", "pick_tuned", "read_results", "run", "summary", "sweep_point"]
+
 STATUSES = ("ok", "wrong", "compile_error", "out_of_resources", "oom", "timeout", "error")
-EXIT_TIMEOUT = 75  # child ended itself after recording a timeout
-EXIT_FATAL = 76  # child ended itself after an error that poisons the CUDA context
+EXIT_FATAL = 76  # a worker ended itself after an error that poisons the CUDA context
 
 
 def default_tol(device: str, dtype: str) -> float:
@@ -53,77 +60,6 @@ def default_tol(device: str, dtype: str) -> float:
         return float(TOLERANCES[(device, dtype)]["dot"])
     except Exception:  # verify absent or no entry for this dtype
         return {"bfloat16": 2e-2, "float16": 1e-2}.get(dtype, 2e-3 if device == "cuda" else 1e-4)
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- results file
-
-
-def read_results(path: Path) -> tuple[list[dict], int]:
-    """Complete records of a JSONL results file and the byte length they span.
-
-    A last line without its newline (the writer was killed mid-write) or that is
-    not valid JSON is ignored; the caller truncates the file to the returned
-    length so the line is rewritten when its config runs again."""
-    if not path.exists():
-        return [], 0
-    data = path.read_bytes()
-    records: list[dict] = []
-    good = 0
-    pos = 0
-    while pos < len(data):
-        nl = data.find(b"\n", pos)
-        if nl < 0:
-            break  # truncated last line
-        line = data[pos:nl].strip()
-        if line:
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                break  # a torn write; everything after it is dropped too
-        pos = nl + 1
-        good = pos
-    return records, good
-
-
-def done_ids(records: list[dict]) -> set[str]:
-    return {r["id"] for r in records if r.get("type", "config") == "config" and "id" in r}
-
-
-class ResultsWriter:
-    """Appends one JSON line per record, flushed and fsync'ed before returning."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.lock = threading.Lock()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _, good = read_results(path)
-        if path.exists() and path.stat().st_size != good:
-            with open(path, "r+b") as f:
-                f.truncate(good)
-        self.fh = open(path, "ab")
-
-    def append(self, record: dict) -> None:
-        with self.lock:
-            self.fh.write((json.dumps(record, allow_nan=False, default=_json_default) + "\n").encode())
-            self.fh.flush()
-            os.fsync(self.fh.fileno())
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return str(v)
-
-
-def _finite(v: Optional[float]) -> Optional[float]:
-    return v if v is not None and math.isfinite(v) else None
 
 
 # --------------------------------------------------------------------------- plan
@@ -152,6 +88,24 @@ class Plan:
     def package_dir(self, key: str) -> Path:
         d = Path(self.data["packages"][key]["dir"])
         return d if d.is_absolute() else (self.path.parent / d).resolve()
+
+    def kernel_file(self, key: str) -> Optional[Path]:
+        """The package's kernels/ssd_fused.py, or None when the package is missing."""
+        d = self.package_dir(key)
+        try:
+            name = json.loads((d / "manifest.json").read_text())["name"]
+        except (OSError, ValueError, KeyError):
+            return None
+        f = d / name / "kernels" / "ssd_fused.py"
+        return f if f.is_file() else None
+
+    def kernel_shas(self) -> dict[str, Optional[str]]:
+        """kernel_sha of each package's fused scan (None for a missing package: its configs record the error)."""
+        out: dict[str, Optional[str]] = {}
+        for key in self.data.get("packages", {}):
+            f = self.kernel_file(key)
+            out[key] = kernel_sha(f.read_text()) if f is not None else None
+        return out
 
     def opt(self, name: str, default: Any) -> Any:
         return self.data.get("options", {}).get(name, default)
@@ -383,7 +337,7 @@ class Runner:
         """Check then time one config; returns its record (never raises, except fatal)."""
         t0 = time.time()
         rec: dict[str, Any] = {
-            "type": "config", "id": cfg["id"], "problem": cfg["problem"], "shape": cfg["shape"],
+            "type": "config", "id": cfg["id"], "package": cfg["package"], "problem": cfg["problem"], "shape": cfg["shape"],
             "params": cfg["params"], "device": self.device, "dtype": self.dtype_name,
             "status": "error", "reason": None, "ms": None, "rel_err": None,
             "baseline_ms": None, "speedup": None,
@@ -419,22 +373,11 @@ class Runner:
         # which fused-scan code was measured: `gen --tuned` refuses rows of another
         rec["kernel_sha"] = self._pkgs.get(cfg["package"], {}).get("kernel_sha")
         rec["elapsed_s"] = round(time.time() - t0, 3)
-        rec["t"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        rec["t"] = utc_now()
         return rec
 
 
 # --------------------------------------------------------------------------- tuned dispatch
-
-
-def kernel_sha(source: str) -> str:
-    """sha256 of a generated kernel file without its header lines (the model
-    file and IR hash differ between packages; the code is what was measured).
-    packages/codegen/src/tuned.ts computes the same."""
-    lines = source.split("\n")
-    while lines and (lines[0].startswith("# generated from ") or lines[0].startswith("# ir-hash: ")):
-        lines.pop(0)
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
-
 
 
 def pick_tuned(tuned: list[dict], nheads: int, seqlen: int) -> Optional[dict]:
@@ -457,9 +400,8 @@ _RUNNERS: dict[str, Runner] = {}
 
 
 def sweep_point(args: dict) -> dict:
-    """Worker op: run config `args["id"]` of the plan file `args["plan"]`, return its record.
-
-    The TS side appends the record; the worker's own timeout covers hangs."""
+    """Worker op: run config `args["id"]` of the plan file `args["plan"]` in this process and
+    return its record, writing nothing (a one-off check of a config; sweeps use `run`)."""
     plan_path = str(Path(args["plan"]).resolve())
     runner = _RUNNERS.get(plan_path)
     if runner is None:
@@ -473,157 +415,134 @@ def op_sweep_point(args: dict, emit: Callable[[dict], None]) -> dict:
     return sweep_point(args)
 
 
-# --------------------------------------------------------------------------- child and supervisor
 
 
-def _inflight_path(out: Path) -> Path:
-    return out.with_name(out.name + ".inflight")
+# --------------------------------------------------------------------------- supervisor
 
 
-def _best_line(records: list[dict]) -> str:
-    ok = [r for r in records if r.get("status") == "ok" and r.get("ms") is not None]
-    if not ok:
-        return "best: -"
-    best = min(ok, key=lambda r: r["ms"])
-    return f"best: {best['id']} {best['ms']:.3f} ms"
+def detect_gpus() -> list[str]:
+    """--gpus auto: CUDA_VISIBLE_DEVICES entries, else nvidia-smi's indices, else torch's device count."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if visible:
+        return [s.strip() for s in visible.split(",") if s.strip() not in ("", "-1")]
+    try:
+        p = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
+                           text=True, timeout=30)
+        ids = [s.strip() for s in p.stdout.splitlines() if s.strip().isdigit()]
+        if ids:
+            return ids
+    except (OSError, subprocess.SubprocessError):
+        pass
+    try:
+        import torch
+
+        return [str(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    except Exception:
+        return []
 
 
-def run_child(plan_path: str, out_path: str, deadline: Optional[float], timeout_s: float,
-              ids_path: Optional[str] = None) -> int:
-    plan = Plan.load(plan_path)
+def parse_gpus(text: str) -> list[str]:
+    ids = [s.strip() for s in text.split(",")]
+    if not ids or any(s == "" for s in ids):
+        raise ValueError(f"--gpus {text!r} has an empty entry. Pass e.g. --gpus 0,1,2,3 or --gpus auto.")
+    dup = next((s for i, s in enumerate(ids) if s in ids[:i]), None)
+    if dup is not None:
+        raise ValueError(f"--gpus lists {dup} twice: one worker per GPU. Pass each GPU once.")
+    return ids
+
+
+def run(plan_path: str, out_path: str, resume: bool, budget_s: Optional[float], timeout_s: float, *,
+        ids: Optional[list[str]] = None, deadline: Optional[float] = None, child_env: Optional[dict] = None,
+        print_summary: bool = True, gpus: Optional[list[str]] = None, crash_retries: int = 1,
+        on_event: Optional[Callable[[dict], None]] = None) -> int:
+    """Runs the plan's configs (or only `ids`, a torchrun rank's shard) under the supervisor.
+
+    0: every config recorded (or the budget ran out); 1: configs left; 2: refused."""
+    from .sweep_supervisor import supervise
+
     out = Path(out_path).resolve()
-    writer = ResultsWriter(out)
-    records, _ = read_results(out)
-    done = done_ids(records)
-    configs = plan.configs
-    if ids_path is not None:  # a torchrun rank's shard
-        mine = set(json.loads(Path(ids_path).read_text()))
-        configs = [c for c in configs if c["id"] in mine]
-    todo = [c for c in configs if c["id"] not in done]
-    total = len(configs)
-    runner = Runner(plan)
-    log(f"sweep: {len(done)}/{total} done, {len(todo)} to run on {runner.device}")
-    inflight = _inflight_path(out)
-    t_start = time.time()
-    for n, cfg in enumerate(todo):
-        if deadline is not None and time.time() > deadline:
-            log(f"sweep: time budget spent, {len(todo) - n} configs left; rerun with --resume")
-            inflight.unlink(missing_ok=True)
-            return 0
-        inflight.write_text(json.dumps({"id": cfg["id"], "pid": os.getpid(), "t": time.time()}))
-        state = {"done": False}
-
-        def on_timeout(cfg=cfg, state=state):
-            with writer.lock:
-                if state["done"]:
-                    return
-                state["done"] = True
-            writer.append({
-                "type": "config", "id": cfg["id"], "problem": cfg["problem"], "shape": cfg["shape"],
-                "params": cfg["params"], "device": runner.device, "status": "timeout", "ok": False,
-                "reason": f"no result after {timeout_s:g} s (watchdog); the process was restarted",
-                "ms": None, "rel_err": None, "baseline_ms": None, "speedup": None,
-            })
-            log(f"sweep: {cfg['id']} timed out after {timeout_s:g} s; restarting")
-            os._exit(EXIT_TIMEOUT)
-
-        timer = threading.Timer(timeout_s, on_timeout)
-        timer.daemon = True
-        timer.start()
-        try:
-            rec = runner.point(cfg)
-        except BaseException as exc:  # point() records failures itself; this is a last resort
-            rec = {"type": "config", "id": cfg["id"], "problem": cfg["problem"], "shape": cfg["shape"],
-                   "params": cfg["params"], "status": "error", "ok": False,
-                   "reason": f"{type(exc).__name__} in the driver",
-                   "ms": None, "rel_err": None, "baseline_ms": None, "speedup": None}
-        timer.cancel()
-        with writer.lock:
-            if state["done"]:
-                continue
-            state["done"] = True
-        fatal = rec.pop("fatal", False)
-        writer.append(rec)
-        records.append(rec)
-        rate = (time.time() - t_start) / (n + 1)
-        extra = f"{rec['ms']:.3f} ms" if rec["ms"] is not None else (rec["reason"] or "")[:80]
-        log(f"[{len(done) + n + 1}/{total}] {cfg['id']} {rec['status']} {extra} | "
-            f"eta {rate * (len(todo) - n - 1):.0f} s | {_best_line(records)}")
-        if fatal:
-            inflight.unlink(missing_ok=True)
-            return EXIT_FATAL
-    inflight.unlink(missing_ok=True)
-    writer.close()
-    return 0
-
-
-def run(plan_path: str, out_path: str, resume: bool, budget_s: Optional[float], timeout_s: float,
-        max_restarts: int = 50, ids: Optional[list[str]] = None, deadline: Optional[float] = None,
-        child_env: Optional[dict] = None, print_summary: bool = True) -> int:
-    """Runs the plan's configs (or only `ids`, a torchrun rank's shard) in supervised children."""
-    out = Path(out_path).resolve()
+    try:
+        plan = Plan.load(plan_path)
+    except (OSError, ValueError, KeyError) as exc:
+        log(f"sweep: cannot read the plan {plan_path}: {exc}. Write one with `pnpm bench --sweep <file> --prepare-only`.")
+        return 2
     if out.exists() and out.stat().st_size > 0 and not resume:
         log(f"{out} already has results: pass --resume to continue it, or remove it to start over")
         return 2
-    if deadline is None and budget_s is not None:
-        deadline = time.time() + budget_s
-    ids_path: Optional[Path] = None
-    if ids is not None:
-        ids_path = out.with_name(out.name + ".ids.json")
-        ids_path.write_text(json.dumps(ids))
-    restarts = 0
-    while True:
-        cmd = [sys.executable, "-m", "mamba2_runner.sweep", "_child", "--plan", plan_path, "--out", str(out),
-               "--timeout-s", str(timeout_s)]
-        if deadline is not None:
-            cmd += ["--deadline", repr(deadline)]
-        if ids_path is not None:
-            cmd += ["--ids", str(ids_path)]
-        env = dict(os.environ, **(child_env or {}))
-        here = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        rc = subprocess.call(cmd, env=env)
-        if rc == 0:
-            records, _ = read_results(out)
-            want = set(ids) if ids is not None else {c["id"] for c in Plan.load(plan_path).configs}
-            left = len(want - done_ids(records))
-            log(f"sweep: {len(want) - left}/{len(want)} configs recorded in {out}")
-            if ids_path is not None:
-                ids_path.unlink(missing_ok=True)
-            if print_summary:
-                print(summary(records))
-            return 0 if left == 0 or deadline is not None else 1
-        restarts += 1
-        if rc not in (EXIT_TIMEOUT, EXIT_FATAL) and not _record_dead_inflight(out, rc):
-            # died outside any config (bad plan, import error): a restart would do the same
-            log(f"sweep: the driver exited with {rc} before running a config; see the error above")
-            return 1
-        if restarts > max_restarts:
-            log(f"sweep: gave up after {max_restarts} restarts")
-            return 1
-        log(f"sweep: child exited with {rc}; restarting ({restarts})")
-
-
-def _record_dead_inflight(out: Path, rc: int) -> bool:
-    """Records an "error" line for the config the dead child was running; False if it ran none."""
-    inflight = _inflight_path(out)
-    if not inflight.exists():
-        return False
     try:
-        cid = json.loads(inflight.read_text())["id"]
-    except Exception:
-        inflight.unlink(missing_ok=True)
-        return False
-    records, _ = read_results(out)
-    if cid not in done_ids(records):
-        how = f"signal {-rc}" if rc < 0 else f"exit code {rc}"
-        w = ResultsWriter(out)
-        w.append({"type": "config", "id": cid, "status": "error", "ok": False,
-                  "reason": f"the sweep process died ({how}) while running this config",
-                  "ms": None, "rel_err": None, "baseline_ms": None, "speedup": None})
-        w.close()
-    inflight.unlink(missing_ok=True)
-    return True
+        lock = ResultsLock(out)
+    except ResultsLockedError as exc:
+        log(f"sweep: {exc}")
+        return 2
+    with lock:
+        writer = ResultsWriter(out)  # repairs a torn last line, quarantines corrupt ones
+        try:
+            records = list(writer.kept.records)
+            try:
+                shas = check_one_kernel(plan, records, out)
+            except MixedKernelsError as exc:
+                log(f"sweep: {exc}")
+                return 2
+            want = [c for c in plan.configs if ids is None or c["id"] in set(ids)]
+            done = done_ids(records)
+            todo = [c for c in want if c["id"] not in done]
+            if deadline is None and budget_s is not None:
+                deadline = time.time() + budget_s
+            devices: list[Optional[str]] = list(gpus) if gpus else [None]
+            emit = on_event or (lambda e: None)
+            emit({"event": "start", "total": len(want), "done": len(want) - len(todo), "out": str(out),
+                  "gpus": gpus or [], "best": _best(records)})
+            log(f"sweep: {len(want) - len(todo)}/{len(want)} done, {len(todo)} to run"
+                + (f" on GPUs {','.join(gpus)}" if gpus else ""))
+            counter = {"done": len(want) - len(todo)}
+
+            def on(e: dict) -> None:
+                if e["event"] == "result":
+                    rec = e["record"]
+                    records.append(rec)
+                    counter["done"] += 1
+                    best = _best(records)
+                    what = f"{rec['ms']:.3f} ms" if rec.get("ms") is not None else (rec.get("reason") or "")[:80]
+                    on_gpu = f" (GPU {e['gpu']})" if e.get("gpu") is not None else ""
+                    log(f"[{counter['done']}/{len(want)}] {rec['id']}{on_gpu} {rec['status']} {what} | best: "
+                        + (f"{best['id']} {best['ms']:.3f} ms" if best else "-"))
+                    e = {"event": "result", "id": rec["id"], "status": rec["status"], "ms": rec.get("ms"),
+                         "reason": rec.get("reason"), "gpu": e.get("gpu"), "done": counter["done"],
+                         "total": len(want), "best": best}
+                emit(e)
+
+            res = supervise(str(plan.path), todo, writer, devices, timeout_s, deadline=deadline,
+                            crash_retries=crash_retries, child_env=child_env,
+                            stamp=stamp(shas, _fallback_provenance(plan)), on_event=on, tag_slots=bool(gpus))
+        finally:
+            writer.close()
+        left = len({c["id"] for c in want} - done_ids(records))
+        if res.no_worker and left:
+            log(f"sweep: {res.no_worker}; {left} configs left")
+        elif left and deadline is not None and time.time() > deadline:
+            log(f"sweep: time budget spent, {left} configs left; rerun with --resume")
+        log(f"sweep: {len(want) - left}/{len(want)} configs recorded in {out}"
+            + ("" if left == 0 else "; rerun with --resume to finish"))
+        emit({"event": "end", "recorded": len(want) - left, "total": len(want), "complete": left == 0})
+        if print_summary:
+            print(summary(records), flush=True)
+        if res.no_worker and left:
+            return 1
+        return 0 if left == 0 or deadline is not None else 1
+
+
+def _best(records: list[dict]) -> Optional[dict]:
+    ok = [r for r in records if r.get("status") == "ok" and r.get("ms") is not None]
+    if not ok:
+        return None
+    b = min(ok, key=lambda r: r["ms"])
+    return {"id": b["id"], "ms": b["ms"], "speedup": b.get("speedup")}
+
+
+def _child(plan_path: str) -> int:
+    from .sweep_supervisor import child_main
+
+    return child_main(plan_path, lambda: Runner(Plan.load(plan_path)), provenance)
 
 
 def summary(records: list[dict]) -> str:
@@ -654,35 +573,90 @@ def summary(records: list[dict]) -> str:
     return "\n".join(lines)
 
 
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class _Parser(argparse.ArgumentParser):
+    """Errors as one line (what is wrong and the fix), exit 2."""
+
+    def error(self, message: str) -> "NoReturn":  # type: ignore[name-defined]  # noqa: F821
+        self.exit(2, f"{self.prog}: {message}\n")
+
+
+def _seconds(flag: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            v = math.nan
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(
+                f"{flag} {text!r} is not a positive number of seconds. Pass e.g. {flag} 120.")
+        return v
+
+    return parse
+
+
+def _fd(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"--events-fd {text!r} is not a file descriptor number. Pass e.g. --events-fd 3.")
+    return int(text)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m mamba2_runner.sweep", description=__doc__.split("\n\n")[0])
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    ap = _Parser(prog="python -m mamba2_runner.sweep", description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="run every config of a plan not yet in the results file")
     r.add_argument("--plan", required=True)
     r.add_argument("--out", required=True)
     r.add_argument("--resume", action="store_true", help="skip configs already recorded in --out")
-    r.add_argument("--budget-s", type=float, default=None, help="stop starting configs after this long")
-    r.add_argument("--timeout-s", type=float, default=None, help="per-config watchdog (default: plan's, else 120)")
+    r.add_argument("--budget-s", type=_seconds("--budget-s"), default=None, help="stop starting configs after this long")
+    r.add_argument("--timeout-s", type=_seconds("--timeout-s"), default=None,
+                   help="per-config watchdog (default: the plan's timeout_s, else 120)")
+    r.add_argument("--gpus", default=None, help="one worker per GPU from one queue: 0,1,2,3 or auto")
+    r.add_argument("--events-fd", type=_fd, default=None, help="write progress events as JSON lines to this fd")
     sm = sub.add_parser("summary", help="print the best config per problem of a results file")
     sm.add_argument("results")
     c = sub.add_parser("_child")
     c.add_argument("--plan", required=True)
-    c.add_argument("--out", required=True)
-    c.add_argument("--deadline", type=float, default=None)
-    c.add_argument("--timeout-s", type=float, required=True)
-    c.add_argument("--ids", default=None, help="JSON list of the config ids to run (a torchrun rank's shard)")
     a = ap.parse_args(argv)
     if a.cmd == "summary":
-        print(summary(read_results(Path(a.results))[0]))
+        print(summary(read_results(Path(a.results)).records))
         return 0
     if a.cmd == "_child":
-        return run_child(a.plan, a.out, a.deadline, a.timeout_s, a.ids)
-    timeout = a.timeout_s if a.timeout_s is not None else float(Plan.load(a.plan).opt("timeout_s", 120))
+        return _child(a.plan)
+    gpus: Optional[list[str]] = None
+    if a.gpus is not None:
+        try:
+            gpus = detect_gpus() if a.gpus == "auto" else parse_gpus(a.gpus)
+        except ValueError as exc:
+            ap.exit(2, f"{ap.prog}: {exc}\n")
+        if a.gpus == "auto" and len(gpus) <= 1:
+            log(f"sweep: --gpus auto found {'no GPU' if not gpus else f'one GPU ({gpus[0]})'}: one worker, as without --gpus")
+            gpus = None
+    timeout = a.timeout_s
+    if timeout is None:
+        try:
+            timeout = float(Plan.load(a.plan).opt("timeout_s", 120))
+        except (OSError, ValueError) as exc:
+            ap.exit(2, f"{ap.prog}: cannot read the plan {a.plan}: {exc}\n")
+    events = None
+    if a.events_fd is not None:
+        fh = os.fdopen(a.events_fd, "w", buffering=1)
+        events = lambda e: fh.write(json.dumps(e, default=str) + "\n")  # noqa: E731
     if under_torchrun():
+        if gpus:
+            ap.exit(2, f"{ap.prog}: --gpus does not go with torchrun: each rank is one GPU. Drop --gpus.\n")
         from .sweep_dist import run_distributed
 
         return run_distributed(a.plan, a.out, a.resume, a.budget_s, timeout)
-    return run(a.plan, a.out, a.resume, a.budget_s, timeout)
+    try:
+        return run(a.plan, a.out, a.resume, a.budget_s, timeout, gpus=gpus, on_event=events)
+    except KeyboardInterrupt:
+        log("sweep: interrupted; what is recorded stays: rerun with --resume")
+        return 130
 
 
 def under_torchrun(env: Optional[dict] = None) -> bool:

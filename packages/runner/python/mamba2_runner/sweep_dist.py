@@ -32,7 +32,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional, Sequence, TypeVar
 
-from .sweep import Plan, ResultsWriter, done_ids, log, read_results, run, summary
+from .sweep import MixedKernelsError, Plan, ResultsWriter, check_one_kernel, done_ids, log, read_results, run, summary
+from .sweep_results import ResultsLock, ResultsLockedError
 
 T = TypeVar("T")
 
@@ -123,15 +124,27 @@ def run_distributed(plan_path: str, out_path: str, resume: bool, budget_s: Optio
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    lock: Optional[ResultsLock] = None
     try:
-        # 1. refuse to mix with results unless --resume (every rank must agree on the exit)
+        # 1. refuse to mix with results unless --resume, to share the results file with another
+        #    sweep, or to mix kernels (every rank must agree on the exit)
         has = mine.exists() and mine.stat().st_size > 0
+        refusal: Optional[str] = None
         if rank == 0:
             has = has or (out.exists() and out.stat().st_size > 0) or any(p.stat().st_size > 0 for p in rank_files_here(out))
-        if any(gather(has)) and not resume:
+            try:
+                lock = ResultsLock(out)
+                earlier = [r for f in [out, *rank_files_here(out)] for r in read_results(f).records]
+                check_one_kernel(Plan.load(plan_path), earlier, out)
+            except (ResultsLockedError, MixedKernelsError) as exc:
+                refusal = str(exc)
+        if has and not resume:
+            refusal = refusal or (f"{out} (or its rank files) already has results: pass --resume to continue it, "
+                                  "or remove them to start over")
+        refusals = [x for x in gather(refusal) if x]
+        if refusals:
             if rank == 0:
-                log(f"{out} (or its rank files) already has results: pass --resume to continue it, "
-                    "or remove them to start over")
+                log(f"sweep: {refusals[0]}")
             return 2
 
         # 2. leftovers of a killed run -> R; every rank learns what is done
@@ -176,4 +189,6 @@ def run_distributed(plan_path: str, out_path: str, resume: bool, budget_s: Optio
         mine.unlink(missing_ok=True)
         return int(final)
     finally:
+        if lock is not None:
+            lock.release()
         dist.destroy_process_group()

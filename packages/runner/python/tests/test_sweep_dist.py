@@ -5,6 +5,7 @@ ssd_fused_fwd is the float64 reference (instant on CPU), so these tests are
 about sharding, merging and resuming, not about kernels."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -29,6 +30,8 @@ def ssd_fused_fwd(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, init
     out = ref_scan(x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, dt_softplus=dt_softplus).to(x.dtype)
     return out * 1.5 if block_p == 16 else out
 '''
+
+FAKE_SHA = hashlib.sha256(FAKE_KERNEL.encode()).hexdigest()
 
 SHAPE = {"batch": 1, "seqlen": 32, "nheads": 2, "headdim": 4, "ngroups": 1, "d_state": 4}
 
@@ -155,7 +158,8 @@ def test_resume_merges_a_killed_runs_rank_files_and_runs_only_what_is_left(tmp_p
     configs = [cfg(f"c{i}") for i in range(6)]
     plan = write_plan(tmp_path, configs)
     out = tmp_path / "results.jsonl"
-    line = lambda cid, ms: json.dumps({"type": "config", "id": cid, "status": "ok", "ms": ms}) + "\n"  # noqa: E731
+    line = lambda cid, ms: json.dumps({"type": "config", "id": cid, "status": "ok", "ms": ms,  # noqa: E731
+                                       "kernel_sha": FAKE_SHA}) + "\n"
     out.write_text(line("c0", 100.0))
     rank_file(out, 1).write_text(line("c3", 300.0) + '{"type": "config", "id": "c4", "st')  # torn by the kill
     refused = run_torchrun(2, "--plan", str(plan), "--out", str(out))  # no --resume

@@ -2,139 +2,144 @@
  * Tuning sweeps and their reports.
  *
  *   pnpm bench --sweep examples/sweeps/ssd-h200.ts [--resume] [--out bench/sweeps/<name>]
- *   pnpm bench --sweep <file> --prepare-only      packages + plan.json only (to carry to a GPU box
+ *              [--gpus 0,1,2,3 | --gpus auto] [--timeout <s>] [--budget <s>]
+ *   pnpm bench --sweep <file> --prepare-only      packages + plan.json only (carry them to a GPU box
  *                                                 and run there with `python -m mamba2_runner.sweep run`)
  *   pnpm bench --plan bench/sweeps/<name>/plan.json [--resume]   run an existing plan
  *   pnpm bench --report bench/sweeps/<name>/results.jsonl         report.html + charts/*.svg
- *   pnpm bench --sweep <file> --gpus 0,1,2,3 | --gpus auto        one worker per GPU, one shared queue
  *
  * (`tsx packages/runner/src/cli/sweep.ts ...` takes the same flags.)
- * Configs run one by one through the Python worker; each result is appended
- * and fsync'ed as it arrives, so killing this command loses only the config in
- * flight, and --resume picks up from there.
+ * This side is a thin caller: it loads and checks the sweep file, writes the
+ * packages and plan.json, then starts the one sweep supervisor,
+ * `python -m mamba2_runner.sweep run` (packages/runner/python/mamba2_runner/sweep.py:
+ * worker processes, watchdog, retries, results lock, resume), draws the
+ * progress events it sends on fd 3 as a bar, and writes the report.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { writeReport } from '../report/index.ts';
 import { prepareSweep } from '../sweep/prepare.ts';
-import type { SweepRecord } from '../sweep/results.ts';
-import { detectGpus, parseGpus, runSweepMulti, type StartWorkerOn } from '../sweep/multi.ts';
-import { runSweep, type RunSweepResult } from '../sweep/run.ts';
-import { startPythonWorker, type StartWorker } from '../sweep/worker.ts';
-import { findPython } from '../worker/index.ts';
-
-export interface SweepCliOptions {
-  readonly sweep?: string;
-  readonly plan?: string;
-  readonly report?: string;
-  readonly out?: string;
-  readonly resume?: boolean;
-  readonly prepareOnly?: boolean;
-  readonly timeout?: string;
-  readonly report_?: boolean;
-}
+import { findPython, runnerPythonPath } from '../worker/python.ts';
 
 /** True when these bench flags are a sweep or report command (for cli/bench.ts to route). */
 export function isSweepArgv(argv: readonly string[]): boolean {
   return argv.some((a) => a === '--sweep' || a === '--report' || a === '--plan' || /^--(sweep|report|plan)=/.test(a));
 }
 
-const bestText = (b: SweepRecord | null): string =>
-  b === null || b.ms === null ? '-' : `${b.ms.toFixed(3)} ms ${b.id.split('@')[0]}${b.speedup ? ` (${b.speedup.toFixed(2)}x)` : ''}`;
+/** A bad flag: one line on stderr, exit 2. */
+export class SweepUsageError extends Error {
+  override name = 'SweepUsageError';
+}
 
-/** A worker pinned to one GPU: CUDA_VISIBLE_DEVICES=<device>, so it sees that GPU as cuda:0. */
-export const startPinnedWorker: StartWorkerOn = (device) =>
-  startPythonWorker({ env: { ...process.env, CUDA_VISIBLE_DEVICES: device } });
+/** `--timeout 120` -> 120; anything but a positive finite number is refused, naming the flag and the fix. */
+export function parseSeconds(flag: string, text: string): number {
+  const v = text.trim() === '' ? NaN : Number(text);
+  if (!(Number.isFinite(v) && v > 0)) {
+    throw new SweepUsageError(`${flag} ${JSON.stringify(text)} is not a positive number of seconds. Pass e.g. ${flag} 120.`);
+  }
+  return v;
+}
 
-export async function runPlan(
-  planPath: string,
-  outPath: string,
-  o: { resume: boolean; timeoutMs?: number; startWorker?: StartWorker; gpus?: readonly string[]; startWorkerOn?: StartWorkerOn },
-): Promise<boolean> {
+/** One progress event of the Python supervisor (mamba2_runner.sweep `--events-fd`). */
+export interface SweepEvent {
+  readonly event: 'start' | 'config' | 'result' | 'restart' | 'end';
+  readonly [key: string]: unknown;
+}
+
+export interface RunPlanOptions {
+  readonly resume: boolean;
+  readonly timeoutS?: number;
+  readonly budgetS?: number;
+  /** `--gpus` as given ("0,1" or "auto"); the supervisor checks it. */
+  readonly gpus?: string;
+  readonly python?: string;
+  onEvent?(e: SweepEvent): void;
+}
+
+interface Best { readonly id: string; readonly ms: number; readonly speedup?: number | null }
+
+const bestText = (b: unknown): string => {
+  const x = b as Best | null | undefined;
+  return x ? `${x.ms.toFixed(3)} ms ${x.id.split('@')[0]}${x.speedup ? ` (${x.speedup.toFixed(2)}x)` : ''}` : '-';
+};
+
+/**
+ * Runs a plan through `python -m mamba2_runner.sweep run`; resolves to its
+ * exit code (0 every config recorded, 1 some left, 2 refused). On a terminal
+ * the supervisor's log goes behind a progress bar (MAMBA2_SWEEP_DEBUG=1 shows
+ * it); otherwise its lines pass through as they come.
+ */
+export async function runPlan(planPath: string, outPath: string, o: RunPlanOptions): Promise<number> {
+  const python = o.python ?? (await findPython()).python;
+  const args = ['-m', 'mamba2_runner.sweep', 'run', '--plan', planPath, '--out', outPath, '--events-fd', '3'];
+  if (o.resume) args.push('--resume');
+  if (o.timeoutS !== undefined) args.push('--timeout-s', String(o.timeoutS));
+  if (o.budgetS !== undefined) args.push('--budget-s', String(o.budgetS));
+  if (o.gpus !== undefined) args.push('--gpus', o.gpus);
+  const pp = process.env.PYTHONPATH;
   const tty = process.stderr.isTTY === true;
+  const quiet = tty && !process.env.MAMBA2_SWEEP_DEBUG;
+  const child = spawn(python, args, {
+    env: { ...process.env, PYTHONPATH: pp ? `${runnerPythonPath()}:${pp}` : runnerPythonPath() },
+    stdio: ['ignore', 'inherit', quiet ? 'pipe' : 'inherit', 'pipe'],
+  });
   const bar = new cliProgress.SingleBar(
-    {
-      format: 'sweep {bar} {value}/{total} | ETA {eta_formatted} | {current} | best {best}',
-      etaBuffer: 8,
-      hideCursor: true,
-      stream: process.stderr,
-      noTTYOutput: false,
-    },
+    { format: 'sweep {bar} {value}/{total} | ETA {eta_formatted} | {current} | best {best}', etaBuffer: 8, hideCursor: true, stream: process.stderr },
     cliProgress.Presets.shades_classic,
   );
-  const ac = new AbortController();
-  const onSig = (): void => ac.abort();
-  process.once('SIGINT', onSig);
-  process.once('SIGTERM', onSig);
+  let barOn = false;
+  const tail: string[] = [];
+  if (quiet && child.stderr) {
+    createInterface({ input: child.stderr }).on('line', (l) => {
+      tail.push(l);
+      if (tail.length > 20) tail.shift();
+    });
+  }
+  const events = child.stdio[3];
+  if (events && 'on' in events) {
+    createInterface({ input: events as NodeJS.ReadableStream }).on('line', (l) => {
+      let e: SweepEvent;
+      try {
+        e = JSON.parse(l) as SweepEvent;
+      } catch {
+        return;
+      }
+      o.onEvent?.(e);
+      if (!quiet) return;
+      if (e.event === 'start') {
+        bar.start(Number(e.total), Number(e.done), { current: '', best: bestText(e.best) });
+        barOn = true;
+      } else if (e.event === 'config') bar.update({ current: `${String(e.id)}${e.gpu != null ? ` on GPU ${String(e.gpu)}` : ''}` });
+      else if (e.event === 'result') bar.update(Number(e.done), { best: bestText(e.best) });
+      else if (e.event === 'restart') bar.update({ current: String(e.why) });
+    });
+  }
+  // Ctrl-C reaches the supervisor too (same process group): wait for it to stop cleanly
+  const onSig = (): void => undefined;
+  process.on('SIGINT', onSig);
+  process.on('SIGTERM', onSig);
   try {
-    const common = {
-      planPath,
-      outPath,
-      resume: o.resume,
-      signal: ac.signal,
-      ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
-      onStart: ({ total, done, best }: { total: number; done: number; best: SweepRecord | null }) => {
-        if (tty) bar.start(total, done, { current: '', best: bestText(best) });
-        else process.stderr.write(`sweep: ${done}/${total} done\n`);
-      },
-      onResult: (rec: SweepRecord, p: { done: number; total: number; best: SweepRecord | null }) => {
-        if (tty) bar.update(p.done, { best: bestText(p.best) });
-        else {
-          const what = rec.ms !== null ? `${rec.ms.toFixed(3)} ms` : (rec.reason ?? '').slice(0, 100);
-          const on = rec.gpu !== undefined ? ` (GPU ${rec.gpu})` : '';
-          process.stderr.write(`[${p.done}/${p.total}] ${rec.id}${on} ${rec.status} ${what} | best ${bestText(p.best)}\n`);
-        }
-      },
-    };
-    let res: RunSweepResult;
-    if (o.gpus !== undefined && o.gpus.length > 0) {
-      process.stderr.write(`sweep: ${o.gpus.length} workers, GPUs ${o.gpus.join(',')}\n`);
-      res = await runSweepMulti({
-        ...common,
-        devices: o.gpus,
-        startWorker: o.startWorkerOn ?? startPinnedWorker,
-        onConfigStart: (cfg, slot) => {
-          if (tty) bar.update({ current: `${cfg.id} on GPU ${slot.gpu}` });
-        },
-        onRestart: (why) => {
-          if (tty) bar.update({ current: why });
-          else process.stderr.write(`sweep: ${why}\n`);
-        },
-      });
-    } else {
-      res = await runSweep({
-        ...common,
-        startWorker: o.startWorker ?? (() => startPythonWorker()),
-        onConfigStart: (cfg) => {
-          if (tty) bar.update({ current: cfg.id });
-        },
-        onRestart: (why) => {
-          if (tty) bar.update({ current: `restarting worker: ${why}` });
-          else process.stderr.write(`sweep: restarting the worker (${why})\n`);
-        },
-      });
-    }
-    if (tty) bar.stop();
-    const failed = res.records.filter((r) => r.status !== 'ok').length;
-    process.stderr.write(
-      `sweep: ${res.records.length}/${res.plan.configs.length} recorded in ${outPath} (${failed} not ok)` +
-        `${res.complete ? '' : '; rerun with --resume to finish'}\n`,
-    );
-    return res.complete;
+    const code = await new Promise<number>((res, rej) => {
+      child.once('error', rej);
+      child.once('close', (c, sig) => res(c ?? (sig ? 128 + 15 : 1)));
+    });
+    if (barOn) bar.stop();
+    if (code !== 0 && quiet && tail.length > 0) process.stderr.write(`${tail.join('\n')}\n`);
+    return code;
   } finally {
-    if (tty) bar.stop();
+    if (barOn) bar.stop();
     process.off('SIGINT', onSig);
     process.off('SIGTERM', onSig);
   }
 }
 
 /** `pnpm bench --sweep/--plan/--report ...`; argv without node and script. Resolves to the exit code. */
-export async function runSweepCli(
-  argv: readonly string[],
-  deps: { startWorker?: StartWorker; startWorkerOn?: StartWorkerOn; detectGpus?: () => Promise<string[]> } = {},
-): Promise<number> {
+export async function runSweepCli(argv: readonly string[], deps: { onEvent?: (e: SweepEvent) => void } = {}): Promise<number> {
   const cmd = new Command('sweep')
     .description('tuning sweeps of the SSD scan and their reports')
     .option('--sweep <file>', 'sweep file (export default defineSweep({...}))')
@@ -144,15 +149,24 @@ export async function runSweepCli(
     .option('--resume', 'skip configs already in results.jsonl', false)
     .option('--prepare-only', 'generate the packages and plan.json, run nothing', false)
     .option('--timeout <seconds>', "per-config timeout (default: the plan's timeout_s)")
+    .option('--budget <seconds>', 'stop starting configs after this long (finish later with --resume)')
     .option('--gpus <list>', 'one worker per GPU from one shared queue: 0,1,2,3 or auto (CUDA_VISIBLE_DEVICES, nvidia-smi, torch)')
     .option('--no-report', 'do not write the report after the run')
     .exitOverride()
     .allowExcessArguments(false);
   cmd.parse([...argv], { from: 'user' });
-  const o = cmd.opts<{ sweep?: string; plan?: string; report?: string | boolean; out?: string; resume: boolean; prepareOnly: boolean; timeout?: string; gpus?: string }>();
-  const timeoutMs = o.timeout !== undefined ? Number(o.timeout) * 1000 : undefined;
-  // checked before any package is generated: a typo in --gpus costs nothing
-  const gpuList = o.gpus !== undefined && o.gpus !== 'auto' ? parseGpus(o.gpus) : undefined;
+  const o = cmd.opts<{ sweep?: string; plan?: string; report?: string | boolean; out?: string; resume: boolean; prepareOnly: boolean; timeout?: string; budget?: string; gpus?: string }>();
+  let timeoutS: number | undefined;
+  let budgetS: number | undefined;
+  try {
+    // checked before any package is generated: a typo costs nothing
+    if (o.timeout !== undefined) timeoutS = parseSeconds('--timeout', o.timeout);
+    if (o.budget !== undefined) budgetS = parseSeconds('--budget', o.budget);
+  } catch (e) {
+    if (!(e instanceof SweepUsageError)) throw e;
+    process.stderr.write(`sweep: ${e.message}\n`);
+    return 2;
+  }
   if (typeof o.report === 'string') {
     const files = writeReport(resolve(o.report), o.out ? { outDir: resolve(o.out) } : {});
     process.stdout.write(`${files.html}\n${files.svgs.join('\n')}\n`);
@@ -170,26 +184,18 @@ export async function runSweepCli(
     process.stderr.write(`sweep ${prep.name}: ${prep.plan.configs.length} configs, ${Object.keys(prep.plan.packages).length} packages, plan ${planPath}\n`);
     if (o.prepareOnly) return 0;
   } else {
-    process.stderr.write('pass --sweep <file>, --plan <plan.json> or --report <results.jsonl>\n');
+    process.stderr.write('sweep: pass --sweep <file>, --plan <plan.json> or --report <results.jsonl>\n');
     return 2;
   }
   const outPath = join(outDir, 'results.jsonl');
-  let gpus = gpuList;
-  if (o.gpus === 'auto') {
-    gpus = await (deps.detectGpus ?? (async () => detectGpus({ python: (await findPython()).python })))();
-    if (gpus.length <= 1) {
-      process.stderr.write(`sweep: --gpus auto found ${gpus.length === 0 ? 'no GPU' : `one GPU (${gpus[0]})`}: one worker, as without --gpus\n`);
-      gpus = undefined;
-    }
-  }
-  const complete = await runPlan(planPath, outPath, {
+  const code = await runPlan(planPath, outPath, {
     resume: o.resume,
-    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-    ...(deps.startWorker ? { startWorker: deps.startWorker } : {}),
-    ...(gpus !== undefined ? { gpus } : {}),
-    ...(deps.startWorkerOn ? { startWorkerOn: deps.startWorkerOn } : {}),
+    ...(timeoutS !== undefined ? { timeoutS } : {}),
+    ...(budgetS !== undefined ? { budgetS } : {}),
+    ...(o.gpus !== undefined ? { gpus: o.gpus } : {}),
+    ...(deps.onEvent ? { onEvent: deps.onEvent } : {}),
   });
-  if (o.report !== false) {
+  if (o.report !== false && code !== 2 && existsSync(outPath) && statSync(outPath).size > 0) {
     try {
       const files = writeReport(outPath, { outDir });
       process.stderr.write(`report: ${files.html}\n`);
@@ -197,7 +203,7 @@ export async function runSweepCli(
       process.stderr.write(`report not written: ${(e as Error).message}\n`);
     }
   }
-  return complete ? 0 : 1;
+  return code;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -4,13 +4,9 @@ export { configId, expandSweep, gridPoints, nheadsFor, problemId, shapeId } from
 export type { ModelDims, ScanParams, ScanShape, SweepConfig } from './expand.ts';
 export { buildPlan, readPlan, writePlan } from './plan.ts';
 export type { SweepPlan } from './plan.ts';
-export { appendResult, doneIds, readResults, repairResults, STATUSES } from './results.ts';
-export type { Status, SweepRecord } from './results.ts';
-export { runSweep, SweepResultsExistError } from './run.ts';
-export { detectGpus, NoWorkerStartedError, parseGpus, runSweepMulti } from './multi.ts';
-export type { DetectGpusOptions, MultiSweepRecord, RunSweepMultiOptions, SlotInfo, StartWorkerOn } from './multi.ts';
-export type { RunSweepOptions, RunSweepResult, SweepProgress } from './run.ts';
+export { loadSweepFile, prepareSweep } from './prepare.ts';
+export type { PreparedSweep } from './prepare.ts';
+export { doneIds, readResults, STATUSES } from './results.ts';
+export type { Provenance, ResultsFile, Status, SweepRecord } from './results.ts';
 export { nextPow2, tunedPython, tunedTable } from './tuned.ts';
 export type { TunedEntry } from './tuned.ts';
-export { REPO_ROOT, startPythonWorker } from './worker.ts';
-export type { StartWorker, SweepWorker } from './worker.ts';

@@ -12,6 +12,8 @@ export interface SweepPlan {
   readonly version: 1;
   readonly sweep: string;
   readonly model: string;
+  /** The checkout the packages were generated from (`git rev-parse HEAD`, `-dirty` with local changes); records carry it. */
+  readonly commit?: string | null;
   readonly options: {
     readonly dtype: string;
     readonly with_z: boolean;

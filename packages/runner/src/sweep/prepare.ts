@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -7,7 +8,9 @@ import type { Graph, SsdScanNode } from '@mamba2/dsl';
 import { isSweepSpec, SweepSpecError, type SweepSpec } from './define.ts';
 import type { ModelDims } from './expand.ts';
 import { buildPlan, planHeaddims, writePlan, type SweepPlan } from './plan.ts';
-import { REPO_ROOT } from './worker.ts';
+import { repoRoot } from '../worker/python.ts';
+
+export const REPO_ROOT = repoRoot();
 
 /** Imports a sweep file (`export default defineSweep({...})`). */
 export async function loadSweepFile(file: string): Promise<{ spec: SweepSpec; name: string }> {
@@ -41,6 +44,17 @@ async function loadModel(spec: SweepSpec, headdim?: number): Promise<LoadedModel
   return m;
 }
 
+/** HEAD of the repository, `-dirty` when tracked files differ; null outside a git checkout. */
+export function gitCommit(): string | null {
+  const git = (...args: string[]): string => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const head = git('rev-parse', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') === '' ? head : `${head}-dirty`;
+  } catch {
+    return null;
+  }
+}
+
 export interface PreparedSweep {
   readonly name: string;
   readonly outDir: string;
@@ -67,6 +81,7 @@ export async function prepareSweep(file: string, opts: { outDir?: string } = {})
   const plan0 = buildPlan(spec, name, dims);
   const plan: SweepPlan = {
     ...plan0,
+    commit: gitCommit(),
     packages: Object.fromEntries(Object.entries(plan0.packages).map(([k, v]) => [k, { ...v, dir: dirs[k] ?? v.dir }])),
   };
   const planPath = join(outDir, 'plan.json');

@@ -1,13 +1,29 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, truncateSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { ScanParams, ScanShape } from './expand.ts';
 
 export const STATUSES = ['ok', 'wrong', 'compile_error', 'out_of_resources', 'oom', 'timeout', 'error'] as const;
 export type Status = (typeof STATUSES)[number];
 
-/** One line of results.jsonl (written by mamba2_runner/sweep.py or by runSweep). */
+/** What a record was measured on (mamba2_runner.sweep.provenance; absent in older sweeps). */
+export interface Provenance {
+  readonly gpu_model: string | null;
+  readonly driver: string | null;
+  readonly cuda?: string | null;
+  readonly torch: string | null;
+  readonly triton: string | null;
+  readonly python?: string | null;
+  readonly host?: string | null;
+  readonly commit: string | null;
+  readonly kernel_sha: string | null;
+  readonly date: string;
+}
+
+/** One line of results.jsonl, written by the sweep supervisor (packages/runner/python/mamba2_runner/sweep.py). */
 export interface SweepRecord {
   readonly type?: 'config';
   readonly id: string;
+  /** Key of the plan's package the config ran in. */
+  readonly package?: string | null;
   readonly problem?: string;
   readonly shape?: ScanShape;
   readonly params?: ScanParams;
@@ -22,7 +38,10 @@ export interface SweepRecord {
   readonly baseline_ms: number | null;
   readonly speedup: number | null;
   readonly device?: string;
-  /** Multi-GPU sweeps (sweep/multi.ts): the worker slot and the CUDA_VISIBLE_DEVICES it ran with. */
+  /** sha256 of the measured ssd_fused.py's library source (`gen --tuned` refuses rows of another). */
+  readonly kernel_sha?: string | null;
+  readonly provenance?: Provenance;
+  /** `--gpus` sweeps: the worker slot and the CUDA_VISIBLE_DEVICES it ran with. */
   readonly worker?: number;
   readonly gpu?: string;
   /** torchrun sweeps (mamba2_runner/sweep_dist.py): the rank and its host. */
@@ -34,33 +53,33 @@ export interface SweepRecord {
 
 export interface ResultsFile {
   readonly records: SweepRecord[];
-  /** Bytes covered by complete lines; anything after is a torn write. */
-  readonly goodBytes: number;
-  readonly totalBytes: number;
+  /** 1-based numbers of complete lines that are not JSON objects (the supervisor quarantines them on --resume). */
+  readonly corruptLines: number[];
 }
 
-/** Reads results.jsonl; a last line without newline or not valid JSON (and anything after it) is ignored. */
+/**
+ * Reads results.jsonl: every line that is a JSON object, whatever lies
+ * between them. A corrupt line is skipped and counted, never the end of the
+ * file; a last line without its newline counts only if it parses.
+ */
 export function readResults(path: string): ResultsFile {
-  if (!existsSync(path)) return { records: [], goodBytes: 0, totalBytes: 0 };
-  const buf = readFileSync(path);
+  if (!existsSync(path)) return { records: [], corruptLines: [] };
+  const lines = readFileSync(path, 'utf8').split('\n');
   const records: SweepRecord[] = [];
-  let pos = 0;
-  let good = 0;
-  while (pos < buf.length) {
-    const nl = buf.indexOf(0x0a, pos);
-    if (nl < 0) break;
-    const line = buf.subarray(pos, nl).toString('utf8').trim();
-    if (line !== '') {
-      try {
-        records.push(normalizeRecord(JSON.parse(line) as SweepRecord));
-      } catch {
-        break;
-      }
+  const corruptLines: number[] = [];
+  lines.forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '') return;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      v = undefined;
     }
-    pos = nl + 1;
-    good = pos;
-  }
-  return { records, goodBytes: good, totalBytes: buf.length };
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) records.push(normalizeRecord(v as SweepRecord));
+    else if (i < lines.length - 1) corruptLines.push(i + 1); // a torn last line is a kill, not corruption
+  });
+  return { records, corruptLines };
 }
 
 const NUMERIC = ['ms', 'rel_err', 'baseline_ms', 'speedup', 'elapsed_s'] as const;
@@ -79,22 +98,4 @@ export function normalizeRecord(r: SweepRecord): SweepRecord {
 
 export function doneIds(records: readonly SweepRecord[]): Set<string> {
   return new Set(records.filter((r) => (r.type ?? 'config') === 'config').map((r) => r.id));
-}
-
-/** Cuts a torn last line so the next append starts on a line of its own. */
-export function repairResults(path: string): ResultsFile {
-  const f = readResults(path);
-  if (f.totalBytes !== f.goodBytes) truncateSync(path, f.goodBytes);
-  return f;
-}
-
-/** Appends one record as a JSON line and fsyncs before returning: a kill after this loses nothing. */
-export function appendResult(path: string, record: SweepRecord): void {
-  const fd = openSync(path, 'a');
-  try {
-    writeSync(fd, `${JSON.stringify(record)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
