@@ -36,14 +36,14 @@ import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .sweep_provenance import (KERNEL_HEADERS, MixedKernelsError, _fallback_provenance, check_one_kernel, commit_of,
-                               kernel_sha, provenance, stamp)
-from .sweep_results import (ResultsLock, ResultsLockedError, ResultsWriter, done_ids, finite as _finite, log,
-                            read_results, utc_now)
+from .checks import passes
+from .sweep_plan import Plan
+from .sweep_provenance import KERNEL_HEADERS, MixedKernelsError, check_one_kernel, commit_of, kernel_sha, provenance
+from .sweep_results import ResultsWriter, done_ids, finite as _finite, log, read_results, summary, utc_now
+from .sweep_supervisor import run
 
 __all__ = ["KERNEL_HEADERS", "MixedKernelsError", "Plan", "Runner", "ResultsWriter", "check_one_kernel", "classify",
            "commit_of", "done_ids", "kernel_sha", "main", "pick_tuned", "read_results", "run", "summary", "sweep_point"]
@@ -63,52 +63,6 @@ def default_tol(device: str, dtype: str) -> float:
 
 
 # --------------------------------------------------------------------------- plan
-
-
-@dataclass
-class Plan:
-    path: Path
-    data: dict
-
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "Plan":
-        p = Path(path).resolve()
-        return cls(p, json.loads(p.read_text()))
-
-    @property
-    def configs(self) -> list[dict]:
-        return self.data["configs"]
-
-    def config(self, cid: str) -> dict:
-        for c in self.configs:
-            if c["id"] == cid:
-                return c
-        raise KeyError(f"config {cid!r} is not in the plan {self.path}")
-
-    def package_dir(self, key: str) -> Path:
-        d = Path(self.data["packages"][key]["dir"])
-        return d if d.is_absolute() else (self.path.parent / d).resolve()
-
-    def kernel_file(self, key: str) -> Optional[Path]:
-        """The package's kernels/ssd_fused.py, or None when the package is missing."""
-        d = self.package_dir(key)
-        try:
-            name = json.loads((d / "manifest.json").read_text())["name"]
-        except (OSError, ValueError, KeyError):
-            return None
-        f = d / name / "kernels" / "ssd_fused.py"
-        return f if f.is_file() else None
-
-    def kernel_shas(self) -> dict[str, Optional[str]]:
-        """kernel_sha of each package's fused scan (None for a missing package: its configs record the error)."""
-        out: dict[str, Optional[str]] = {}
-        for key in self.data.get("packages", {}):
-            f = self.kernel_file(key)
-            out[key] = kernel_sha(f.read_text()) if f is not None else None
-        return out
-
-    def opt(self, name: str, default: Any) -> Any:
-        return self.data.get("options", {}).get(name, default)
 
 
 # --------------------------------------------------------------------------- measuring
@@ -276,16 +230,13 @@ class Runner:
         return fn
 
     def rel_err(self, out: Any, shape: dict) -> float:
-        import torch
+        """mamba2_runner.checks.rel_err on the checked slice (NaN when the output is not finite)."""
+        from .checks import rel_err
 
         if isinstance(out, tuple):
             out = out[0]
         bc, lc, hc, _ = self.check_slice(shape)
-        got = out[:bc, :lc, :hc].double().cpu()
-        ref = self.reference(shape).cpu()
-        if not torch.isfinite(got).all():
-            return math.inf
-        return float(torch.linalg.vector_norm(got - ref) / torch.linalg.vector_norm(ref).clamp_min(1e-30))
+        return rel_err(out[:bc, :lc, :hc], self.reference(shape))
 
     def time_ms(self, fn: Callable[[], Any]) -> float:
         if self.device == "cuda" and self.plan.opt("timer", "do_bench") == "do_bench":
@@ -354,7 +305,7 @@ class Runner:
             self.sync()
             err = self.rel_err(out, cfg["shape"])
             rec["rel_err"] = _finite(err)
-            if not (err <= self.tol):
+            if not passes(err, self.tol):  # NaN never passes
                 rec["status"] = "wrong"
                 rec["reason"] = f"rel err {err:.3g} > tol {self.tol:g} against the float64 reference"
             else:
@@ -451,128 +402,10 @@ def parse_gpus(text: str) -> list[str]:
     return ids
 
 
-def run(plan_path: str, out_path: str, resume: bool, budget_s: Optional[float], timeout_s: float, *,
-        ids: Optional[list[str]] = None, deadline: Optional[float] = None, child_env: Optional[dict] = None,
-        print_summary: bool = True, gpus: Optional[list[str]] = None, crash_retries: int = 1,
-        on_event: Optional[Callable[[dict], None]] = None) -> int:
-    """Runs the plan's configs (or only `ids`, a torchrun rank's shard) under the supervisor.
-
-    0: every config recorded (or the budget ran out); 1: configs left; 2: refused."""
-    from .sweep_supervisor import supervise
-
-    out = Path(out_path).resolve()
-    try:
-        plan = Plan.load(plan_path)
-    except (OSError, ValueError, KeyError) as exc:
-        log(f"sweep: cannot read the plan {plan_path}: {exc}. Write one with `pnpm bench --sweep <file> --prepare-only`.")
-        return 2
-    if out.exists() and out.stat().st_size > 0 and not resume:
-        log(f"{out} already has results: pass --resume to continue it, or remove it to start over")
-        return 2
-    try:
-        lock = ResultsLock(out)
-    except ResultsLockedError as exc:
-        log(f"sweep: {exc}")
-        return 2
-    with lock:
-        writer = ResultsWriter(out)  # repairs a torn last line, quarantines corrupt ones
-        try:
-            records = list(writer.kept.records)
-            try:
-                shas = check_one_kernel(plan, records, out)
-            except MixedKernelsError as exc:
-                log(f"sweep: {exc}")
-                return 2
-            want = [c for c in plan.configs if ids is None or c["id"] in set(ids)]
-            done = done_ids(records)
-            todo = [c for c in want if c["id"] not in done]
-            if deadline is None and budget_s is not None:
-                deadline = time.time() + budget_s
-            devices: list[Optional[str]] = list(gpus) if gpus else [None]
-            emit = on_event or (lambda e: None)
-            emit({"event": "start", "total": len(want), "done": len(want) - len(todo), "out": str(out),
-                  "gpus": gpus or [], "best": _best(records)})
-            log(f"sweep: {len(want) - len(todo)}/{len(want)} done, {len(todo)} to run"
-                + (f" on GPUs {','.join(gpus)}" if gpus else ""))
-            counter = {"done": len(want) - len(todo)}
-
-            def on(e: dict) -> None:
-                if e["event"] == "result":
-                    rec = e["record"]
-                    records.append(rec)
-                    counter["done"] += 1
-                    best = _best(records)
-                    what = f"{rec['ms']:.3f} ms" if rec.get("ms") is not None else (rec.get("reason") or "")[:80]
-                    on_gpu = f" (GPU {e['gpu']})" if e.get("gpu") is not None else ""
-                    log(f"[{counter['done']}/{len(want)}] {rec['id']}{on_gpu} {rec['status']} {what} | best: "
-                        + (f"{best['id']} {best['ms']:.3f} ms" if best else "-"))
-                    e = {"event": "result", "id": rec["id"], "status": rec["status"], "ms": rec.get("ms"),
-                         "reason": rec.get("reason"), "gpu": e.get("gpu"), "done": counter["done"],
-                         "total": len(want), "best": best}
-                emit(e)
-
-            res = supervise(str(plan.path), todo, writer, devices, timeout_s, deadline=deadline,
-                            crash_retries=crash_retries, child_env=child_env,
-                            stamp=stamp(shas, _fallback_provenance(plan)), on_event=on, tag_slots=bool(gpus))
-        finally:
-            writer.close()
-        left = len({c["id"] for c in want} - done_ids(records))
-        if res.no_worker and left:
-            log(f"sweep: {res.no_worker}; {left} configs left")
-        elif left and deadline is not None and time.time() > deadline:
-            log(f"sweep: time budget spent, {left} configs left; rerun with --resume")
-        log(f"sweep: {len(want) - left}/{len(want)} configs recorded in {out}"
-            + ("" if left == 0 else "; rerun with --resume to finish"))
-        emit({"event": "end", "recorded": len(want) - left, "total": len(want), "complete": left == 0})
-        if print_summary:
-            print(summary(records), flush=True)
-        if res.no_worker and left:
-            return 1
-        return 0 if left == 0 or deadline is not None else 1
-
-
-def _best(records: list[dict]) -> Optional[dict]:
-    ok = [r for r in records if r.get("status") == "ok" and r.get("ms") is not None]
-    if not ok:
-        return None
-    b = min(ok, key=lambda r: r["ms"])
-    return {"id": b["id"], "ms": b["ms"], "speedup": b.get("speedup")}
-
-
 def _child(plan_path: str) -> int:
     from .sweep_supervisor import child_main
 
     return child_main(plan_path, lambda: Runner(Plan.load(plan_path)), provenance)
-
-
-def summary(records: list[dict]) -> str:
-    """Best config per problem and the failure counts, as a text table (stdout of `run`)."""
-    by_problem: dict[str, list[dict]] = {}
-    for r in records:
-        by_problem.setdefault(r.get("problem") or r["id"].split("@")[-1], []).append(r)
-    lines = [f"{'problem':<22} {'best config':<40} {'ms':>8} {'default':>8} {'speedup':>7}  ok/all  failures"]
-    for prob, rs in sorted(by_problem.items()):
-        ok = [r for r in rs if r.get("status") == "ok" and r.get("ms") is not None]
-        fails: dict[str, int] = {}
-        for r in rs:
-            if r.get("status") != "ok":
-                fails[r.get("status", "?")] = fails.get(r.get("status", "?"), 0) + 1
-        best = min(ok, key=lambda r: r["ms"]) if ok else None
-        ms = best["ms"] if best else None
-        base = best.get("baseline_ms") if best else None
-        cells = [
-            f"{prob:<22}",
-            f"{best['id'] if best else '-':<40}",
-            f"{ms:8.3f}" if ms is not None else f"{'-':>8}",
-            f"{base:8.3f}" if base else f"{'-':>8}",
-            f"{base / ms:6.2f}x" if ms and base else f"{'-':>7}",
-            f" {len(ok)}/{len(rs)} ",
-            ", ".join(f"{k} {v}" for k, v in sorted(fails.items())) or "-",
-        ]
-        lines.append(" ".join(cells))
-    return "\n".join(lines)
-
-
 
 
 # --------------------------------------------------------------------------- command line

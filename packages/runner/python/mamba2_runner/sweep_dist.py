@@ -32,8 +32,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Optional, Sequence, TypeVar
 
-from .sweep import MixedKernelsError, Plan, ResultsWriter, check_one_kernel, done_ids, log, read_results, run, summary
-from .sweep_results import ResultsLock, ResultsLockedError
+from .sweep_plan import Plan
+from .sweep_provenance import MixedKernelsError, check_one_kernel
+from .sweep_results import ResultsLock, ResultsLockedError, ResultsWriter, done_ids, log, read_results, summary
+from .sweep_supervisor import run
 
 T = TypeVar("T")
 

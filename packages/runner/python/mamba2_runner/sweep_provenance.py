@@ -10,12 +10,9 @@ import hashlib
 import platform
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Any, Callable, Optional
 
 from .sweep_results import utc_now
-
-if TYPE_CHECKING:
-    from .sweep import Plan, Runner
 
 
 KERNEL_HEADERS = ("# generated from ", "# ir-hash: ", "# copied from ")
@@ -42,7 +39,7 @@ def _cmd(args: list[str], cwd: Optional[Path] = None) -> Optional[str]:
     return out[0].strip() if p.returncode == 0 and out else None
 
 
-def commit_of(plan: "Plan") -> Optional[str]:
+def commit_of(plan: Any) -> Optional[str]:
     """The commit the plan was written at (plan.json's `commit`), else the checkout holding the plan."""
     c = plan.data.get("commit")
     if isinstance(c, str) and c:
@@ -53,7 +50,7 @@ def commit_of(plan: "Plan") -> Optional[str]:
     return head
 
 
-def provenance(runner: "Runner") -> dict:
+def provenance(runner: Any) -> dict:
     """What a worker measured on: GPU model, driver, torch, triton, commit (`kernel_sha` and `date` are per record)."""
     import torch
     import triton
@@ -88,7 +85,7 @@ def _only(shas: dict[str, Optional[str]]) -> Optional[str]:
     return vals.pop() if len(vals) == 1 else None
 
 
-def _fallback_provenance(plan: "Plan") -> dict:
+def _fallback_provenance(plan: Any) -> dict:
     """For a record no worker vouched for (one that died before its hello): what the supervisor knows."""
     from importlib import metadata
 
@@ -106,7 +103,7 @@ class MixedKernelsError(Exception):
     pass
 
 
-def check_one_kernel(plan: "Plan", records: list[dict], out: Path) -> dict[str, Optional[str]]:
+def check_one_kernel(plan: Any, records: list[dict], out: Path) -> dict[str, Optional[str]]:
     """Kernel sha per package of the plan; refuses a plan or a results file that mixes kernels."""
     shas = plan.kernel_shas()
     mine = {v for v in shas.values() if v}

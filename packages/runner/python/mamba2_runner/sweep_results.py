@@ -210,3 +210,31 @@ class ResultsLock:
 
 def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def summary(records: list[dict]) -> str:
+    """Best config per problem and the failure counts, as a text table (stdout of `run`)."""
+    by_problem: dict[str, list[dict]] = {}
+    for r in records:
+        by_problem.setdefault(r.get("problem") or r["id"].split("@")[-1], []).append(r)
+    lines = [f"{'problem':<22} {'best config':<40} {'ms':>8} {'default':>8} {'speedup':>7}  ok/all  failures"]
+    for prob, rs in sorted(by_problem.items()):
+        ok = [r for r in rs if r.get("status") == "ok" and r.get("ms") is not None]
+        fails: dict[str, int] = {}
+        for r in rs:
+            if r.get("status") != "ok":
+                fails[r.get("status", "?")] = fails.get(r.get("status", "?"), 0) + 1
+        best = min(ok, key=lambda r: r["ms"]) if ok else None
+        ms = best["ms"] if best else None
+        base = best.get("baseline_ms") if best else None
+        cells = [
+            f"{prob:<22}",
+            f"{best['id'] if best else '-':<40}",
+            f"{ms:8.3f}" if ms is not None else f"{'-':>8}",
+            f"{base:8.3f}" if base else f"{'-':>8}",
+            f"{base / ms:6.2f}x" if ms and base else f"{'-':>7}",
+            f" {len(ok)}/{len(rs)} ",
+            ", ".join(f"{k} {v}" for k, v in sorted(fails.items())) or "-",
+        ]
+        lines.append(" ".join(cells))
+    return "\n".join(lines)

@@ -32,7 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .sweep_results import ResultsWriter, log, utc_now
+from .sweep_plan import Plan
+from .sweep_provenance import MixedKernelsError, _fallback_provenance, check_one_kernel, stamp
+from .sweep_results import ResultsLock, ResultsLockedError, ResultsWriter, done_ids, log, summary, utc_now
 
 Event = Callable[[dict], None]
 
@@ -330,3 +332,92 @@ def _die_with_parent() -> None:
         pass
     if os.getppid() == 1:  # the parent is already gone
         os._exit(1)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def run(plan_path: str, out_path: str, resume: bool, budget_s: Optional[float], timeout_s: float, *,
+        ids: Optional[list[str]] = None, deadline: Optional[float] = None, child_env: Optional[dict] = None,
+        print_summary: bool = True, gpus: Optional[list[str]] = None, crash_retries: int = 1,
+        on_event: Optional[Callable[[dict], None]] = None) -> int:
+    """Runs the plan's configs (or only `ids`, a torchrun rank's shard) under the supervisor.
+
+    0: every config recorded (or the budget ran out); 1: configs left; 2: refused."""
+    out = Path(out_path).resolve()
+    try:
+        plan = Plan.load(plan_path)
+    except (OSError, ValueError, KeyError) as exc:
+        log(f"sweep: cannot read the plan {plan_path}: {exc}. Write one with `pnpm bench --sweep <file> --prepare-only`.")
+        return 2
+    if out.exists() and out.stat().st_size > 0 and not resume:
+        log(f"{out} already has results: pass --resume to continue it, or remove it to start over")
+        return 2
+    try:
+        lock = ResultsLock(out)
+    except ResultsLockedError as exc:
+        log(f"sweep: {exc}")
+        return 2
+    with lock:
+        writer = ResultsWriter(out)  # repairs a torn last line, quarantines corrupt ones
+        try:
+            records = list(writer.kept.records)
+            try:
+                shas = check_one_kernel(plan, records, out)
+            except MixedKernelsError as exc:
+                log(f"sweep: {exc}")
+                return 2
+            want = [c for c in plan.configs if ids is None or c["id"] in set(ids)]
+            done = done_ids(records)
+            todo = [c for c in want if c["id"] not in done]
+            if deadline is None and budget_s is not None:
+                deadline = time.time() + budget_s
+            devices: list[Optional[str]] = list(gpus) if gpus else [None]
+            emit = on_event or (lambda e: None)
+            emit({"event": "start", "total": len(want), "done": len(want) - len(todo), "out": str(out),
+                  "gpus": gpus or [], "best": _best(records)})
+            log(f"sweep: {len(want) - len(todo)}/{len(want)} done, {len(todo)} to run"
+                + (f" on GPUs {','.join(gpus)}" if gpus else ""))
+            counter = {"done": len(want) - len(todo)}
+
+            def on(e: dict) -> None:
+                if e["event"] == "result":
+                    rec = e["record"]
+                    records.append(rec)
+                    counter["done"] += 1
+                    best = _best(records)
+                    what = f"{rec['ms']:.3f} ms" if rec.get("ms") is not None else (rec.get("reason") or "")[:80]
+                    on_gpu = f" (GPU {e['gpu']})" if e.get("gpu") is not None else ""
+                    log(f"[{counter['done']}/{len(want)}] {rec['id']}{on_gpu} {rec['status']} {what} | best: "
+                        + (f"{best['id']} {best['ms']:.3f} ms" if best else "-"))
+                    e = {"event": "result", "id": rec["id"], "status": rec["status"], "ms": rec.get("ms"),
+                         "reason": rec.get("reason"), "gpu": e.get("gpu"), "done": counter["done"],
+                         "total": len(want), "best": best}
+                emit(e)
+
+            res = supervise(str(plan.path), todo, writer, devices, timeout_s, deadline=deadline,
+                            crash_retries=crash_retries, child_env=child_env,
+                            stamp=stamp(shas, _fallback_provenance(plan)), on_event=on, tag_slots=bool(gpus))
+        finally:
+            writer.close()
+        left = len({c["id"] for c in want} - done_ids(records))
+        if res.no_worker and left:
+            log(f"sweep: {res.no_worker}; {left} configs left")
+        elif left and deadline is not None and time.time() > deadline:
+            log(f"sweep: time budget spent, {left} configs left; rerun with --resume")
+        log(f"sweep: {len(want) - left}/{len(want)} configs recorded in {out}"
+            + ("" if left == 0 else "; rerun with --resume to finish"))
+        emit({"event": "end", "recorded": len(want) - left, "total": len(want), "complete": left == 0})
+        if print_summary:
+            print(summary(records), flush=True)
+        if res.no_worker and left:
+            return 1
+        return 0 if left == 0 or deadline is not None else 1
+
+
+def _best(records: list[dict]) -> Optional[dict]:
+    ok = [r for r in records if r.get("status") == "ok" and r.get("ms") is not None]
+    if not ok:
+        return None
+    b = min(ok, key=lambda r: r["ms"])
+    return {"id": b["id"], "ms": b["ms"], "speedup": b.get("speedup")}

@@ -27,11 +27,7 @@ MODULES = _modules()
 
 # Cycles that exist today and are being removed, each with who removes it. The
 # test fails on a new cycle AND on an entry here that no longer is one.
-KNOWN_CYCLES = [
-    # sweep.run lazily imports sweep_dist.run_distributed, which imports sweep at the
-    # top; the one-supervisor rework of issue 11 (engineer c) takes it away.
-    {"mamba2_runner.sweep", "mamba2_runner.sweep_dist"},
-]
+KNOWN_CYCLES: list = []
 
 
 def _edges(name: str) -> set:
