@@ -12,6 +12,7 @@ import {
   type FileMeta,
   type TunedEntry,
 } from './context.ts';
+import { fragmentsContext } from './fragments.ts';
 import { lmContext } from './lm-context.ts';
 
 export interface TemplatedFile {
@@ -52,6 +53,9 @@ const LIBRARY_COMMON: readonly string[] = [
   'inference.py',
   'language_model.py',
   'kernels/ssd_decode.py',
+  'fragments.py',
+  'kernels/host.py',
+  'kernels/ssd_common.py',
 ];
 
 export function libraryFiles(plan: KernelPlan): LibraryFile[] {
@@ -71,5 +75,6 @@ export function templatedFiles(plan: KernelPlan, meta: FileMeta, tuned: readonly
     { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta) },
     { path: `${pkg}/lm.py`, template: 'python/lm.py.hbs', context: lmContext(plan, meta) },
     { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },
+    { path: `${pkg}/_fragments.py`, template: 'python/_fragments.py.hbs', context: fragmentsContext(plan, meta) },
   ];
 }

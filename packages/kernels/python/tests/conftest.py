@@ -51,3 +51,43 @@ def poison(monkeypatch):
 
     monkeypatch.setattr(torch, "empty", lambda *a, **k: fill(real_empty(*a, **k)))
     monkeypatch.setattr(torch, "empty_like", lambda *a, **k: fill(real_empty_like(*a, **k)))
+
+
+# ssd_fused_fwd picks one of three paths by problem size: the one-launch walk
+# (small problems), the dt/cumsum pre-kernel + transposed walk, and the same
+# with split-L (too few programs for the SMs). The CPU shapes here are small, so
+# every scan test runs once per fused path with the dispatch forced (a forced
+# path fails if another one's kernel launches), and once on the chunked kernels.
+IMPLS = ("fused-one-launch", "fused-pre", "fused-split", "chunked")
+
+
+class _Forbidden:
+    def __init__(self, what):
+        self.what = what
+
+    def __getitem__(self, grid):
+        raise AssertionError(f"{self.what} launched while another path was forced")
+
+
+def force_fused_path(monkeypatch, path):
+    """Make ssd_fused_fwd take `path` ('one-launch', 'pre' or 'split')."""
+    from mamba2_kernels.kernels import ssd_fused as mod
+
+    if path == "one-launch":
+        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 1 << 60)
+        monkeypatch.setattr(mod, "_ssd_fused_T_kernel", _Forbidden("the transposed walk"))
+    else:
+        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 0)
+        monkeypatch.setattr(mod, "_ssd_fused_fwd_kernel", _Forbidden("the one-launch walk"))
+    if path == "split":
+        monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
+        monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
+
+
+@pytest.fixture(params=IMPLS)
+def impl(request, monkeypatch):
+    """The `impl` argument of the call ('fused' or 'chunked'), with the fused path forced."""
+    if request.param.startswith("fused-"):
+        force_fused_path(monkeypatch, request.param[len("fused-"):])
+        return "fused"
+    return request.param

@@ -257,10 +257,12 @@ def test_ssd_chunked_fwd_returns_no_final_states_unless_asked(device):
     assert_close("out", tri_out, ref_scan(**args), TOL["scan"][torch.float32])
 
 
-def test_ssd_chunked_fwd_rejects_a_chunk_size_that_is_not_a_power_of_two(device):
+def test_ssd_chunked_fwd_rejects_a_chunk_size_outside_the_powers_of_two_16_to_256(device):
     args = _scan_inputs(device, torch.float32, 1, 20, 2, 16, 1, 16)
-    with pytest.raises(ValueError, match="chunk_size 24"):
+    with pytest.raises(ValueError, match=r"chunk_size must be a power of two in 16\.\.256, got 24"):
         ssd_chunked_fwd(chunk_size=24, **args)
+    with pytest.raises(ValueError, match=r"got 512"):
+        ssd_chunked_fwd(chunk_size=512, **args)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="long-sequence case runs on CUDA only")

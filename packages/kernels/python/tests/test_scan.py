@@ -25,7 +25,6 @@ DEVICE = select_device()  # the same answer conftest's `device` fixture gives
 
 import mamba2_kernels  # noqa: E402  (after select_device: TRITON_INTERPRET)
 from mamba2_kernels import _config  # noqa: E402
-from mamba2_kernels.kernels import ssd_fused  # noqa: E402
 
 TOL = {
     ("cpu", torch.float32): 1e-4,
@@ -40,43 +39,8 @@ DTYPE_IDS = {torch.float32: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16
 
 # ---------------------------------------------------------------- fused-scan paths
 
-# ssd_fused_fwd picks one of three paths by problem size: the one-launch walk
-# (small problems), the dt/cumsum pre-kernel + transposed walk, and the same
-# with split-L (too few programs for the SMs). The CPU shapes here are small, so
-# every scan test runs once per fused path with the dispatch forced (a forced
-# path fails if another one's kernel launches), and once on the chunked kernels.
-IMPLS = ("fused-one-launch", "fused-pre", "fused-split", "chunked")
-
-
-class _Forbidden:
-    def __init__(self, what):
-        self.what = what
-
-    def __getitem__(self, grid):
-        raise AssertionError(f"{self.what} launched while another path was forced")
-
-
-def force_fused_path(monkeypatch, path):
-    """Make ssd_fused_fwd take `path` ('one-launch', 'pre' or 'split')."""
-    mod = ssd_fused
-    if path == "one-launch":
-        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 1 << 60)
-        monkeypatch.setattr(mod, "_ssd_fused_T_kernel", _Forbidden("the transposed walk"))
-    else:
-        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 0)
-        monkeypatch.setattr(mod, "_ssd_fused_fwd_kernel", _Forbidden("the one-launch walk"))
-    if path == "split":
-        monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
-        monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
-
-
-@pytest.fixture(params=IMPLS)
-def impl(request, monkeypatch):
-    """The `impl` argument of the call ('fused' or 'chunked'), with the fused path forced."""
-    if request.param.startswith("fused-"):
-        force_fused_path(monkeypatch, request.param[len("fused-"):])
-        return "fused"
-    return request.param
+# The `impl` fixture (conftest.py) runs every scan test once per fused path
+# (one-launch, pre, split: the dispatch forced) and once on the chunked kernels.
 
 
 # ---------------------------------------------------------------- helpers
@@ -293,6 +257,10 @@ def _bad(name):
             kw["impl"] = "magic"
         elif name == "chunk":
             kw["chunk_size"] = 48
+        elif name == "chunk-huge":
+            kw["chunk_size"] = 1 << 20
+        elif name == "chunk-small":
+            kw["chunk_size"] = 8
         elif name == "dt-limit":
             kw["dt_limit"] = (1.0, 0.5)
         return (x, dt, A, B, C), kw
@@ -314,7 +282,9 @@ BAD_INPUTS = {
     "seq_idx-shape": (ValueError, r"seq_idx must have shape .*got \(2, 7\)"),
     "x-int": (TypeError, r"x must be float32, float16 or bfloat16"),
     "impl": (ValueError, r"impl must be one of .*'magic'"),
-    "chunk": (ValueError, r"chunk_size must be a power of two >= 16, got 48"),
+    "chunk": (ValueError, r"chunk_size must be a power of two in 16\.\.256, got 48: pass one of 16, 32, 64, 128, 256"),
+    "chunk-huge": (ValueError, r"chunk_size must be a power of two in 16\.\.256, got 1048576"),
+    "chunk-small": (ValueError, r"chunk_size must be a power of two in 16\.\.256, got 8"),
     "dt-limit": (ValueError, r"dt_limit must be \(lo, hi\) with lo <= hi"),
 }
 
