@@ -5,7 +5,8 @@
 
 Checks every input's shape and dtype (errors name the tensor, the values and
 the fix) and dispatches to the fused one-launch kernel or the chunked
-multi-launch one (impl=None -> _config.SCAN_IMPL).
+multi-launch one (impl=None -> _config.SCAN_IMPL). `scan_kernel` is that one
+dispatch; autograd.py uses it too.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import math
 import torch
 
 from . import _config
+from .kernels.host import check_chunk_size
 
 IMPLS = ("fused", "chunked")
 _FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
@@ -73,14 +75,26 @@ def _check_inputs(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq
                     ("dt_bias", dt_bias), ("initial_states", initial_states), ("seq_idx", seq_idx)):
         if t is not None and t.device != x.device:
             raise ValueError(f"{name} is on {t.device} but x is on {x.device}: move all inputs to one device")
-    if not isinstance(chunk_size, int) or chunk_size < 16 or chunk_size & (chunk_size - 1):
-        raise ValueError(f"chunk_size must be a power of two >= 16, got {chunk_size!r}")
+    check_chunk_size(chunk_size)
     lo, hi = dt_limit
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
     if not lo <= hi:
         raise ValueError(f"dt_limit must be (lo, hi) with lo <= hi, got {dt_limit!r}")
     return lo, hi
+
+
+def scan_kernel(impl):
+    """The forward scan for impl ('fused' | 'chunked' | None -> _config.SCAN_IMPL):
+    ssd_fused_fwd or ssd_chunked_fwd (same arguments, returns (out, final | None))."""
+    impl = _config.SCAN_IMPL if impl is None else impl
+    if impl == "fused":
+        from .kernels.ssd_fused import ssd_fused_fwd as scan
+    elif impl == "chunked":
+        from .kernels.ssd_chunked import ssd_chunked_fwd as scan
+    else:
+        raise ValueError(f"impl must be one of {IMPLS} or None, got {impl!r}")
+    return scan
 
 
 def mamba_chunk_scan_combined(
@@ -108,14 +122,7 @@ def mamba_chunk_scan_combined(
             return_final_states=return_final_states, impl=impl,
         )
     lo, hi = _check_inputs(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq_idx, dt_limit)
-    impl = _config.SCAN_IMPL if impl is None else impl
-    if impl == "fused":
-        from .kernels.ssd_fused import ssd_fused_fwd as scan
-    elif impl == "chunked":
-        from .kernels.ssd_chunked import ssd_chunked_fwd as scan
-    else:
-        raise ValueError(f"impl must be one of {IMPLS} or None, got {impl!r}")
-    out, final_states = scan(
+    out, final_states = scan_kernel(impl)(
         x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
         seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=(lo, hi),
         return_final_states=return_final_states,

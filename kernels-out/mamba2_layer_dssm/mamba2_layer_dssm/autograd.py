@@ -16,7 +16,6 @@ import math
 
 import torch
 
-from . import _config
 from . import functional as _functional
 from .kernels.conv import causal_conv1d
 from .kernels.conv_bwd import causal_conv1d_bwd
@@ -43,22 +42,11 @@ def _grad_as(g, t):
     return g.to(t.dtype)
 
 
-def _scan_kernel(impl):
-    impl = _config.SCAN_IMPL if impl is None else impl
-    if impl == "fused":
-        from .kernels.ssd_fused import ssd_fused_fwd as scan
-    elif impl == "chunked":
-        from .kernels.ssd_chunked import ssd_chunked_fwd as scan
-    else:
-        raise ValueError(f"impl must be one of {_functional.IMPLS} or None, got {impl!r}")
-    return scan
-
-
 class SsdScanFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, dt, A, B, C, D, z, dt_bias, initial_states, seq_idx,
                 chunk_size, dt_softplus, dt_limit, impl):
-        scan = _scan_kernel(impl)
+        scan = _functional.scan_kernel(impl)
         out, final = scan(
             x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
             seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, return_final_states=True,
@@ -108,7 +96,7 @@ def ssd_scan_autograd(
             chunk_size, bool(dt_softplus), (lo, hi), impl,
         )
     else:
-        out, final = _scan_kernel(impl)(
+        out, final = _functional.scan_kernel(impl)(
             x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
             seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=(lo, hi),
             return_final_states=return_final_states,

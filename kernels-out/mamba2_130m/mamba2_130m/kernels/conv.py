@@ -1,7 +1,12 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
 # copied from packages/kernels/python/mamba2_kernels/kernels/conv.py
-"""Depthwise causal conv1d over time (left padding WIDTH-1) + activation."""
+"""Depthwise causal conv1d over time (left padding WIDTH-1) + activation.
+
+The activation is a fragment (ACT, see fragments.py): a name of
+fragments.CONV_ACTIVATIONS, the model's (_fragments.CONV_ACTIVATION under
+_fragments.CONV_ACTIVATION_NAME), or any @triton.jit function v -> v.
+"""
 from __future__ import annotations
 
 import torch
@@ -9,7 +14,7 @@ import triton
 import triton.language as tl
 
 from .._config import CONV_BLOCK_C, CONV_BLOCK_L, CONV_WARPS
-from .dt import cdiv, next_pow2
+from .host import cdiv, conv_activation_for, next_pow2
 
 
 @triton.jit
@@ -19,7 +24,7 @@ def _causal_conv1d_fwd_kernel(
     stride_xb, stride_xl,
     WIDTH: tl.constexpr,
     HAS_BIAS: tl.constexpr,
-    SILU: tl.constexpr,
+    ACT: tl.constexpr,
     BLOCK_L: tl.constexpr,
     BLOCK_C: tl.constexpr,
 ):
@@ -46,14 +51,10 @@ def _causal_conv1d_fwd_kernel(
     if HAS_BIAS:
         b_bias = tl.load(bias + o_c, mask=m_c, other=0.0).to(tl.float32)
         b_acc += b_bias[None, :]
-    if SILU:
-        b_acc = b_acc * tl.sigmoid(b_acc)
+    b_acc = ACT(b_acc)
 
     p_out = out + i_b * L * C + o_l.to(tl.int64)[:, None] * C + o_c[None, :]
     tl.store(p_out, b_acc.to(out.dtype.element_ty), mask=m_l[:, None] & m_c[None, :])
-
-
-_ACTIVATIONS = {"silu": True, "swish": True, "identity": False, None: False}
 
 
 def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, block_c=None, num_warps=None):
@@ -61,13 +62,12 @@ def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, bloc
 
     x: [B, L, C] (last dim contiguous, other strides arbitrary, e.g. a slice of in_proj's output)
     weight: [C, W] (or nn.Conv1d's [C, 1, W]), 2 <= W <= 8
-    bias: [C] | None; activation: "silu" | "identity".
+    bias: [C] | None; activation: "silu" | "identity" | a @triton.jit fragment v -> v.
     Returns [B, L, C] contiguous, dtype of x; accumulation in fp32.
     """
     if x.dim() != 3:
         raise ValueError(f"x must be [B, L, C], got shape {tuple(x.shape)}")
-    if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be 'silu' or 'identity', got {activation!r}")
+    act = conv_activation_for(activation)
     Bsz, L, C = x.shape
     if weight.dim() == 3 and weight.shape[1] == 1:
         weight = weight[:, 0, :]
@@ -95,7 +95,7 @@ def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, bloc
         x.stride(0), x.stride(1),
         WIDTH=width,
         HAS_BIAS=bias is not None,
-        SILU=_ACTIVATIONS[activation],
+        ACT=act,
         BLOCK_L=block_l,
         BLOCK_C=block_c,
         num_warps=num_warps or CONV_WARPS,

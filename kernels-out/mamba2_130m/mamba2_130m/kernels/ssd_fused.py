@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 
 import torch
 import triton
 import triton.language as tl
 
 from .._config import SCAN_BLOCK_P, SCAN_STAGES, SCAN_WARPS, TUNED
-from .dt import cdiv, next_pow2, softplus_f32
+from ..fragments import dt_chain as standard_dt_chain
+from .host import INTERPRETED as _INTERPRETED
+from .host import (
+    cdiv, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2, scan_epilogue_for,
+)
+from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
 
-LOG2E = tl.constexpr(1.4426950408889634)
-# Triton decides at decoration time whether kernels are interpreted (CPU path).
-_INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
+_dot_dtype = dot_dtype  # the name ssd_bwd imports
 
 # CHUNK is only a tile size here: the fused walk gives the same result for any
 # chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On
@@ -64,13 +66,15 @@ def _ssd_fused_fwd_kernel(
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
     HAS_D: tl.constexpr,
-    D_HAS_HDIM: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
     HAS_INIT: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
     STORE_FINAL: tl.constexpr,
+    DT_CHAIN: tl.constexpr,
+    SCAN_EPILOGUE: tl.constexpr,
 ):
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
@@ -108,11 +112,15 @@ def _ssd_fused_fwd_kernel(
     b_a = tl.load(A + i_h).to(tl.float32) * LOG2E
     if HAS_DT_BIAS:
         b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
+    else:
+        b_dt_bias = 0.0
     if HAS_D:
-        if D_HAS_HDIM:
+        if D_PER_CHANNEL:
             b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
         else:
             b_D = tl.load(D + i_h).to(tl.float32)
+    else:
+        b_D = 0.0
 
     m_pn = m_p[:, None] & m_n[None, :]
     if HAS_INIT:
@@ -140,49 +148,48 @@ def _ssd_fused_fwd_kernel(
         b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
         # ---- dt prologue, decays ----
-        if HAS_DT_BIAS:
-            b_dt = b_dt + b_dt_bias
-        if DT_SOFTPLUS:
-            b_dt = softplus_f32(b_dt)
-        b_dt = tl.minimum(tl.maximum(b_dt, dt_lo), dt_hi)
-        b_dt = tl.where(m_t, b_dt, 0.0)  # positions past L contribute nothing
-        b_cs = tl.cumsum(b_dt * b_a, axis=0)
+        b_dt, b_cs = dt_prologue(b_dt, b_dt_bias, b_a, m_t, dt_lo, dt_hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
         b_cs_last = tl.sum(tl.where(m_last, b_cs, 0.0), axis=0)
 
         # ---- segments (packed sequences) ----
+        # Masked terms are selected away with tl.where, never multiplied by 0:
+        # 0 * NaN is NaN, and a NaN or Inf (in x, dt or the carried state) must
+        # not reach outputs the recurrence does not give it (earlier positions,
+        # other sequences).
         m_ij = m_causal
         b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
         b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
         b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
         if HAS_SEQ_IDX:
-            b_seq = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
-            m_prev = m_t & (o_t > 0)
-            b_seq_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
-            b_seg = tl.cumsum((m_prev & (b_seq != b_seq_prev)).to(tl.int32), axis=0)
-            b_seg_last = tl.max(b_seg, axis=0)
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
             m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
-            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
 
         # ---- outputs: intra-chunk + carried state ----
         # (this order needed the fewest registers in sm_90 builds: spills 72-1424 B
         # vs 132-1496 B with the state term first)
         b_CB = tl.dot(b_C, tl.trans(b_B))
-        b_W = b_CB * tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf"))) * b_dt[None, :]
+        b_W = tl.where(m_ij, b_CB * tl.exp2(b_cs[:, None] - b_cs[None, :]) * b_dt[None, :], 0.0)
         b_y = tl.dot(b_W.to(x.dtype.element_ty).to(DOT_DTYPE), b_xd)
-        b_y += tl.dot(b_C, tl.trans(b_S.to(x.dtype.element_ty).to(DOT_DTYPE))) * b_w_out[:, None]
+        b_yS = tl.dot(b_C, tl.trans(b_S.to(x.dtype.element_ty).to(DOT_DTYPE))) * b_w_out[:, None]
+        if HAS_SEQ_IDX:  # only positions before the chunk's first change see S
+            b_yS = tl.where((b_seg == 0)[:, None], b_yS, 0.0)
+        b_y += b_yS
 
         # ---- state for the next chunk ----
-        b_xw = (b_x * b_w_state[:, None]).to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(tl.trans(b_xw), b_B, acc=b_S * b_keep)
+        b_xw = b_x * b_w_state[:, None]
+        b_acc = b_S * b_keep
+        if HAS_SEQ_IDX:  # only the last segment is carried; a change drops the old state
+            b_xw = tl.where((b_seg == b_seg_last)[:, None], b_xw, 0.0)
+            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
+        b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
+        b_S = tl.dot(tl.trans(b_xw), b_B, acc=b_acc)
 
-        # ---- epilogue: D skip, z gate ----
-        if HAS_D:
-            b_y += b_x.to(tl.float32) * b_D
+        # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:
             b_z = tl.load(p_z + o_zq, mask=m_tp, other=0.0).to(tl.float32)
-            b_y = b_y * b_z * tl.sigmoid(b_z)
+        else:
+            b_z = 0.0
+        b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
         tl.store(p_o + o_oq, b_y.to(out.dtype.element_ty), mask=m_tp)
 
         p_x += CHUNK * stride_xl
@@ -222,6 +229,7 @@ def _ssd_dt_cumsum_kernel(
     BLOCK_H: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
+    DT_CHAIN: tl.constexpr = standard_dt_chain,  # default: callers that pass no chain (ssd_bwd)
 ):
     """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
     chunk-local cumsum times A log2(e). Rows are LP = padded chunks * CHUNK
@@ -239,30 +247,16 @@ def _ssd_dt_cumsum_kernel(
     p_dt = dt + i_b.to(tl.int64) * stride_dtb
     b_dt = tl.load(p_dt + o_t[:, None] * stride_dtl + o_h[None, :] * stride_dth, mask=m_th, other=0.0).to(tl.float32)
     if HAS_DT_BIAS:
-        b_dt = b_dt + tl.load(dt_bias + o_h, mask=m_h, other=0.0).to(tl.float32)[None, :]
-    if DT_SOFTPLUS:
-        b_dt = softplus_f32(b_dt)
-    b_dt = tl.minimum(tl.maximum(b_dt, dt_lo), dt_hi)
-    b_dt = tl.where(m_th, b_dt, 0.0)  # positions past L contribute nothing
+        b_bias = tl.load(dt_bias + o_h, mask=m_h, other=0.0).to(tl.float32)[None, :]
+    else:
+        b_bias = 0.0
     b_a = tl.load(A + o_h, mask=m_h, other=0.0).to(tl.float32) * LOG2E
-    b_cs = tl.cumsum(b_dt * b_a[None, :], axis=0)
+    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a[None, :], m_th, dt_lo, dt_hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
 
     o_out = (i_b * H + o_h).to(tl.int64)[None, :] * LP + o_t[:, None]
     m_out = (o_t < LP)[:, None] & m_h[None, :]
     tl.store(dtp + o_out, b_dt, mask=m_out)
     tl.store(csp + o_out, b_cs, mask=m_out)
-
-
-@triton.jit
-def _chunk_segments(p_s, stride_sl, o_t, m_t):
-    """Segment counter of each position of a chunk (0 = the sequence the chunk
-    started in) and the chunk's last counter. Compares with the previous
-    position, also across chunk and L-segment starts, so any change is caught."""
-    b_seq = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
-    m_prev = m_t & (o_t > 0)
-    b_seq_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
-    b_seg = tl.cumsum((m_prev & (b_seq != b_seq_prev)).to(tl.int32), axis=0)
-    return b_seg, tl.max(b_seg, axis=0)
 
 
 @triton.jit
@@ -320,13 +314,15 @@ def _ssd_state_T_kernel(
         b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)
         b_keep = tl.exp2(b_cs_last)
         b_step = b_cs_last  # log2 decay this chunk applies to what came before it
-        if HAS_SEQ_IDX:
-            b_seg, b_seg_last = _chunk_segments(p_s, stride_sl, o_t, m_t)
-            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        b_xw = b_x.to(tl.float32) * b_w_state[None, :]
+        b_acc = b_S * b_keep
+        if HAS_SEQ_IDX:  # tl.where, not * 0: see the one-launch kernel
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
+            b_xw = tl.where((b_seg == b_seg_last)[None, :], b_xw, 0.0)
+            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
             b_step = tl.where(b_seg_last == 0, b_step, -float("inf"))
-        b_xw = (b_x.to(tl.float32) * b_w_state[None, :]).to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(b_xw, b_B, acc=b_S * b_keep)
+        b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
+        b_S = tl.dot(b_xw, b_B, acc=b_acc)
         b_dec += b_step
 
         p_x += CHUNK * stride_xl
@@ -356,12 +352,13 @@ def _ssd_fused_T_kernel(
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
     HAS_D: tl.constexpr,
-    D_HAS_HDIM: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_INIT: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
     STORE_FINAL: tl.constexpr,
     SPLIT: tl.constexpr,
+    SCAN_EPILOGUE: tl.constexpr,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence."""
@@ -404,10 +401,12 @@ def _ssd_fused_T_kernel(
         o_zT = o_p[:, None] + o_q[None, :] * stride_zl
 
     if HAS_D:
-        if D_HAS_HDIM:
+        if D_PER_CHANNEL:
             b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
         else:
             b_D = tl.load(D + i_h).to(tl.float32)
+    else:
+        b_D = 0.0
 
     if HAS_INIT:
         p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
@@ -424,7 +423,7 @@ def _ssd_fused_T_kernel(
             m_j = j < i_k
             b_Sj = tl.load(p_sseg + j * P * N, mask=m_pn & m_j, other=0.0)
             b_dj = tl.load(dseg + i_bh64 * NSEG + j, mask=m_j, other=0.0)
-            b_S = b_S * tl.exp2(b_dj) + b_Sj
+            b_S = carry_state(b_S, b_dj, b_Sj, b_dj == -float("inf"))
 
     # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
     m_causal = o_q[None, :] >= o_q[:, None]
@@ -444,34 +443,39 @@ def _ssd_fused_T_kernel(
         b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
         b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
-        # ---- decays and segment masks ----
+        # ---- decays and segment masks (tl.where, not * 0: see the one-launch kernel) ----
         m_ij = m_causal
         b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
         b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
         b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
         if HAS_SEQ_IDX:
-            b_seg, b_seg_last = _chunk_segments(p_s, stride_sl, o_t, m_t)
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
             m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
-            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
 
         # ---- outputs: intra-chunk + carried state ----
         b_G = tl.dot(b_B, b_C)
-        b_WT = b_G * tl.exp2(tl.where(m_ij, b_cs[None, :] - b_cs[:, None], -float("inf"))) * b_dt[:, None]
+        b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
         b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
-        b_y += tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
+        b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
+        if HAS_SEQ_IDX:
+            b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
+        b_y += b_yS
 
         # ---- state for the next chunk ----
-        b_xw = (b_x.to(tl.float32) * b_w_state[None, :]).to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(b_xw, b_B, acc=b_S * b_keep)
+        b_xw = b_x.to(tl.float32) * b_w_state[None, :]
+        b_acc = b_S * b_keep
+        if HAS_SEQ_IDX:
+            b_xw = tl.where((b_seg == b_seg_last)[None, :], b_xw, 0.0)
+            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
+        b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
+        b_S = tl.dot(b_xw, b_B, acc=b_acc)
 
-        # ---- epilogue: D skip, z gate ----
-        if HAS_D:
-            b_y += b_x.to(tl.float32) * b_D
+        # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:
             b_z = tl.load(p_z + o_zT, mask=m_pt, other=0.0).to(tl.float32)
-            b_y = b_y * b_z * tl.sigmoid(b_z)
+        else:
+            b_z = 0.0
+        b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
         tl.store(p_o + o_oT, b_y.to(out.dtype.element_ty), mask=m_pt)
 
         p_x += CHUNK * stride_xl
@@ -492,36 +496,6 @@ def _ssd_fused_T_kernel(
         m_f = ((i_p * BLOCK_P + o_pf) < P)[:, None] & m_n[None, :] & (i_k == NSEG - 1)
         p_final = final + (i_bh64 * P + i_p * BLOCK_P) * N
         tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
-
-
-def _last_dim_contiguous(t):
-    if t is None:
-        return None
-    return t if t.stride(-1) == 1 else t.contiguous()
-
-
-def _loop_count(n):
-    """A runtime loop bound for the kernel. The interpreter wraps int arguments
-    as 1-element arrays, which NumPy >= 2.4 refuses as a range() bound; a NumPy
-    scalar passes through unwrapped. Compiled kernels get the plain int."""
-    if _INTERPRETED:
-        import numpy as np
-
-        return np.int32(n)
-    return n
-
-
-_TL_DTYPES = {torch.float32: tl.float32, torch.float16: tl.float16, torch.bfloat16: tl.bfloat16}
-
-
-def _dot_dtype(dtype):
-    """Dot operands go in x's dtype (bf16 dots, fp32 accumulate). The
-    interpreter's bf16 tl.dot multiplies raw bit patterns, so there the
-    operands are rounded to bf16 and then widened to fp32: same rounding,
-    working dot."""
-    if _INTERPRETED and dtype == torch.bfloat16:
-        return tl.float32
-    return _TL_DTYPES[dtype]
 
 
 def _pick_block_p(p, bh):
@@ -612,7 +586,7 @@ def _pick_split(programs, n_chunks, device):
 def ssd_fused_fwd(
     x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
     seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf), return_final_states=False,
-    *, block_p=None, block_q=None, num_warps=None, num_stages=None,
+    *, block_p=None, block_q=None, num_warps=None, num_stages=None, dt_chain=None, epilogue=None,
 ):
     """Fused SSD forward. Inputs are assumed validated (functional.py).
 
@@ -626,6 +600,7 @@ def ssd_fused_fwd(
     depend on it); capped at MAX_BLOCK_Q unless block_q forces a value.
     block_p, num_warps, num_stages: launch overrides; default from _config
     (SCAN_BLOCK_P 0 = _pick_block_p), or from the _config.TUNED row for (h, l).
+    dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
 
     Small problems run the one-launch kernel; larger ones the T+pre path
     (dt pre-kernel, transposed walk, split-L when programs are too few), see
@@ -636,16 +611,14 @@ def ssd_fused_fwd(
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     x, B, C, z, initial_states = (
-        _last_dim_contiguous(t) for t in (x, B, C, z, initial_states)
+        last_dim_contiguous(t) for t in (x, B, C, z, initial_states)
     )
     A = A.contiguous()
     if D is not None:
         D = D.contiguous()
     if dt_bias is not None:
         dt_bias = dt_bias.contiguous()
-    lo, hi = dt_limit
-    lo = -math.inf if lo is None else float(lo)
-    hi = math.inf if hi is None else float(hi)
+    lo, hi = limit_pair(dt_limit)
 
     row = _tuned_row(h, l) if None in (block_p, block_q, num_warps, num_stages) else None
     if row is not None:  # explicit arguments win over the tuned row
@@ -659,7 +632,7 @@ def ssd_fused_fwd(
         # T+pre fills idle SMs by splitting L rather than by halving the p-block
         block_p = SCAN_BLOCK_P or (max(16, min(64, next_pow2(p))) if use_pre else _pick_block_p(p, b * h))
     block_n = max(16, next_pow2(n))
-    dot_dtype = _dot_dtype(x.dtype)
+    dot = dot_dtype(x.dtype)
 
     out = torch.empty((b, l, h, p), device=x.device, dtype=x.dtype)
     final = (
@@ -675,16 +648,18 @@ def ssd_fused_fwd(
     seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
     flags = dict(
         CHUNK=block_q,
-        DOT_DTYPE=dot_dtype,
+        DOT_DTYPE=dot,
         BLOCK_P=block_p,
         BLOCK_N=block_n,
         HAS_D=D is not None,
-        D_HAS_HDIM=D is not None and D.dim() == 2,
+        D_PER_CHANNEL=D is not None and D.dim() == 2,
         HAS_Z=z is not None,
         HAS_INIT=initial_states is not None,
         HAS_SEQ_IDX=seq_idx is not None,
         STORE_FINAL=final is not None,
+        SCAN_EPILOGUE=scan_epilogue_for(D is not None, z is not None, epilogue),
     )
+    chain = dt_chain_for(dt_bias is not None, dt_softplus, dt_chain)
     D_arg = D if D is not None else x
     init_arg = initial_states if initial_states is not None else x
     seq_arg = seq_idx if seq_idx is not None else x
@@ -696,7 +671,7 @@ def ssd_fused_fwd(
             x, dt, A, B, C, D_arg, z_arg,
             dt_bias if dt_bias is not None else x,
             init_arg, seq_arg, out, final_arg,
-            l, h, p, n, h // g, _loop_count(cdiv(l, block_q)),
+            l, h, p, n, h // g, loop_count(cdiv(l, block_q)),
             x.stride(0), x.stride(1), x.stride(2),
             dt.stride(0), dt.stride(1), dt.stride(2),
             B.stride(0), B.stride(1), B.stride(2),
@@ -708,6 +683,7 @@ def ssd_fused_fwd(
             lo, hi,
             HAS_DT_BIAS=dt_bias is not None,
             DT_SOFTPLUS=bool(dt_softplus),
+            DT_CHAIN=chain,
             **flags,
             num_warps=num_warps or SCAN_WARPS,
             num_stages=num_stages or SCAN_STAGES,
@@ -742,6 +718,7 @@ def ssd_fused_fwd(
         BLOCK_H=block_h,
         HAS_DT_BIAS=dt_bias is not None,
         DT_SOFTPLUS=bool(dt_softplus),
+        DT_CHAIN=chain,
         num_warps=4,
     )
     sseg = dseg = dtp  # placeholders, never read unless SPLIT
@@ -750,20 +727,20 @@ def ssd_fused_fwd(
         dseg = torch.empty((b * h, nseg), device=x.device, dtype=torch.float32)
         _ssd_state_T_kernel[(n_p, b * h, nseg - 1)](
             x, B, dtp, csp, seq_arg, sseg, dseg,
-            l, h, p, n, h // g, lp, seg_chunks, nseg, _loop_count(seg_chunks),
+            l, h, p, n, h // g, lp, seg_chunks, nseg, loop_count(seg_chunks),
             x.stride(0), x.stride(1), x.stride(2),
             B.stride(0), B.stride(1), B.stride(2),
             *seq_strides,
             CHUNK=block_q,
             BLOCK_P=block_p,
             BLOCK_N=block_n,
-            DOT_DTYPE=dot_dtype,
+            DOT_DTYPE=dot,
             HAS_SEQ_IDX=seq_idx is not None,
             **launch,
         )
     _ssd_fused_T_kernel[(n_p, b * h, nseg)](
         x, dtp, csp, B, C, D_arg, z_arg, init_arg, seq_arg, sseg, dseg, out, final_arg,
-        l, h, p, n, h // g, lp, seg_chunks, nseg, _loop_count(seg_chunks), _loop_count(nseg),
+        l, h, p, n, h // g, lp, seg_chunks, nseg, loop_count(seg_chunks), loop_count(nseg),
         x.stride(0), x.stride(1), x.stride(2),
         B.stride(0), B.stride(1), B.stride(2),
         C.stride(0), C.stride(1), C.stride(2),

@@ -9,7 +9,7 @@ import triton
 import triton.language as tl
 
 from .._config import NORM_WARPS
-from .dt import cdiv, next_pow2
+from .host import cdiv, next_pow2
 
 
 @triton.jit

@@ -13,21 +13,21 @@ Four kernels, in launch order:
                             S_in(c+1) = exp(cs_end(c)) S_in(c) [no reset in c] + S_c.
   4. _chunk_scan_kernel     per (m-block x p-block x chunk, h, b): y = intra-chunk
                             ((C B^T) o L o dt) x + exp(cs_i) C S_in^T, + D x, * silu(z).
-Decays use natural exp of cs (cs <= 0 since dt >= 0 and A < 0 in practice).
+cs is kept in log2 units (dt * A * log2 e, ssd_common.dt_prologue) and decays
+are exp2 of differences, as in the fused kernels.
 """
 from __future__ import annotations
 
 import math
-import os
 
 import torch
 import triton
 import triton.language as tl
 
 from .._config import CHUNK_SIZE, SCAN_BLOCK_P, SCAN_WARPS
-from .dt import softplus_f32
-
-_INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
+from .host import INTERPRETED as _INTERPRETED
+from .host import cdiv, check_chunk_size, dot_precision, dt_chain_for, limit_pair, next_pow2, scan_epilogue_for
+from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
 
 
 @triton.jit
@@ -39,9 +39,10 @@ def _chunk_dt_kernel(
     stride_sb, stride_sl,
     lo, hi,
     CHUNK: tl.constexpr,
-    HAS_BIAS: tl.constexpr,
-    SOFTPLUS: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr,
+    DT_SOFTPLUS: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
+    DT_CHAIN: tl.constexpr,
 ):
     i_c = tl.program_id(0)
     i_h = tl.program_id(1)
@@ -51,15 +52,13 @@ def _chunk_dt_kernel(
     m_t = o_t < L
 
     b_dt = tl.load(dt + i_b * stride_db + o_t * stride_dl + i_h * stride_dh, mask=m_t, other=0.0).to(tl.float32)
-    if HAS_BIAS:
-        b_dt = b_dt + tl.load(dt_bias + i_h).to(tl.float32)
-    if SOFTPLUS:
-        b_dt = softplus_f32(b_dt)
-    b_dt = tl.minimum(tl.maximum(b_dt, lo), hi)
+    if HAS_DT_BIAS:
+        b_bias = tl.load(dt_bias + i_h).to(tl.float32)
+    else:
+        b_bias = 0.0
+    b_a = tl.load(A + i_h).to(tl.float32) * LOG2E
     # padding past L: dt = 0 keeps cs flat, so cs[CHUNK - 1] is the chunk's end
-    b_dt = tl.where(m_t, b_dt, 0.0)
-    b_A = tl.load(A + i_h).to(tl.float32)
-    b_cs = tl.cumsum(b_dt * b_A, axis=0)
+    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a, m_t, lo, hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
 
     o_out = ((i_b * H + i_h) * NCHUNKS + i_c) * CHUNK + o_q
     tl.store(dt_out + o_out, b_dt)
@@ -67,12 +66,7 @@ def _chunk_dt_kernel(
 
     if HAS_SEQ_IDX:
         if i_h == 0:
-            p_s = seq_idx + i_b * stride_sb
-            m_prev = m_t & (o_t > 0)
-            b_s = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
-            b_s_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
-            b_change = (m_prev & (b_s != b_s_prev)).to(tl.int32)
-            b_seg = tl.cumsum(b_change, axis=0)
+            b_seg, _ = segment_ids(seq_idx + i_b * stride_sb, stride_sl, o_t, m_t)
             tl.store(seg_out + (i_b * NCHUNKS + i_c) * CHUNK + o_q, b_seg)
 
 
@@ -119,11 +113,13 @@ def _chunk_state_kernel(
                       mask=m_t[:, None] & m_n[None, :], other=0.0)
         b_dt = tl.load(dt_in + o_chunk + o_q)
         b_cs = tl.load(cs_in + o_chunk + o_q)
-        b_scale = tl.exp(b_cs_end - b_cs) * b_dt
+        b_scale = tl.exp2(b_cs_end - b_cs) * b_dt
         if HAS_SEQ_IDX:
-            # only the chunk's last segment carries into the state
-            b_seg = tl.load(seg_in + o_seg + o_q)
-            b_scale = tl.where(b_seg == b_seg_end, b_scale, 0.0)
+            # only the chunk's last segment carries into the state (tl.where on
+            # x too: 0 * NaN is NaN, and no NaN of an earlier sequence may pass)
+            m_last_seg = tl.load(seg_in + o_seg + o_q) == b_seg_end
+            b_scale = tl.where(m_last_seg, b_scale, 0.0)
+            b_xT = tl.where(m_last_seg[None, :], b_xT, 0.0)
         b_Bs = (b_B.to(tl.float32) * b_scale[:, None]).to(b_xT.dtype)
         b_acc += tl.dot(b_xT, b_Bs, input_precision=DOT_PRECISION)
 
@@ -158,11 +154,12 @@ def _state_passing_kernel(
         p_s = states + ((i_b * NCHUNKS + c) * H + i_h) * PN + o_pn
         b_Sc = tl.load(p_s, mask=m_pn, other=0.0)
         tl.store(p_s, b_S, mask=m_pn)
-        b_decay = tl.exp(tl.load(cs_in + ((i_b * H + i_h) * NCHUNKS + c) * CHUNK + CHUNK - 1))
+        b_decay = tl.load(cs_in + ((i_b * H + i_h) * NCHUNKS + c) * CHUNK + CHUNK - 1)
         if HAS_SEQ_IDX:
-            b_seg_end = tl.load(seg_in + (i_b * NCHUNKS + c) * CHUNK + CHUNK - 1)
-            b_decay = tl.where(b_seg_end == 0, b_decay, 0.0)
-        b_S = b_decay * b_S + b_Sc
+            m_reset = tl.load(seg_in + (i_b * NCHUNKS + c) * CHUNK + CHUNK - 1) != 0
+        else:
+            m_reset = False
+        b_S = carry_state(b_S, b_decay, b_Sc, m_reset)
         c += 1
     tl.store(final + (i_b * H + i_h) * PN + o_pn, b_S, mask=m_pn)
 
@@ -185,6 +182,7 @@ def _chunk_scan_kernel(
     BLOCK_K: tl.constexpr,
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
+    SCAN_EPILOGUE: tl.constexpr,
 ):
     n_p = tl.cdiv(P, BLOCK_P)
     n_m: tl.constexpr = CHUNK // BLOCK_M
@@ -217,11 +215,9 @@ def _chunk_scan_kernel(
     # inter-chunk: exp(cs_i) C_i S_in^T, for positions before the chunk's first reset
     p_S = states + (((i_b * NCHUNKS + i_c) * H + i_h) * P + o_p[None, :]) * N + o_n[:, None]
     b_ST = tl.load(p_S, mask=m_n[:, None] & m_p[None, :], other=0.0).to(b_C.dtype)
-    b_acc = tl.dot(b_C, b_ST, input_precision=DOT_PRECISION)
-    b_off = tl.exp(b_cs_i)
-    if HAS_SEQ_IDX:
-        b_off = tl.where(b_seg_i == 0, b_off, 0.0)
-    b_acc = b_acc * b_off[:, None]
+    b_acc = tl.dot(b_C, b_ST, input_precision=DOT_PRECISION) * tl.exp2(b_cs_i)[:, None]
+    if HAS_SEQ_IDX:  # tl.where, not * 0: a NaN state of the previous sequence stays there
+        b_acc = tl.where((b_seg_i == 0)[:, None], b_acc, 0.0)
 
     # intra-chunk: ((C B^T) o L o dt_j) x, causal and within one segment
     # static trip count (see _state_passing_kernel on runtime bounds); blocks
@@ -240,38 +236,35 @@ def _chunk_scan_kernel(
             if HAS_SEQ_IDX:
                 b_seg_j = tl.load(seg_in + o_seg + o_j)
                 m_ij = m_ij & (b_seg_i[:, None] == b_seg_j[None, :])
-            b_L = tl.exp(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], float("-inf")))
-            b_G = b_G * b_L * b_dt_j[None, :]
+            b_G = tl.where(m_ij, b_G * tl.exp2(b_cs_i[:, None] - b_cs_j[None, :]) * b_dt_j[None, :], 0.0)
             b_x = tl.load(p_x + o_tj[:, None] * stride_xl + o_p[None, :] * stride_xp,
                           mask=m_j[:, None] & m_p[None, :], other=0.0)
             b_acc += tl.dot(b_G.to(b_x.dtype), b_x, input_precision=DOT_PRECISION)
 
     m_out = m_i[:, None] & m_p[None, :]
+    # epilogue (fragment): D skip, z gate
     if HAS_D:
         b_xi = tl.load(p_x + o_ti[:, None] * stride_xl + o_p[None, :] * stride_xp, mask=m_out, other=0.0).to(tl.float32)
         if D_PER_CHANNEL:
-            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)
-            b_acc += b_xi * b_D[None, :]
+            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
         else:
-            b_acc += b_xi * tl.load(D + i_h).to(tl.float32)
+            b_D = tl.load(D + i_h).to(tl.float32)
+    else:
+        b_xi = 0.0
+        b_D = 0.0
     if HAS_Z:
         b_z = tl.load(z + i_b * stride_zb + i_h * stride_zh + o_ti[:, None] * stride_zl + o_p[None, :] * stride_zp,
                       mask=m_out, other=0.0).to(tl.float32)
-        b_acc = b_acc * b_z * tl.sigmoid(b_z)
+    else:
+        b_z = 0.0
+    b_acc = SCAN_EPILOGUE(b_acc, b_xi, b_D, b_z, HAS_D, HAS_Z)
     p_out = out + ((i_b * L + o_ti[:, None]) * H + i_h) * P + o_p[None, :]
     tl.store(p_out, b_acc.to(out.dtype.element_ty), mask=m_out)
 
 
-def _limit_pair(limit):
-    lo, hi = limit
-    lo = -math.inf if lo is None else float(lo)
-    hi = math.inf if hi is None else float(hi)
-    return lo, hi
-
-
 def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bias=None,
                     initial_states=None, seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf),
-                    return_final_states=False, *, num_warps=None):
+                    return_final_states=False, *, num_warps=None, dt_chain=None, epilogue=None):
     """Chunked SSD scan in four launches.
 
     x: [b, l, h, p], dt: [b, l, h] (raw; dt_bias/softplus/dt_limit applied inside),
@@ -280,6 +273,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
     initial_states: [b, h, p, n] | None, seq_idx: [b, l] int | None (the state
     resets wherever it changes from t-1 to t). Any strides (last dims unit-stride
     is fastest). chunk_size: a power of two >= 16.
+    dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
     Returns (out [b, l, h, p] contiguous in x's dtype, final_states fp32
     [b, h, p, n] if return_final_states else None).
     """
@@ -295,9 +289,8 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         raise ValueError(f"dt must be [{bsz}, {L}, {H}], got {tuple(dt.shape)}")
     if A.shape != (H,):
         raise ValueError(f"A must be [{H}], got {tuple(A.shape)}")
-    Q = int(chunk_size)
-    if Q < 16 or Q & (Q - 1):
-        raise ValueError(f"chunk_size {chunk_size} must be a power of two >= 16")
+    check_chunk_size(chunk_size)
+    Q = chunk_size
     if D is not None and D.shape not in ((H,), (H, P)):
         raise ValueError(f"D must be [{H}] or [{H}, {P}], got {tuple(D.shape)}")
     if z is not None and z.shape != x.shape:
@@ -323,8 +316,8 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
     D = D.contiguous() if D is not None else None
     dt_bias = dt_bias.contiguous() if dt_bias is not None else None
     init = initial_states.to(torch.float32).contiguous() if initial_states is not None else None
-    lo, hi = _limit_pair(dt_limit)
-    nchunks = triton.cdiv(L, Q)
+    lo, hi = limit_pair(dt_limit)
+    nchunks = cdiv(L, Q)
     f32 = dict(device=dev, dtype=torch.float32)
     dt_c = torch.empty((bsz, H, nchunks, Q), **f32)
     cs_c = torch.empty((bsz, H, nchunks, Q), **f32)
@@ -340,8 +333,8 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         # (already bf16-rounded) operands to fp32 there; compiled kernels keep bf16
         x, B, C = x.float(), B.float(), C.float()
     warps = num_warps or SCAN_WARPS
-    BLOCK_N = max(16, triton.next_power_of_2(N))
-    BLOCK_P = SCAN_BLOCK_P or min(64, max(16, triton.next_power_of_2(P)))
+    BLOCK_N = max(16, next_pow2(N))
+    BLOCK_P = SCAN_BLOCK_P or min(64, max(16, next_pow2(P)))
     BLOCK_M = min(Q, 64)
     # B^T's [BLOCK_N, BLOCK_K] tile sits next to C's [BLOCK_M, BLOCK_N]: with
     # d_state >= 128 on fewer than 8 warps, K = 64 spills registers on sm_90
@@ -349,8 +342,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
     # (Triton 3.6; P 32, N 64: rel err 0.45, then an illegal address), while
     # K = 32 passed every bf16 check: keep K at 32
     BLOCK_K = min(Q, 32)
-    # fp32 keeps fp32 accuracy on tensor cores (3 tf32 passes); bf16/fp16 ignore it
-    precision = "tf32x3" if x.dtype == torch.float32 else "tf32"
+    precision = dot_precision(x.dtype)
     sq = seq_idx if seq_idx is not None else dt
 
     _chunk_dt_kernel[(nchunks, H, bsz)](
@@ -361,11 +353,12 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         sq.stride(0), sq.stride(1),
         lo, hi,
         CHUNK=Q,
-        HAS_BIAS=dt_bias is not None,
-        SOFTPLUS=bool(dt_softplus),
+        HAS_DT_BIAS=dt_bias is not None,
+        DT_SOFTPLUS=bool(dt_softplus),
         HAS_SEQ_IDX=seq_idx is not None,
+        DT_CHAIN=dt_chain_for(dt_bias is not None, dt_softplus, dt_chain),
     )
-    _chunk_state_kernel[(nchunks * triton.cdiv(P, BLOCK_P), H, bsz)](
+    _chunk_state_kernel[(nchunks * cdiv(P, BLOCK_P), H, bsz)](
         x, B, dt_c, cs_c, seg, states,
         L, H, P, N, nchunks, H // G,
         x.stride(0), x.stride(1), x.stride(2), x.stride(3),
@@ -378,8 +371,8 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         BLOCK_K=BLOCK_K,
         num_warps=warps,
     )
-    BLOCK_PN = min(1024, triton.next_power_of_2(P * N))
-    _state_passing_kernel[(triton.cdiv(P * N, BLOCK_PN), H, bsz)](
+    BLOCK_PN = min(1024, next_pow2(P * N))
+    _state_passing_kernel[(cdiv(P * N, BLOCK_PN), H, bsz)](
         states, cs_c, seg, init if init is not None else states, final_buf,
         H, P * N, nchunks,
         CHUNK=Q,
@@ -388,7 +381,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         BLOCK_PN=BLOCK_PN,
     )
     zz = z if z is not None else x
-    _chunk_scan_kernel[(nchunks * (Q // BLOCK_M) * triton.cdiv(P, BLOCK_P), H, bsz)](
+    _chunk_scan_kernel[(nchunks * (Q // BLOCK_M) * cdiv(P, BLOCK_P), H, bsz)](
         x, B, C, zz, D if D is not None else A, dt_c, cs_c, seg, states, out,
         L, H, P, N, nchunks, H // G,
         x.stride(0), x.stride(1), x.stride(2), x.stride(3),
@@ -405,6 +398,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         BLOCK_K=BLOCK_K,
         BLOCK_P=BLOCK_P,
         BLOCK_N=BLOCK_N,
+        SCAN_EPILOGUE=scan_epilogue_for(D is not None, z is not None, epilogue),
         num_warps=warps,
     )
     return out, final

@@ -1,0 +1,56 @@
+# generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_common.py
+"""The pieces every SSD scan kernel shares (fused, chunked; the backward may
+use them too), each written once:
+
+  dt_prologue    raw dt of one chunk -> (dt, cs): the dt chain fragment
+                 (bias, softplus, clamp), 0 past L, and the chunk-local
+                 cumsum of dt * A * log2(e) (decays are exp2 of differences).
+  segment_ids    seq_idx -> segment counter of each position of a chunk.
+  carry_state    one step of the state-passing walk between chunks or
+                 L-segments: S <- exp2(decay) S + S_local, or S_local where
+                 a sequence starts (tl.where: a NaN or Inf of the sequence
+                 before never reaches the next one).
+
+All are inlined by Triton: calling them costs nothing over writing them out.
+"""
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+LOG2E = tl.constexpr(1.4426950408889634)
+
+
+@triton.jit
+def dt_prologue(b_raw, b_bias, b_a, m_t, lo, hi,
+                DT_CHAIN: tl.constexpr, HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr):
+    """b_raw: raw dt of a chunk, time on axis 0 ([Q] or [Q, H]), fp32;
+    b_bias: loaded dt_bias (0.0 without); b_a: A * log2(e) broadcastable to
+    b_raw; m_t: positions inside L. Returns (dt, cs) with dt = 0 past L and
+    cs = cumsum(dt * b_a) along time."""
+    b_dt = DT_CHAIN(b_raw, b_bias, lo, hi, HAS_DT_BIAS, DT_SOFTPLUS)
+    b_dt = tl.where(m_t, b_dt, 0.0)  # positions past L contribute nothing
+    b_cs = tl.cumsum(b_dt * b_a, axis=0)
+    return b_dt, b_cs
+
+
+@triton.jit
+def segment_ids(p_s, stride_sl, o_t, m_t):
+    """Segment counter of each position of a chunk (0 = the sequence the chunk
+    started in) and the chunk's last counter. Compares with the previous
+    position, also across chunk and L-segment starts, so any change is caught."""
+    b_seq = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
+    m_prev = m_t & (o_t > 0)
+    b_seq_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
+    b_seg = tl.cumsum((m_prev & (b_seq != b_seq_prev)).to(tl.int32), axis=0)
+    return b_seg, tl.max(b_seg, axis=0)
+
+
+@triton.jit
+def carry_state(b_S, b_decay, b_S_local, m_reset):
+    """State entering the next chunk / L-segment: the carried state times
+    exp2(b_decay) plus the piece's own end state; only the piece's own where
+    a sequence starts inside it (m_reset)."""
+    return tl.where(m_reset, b_S_local, b_S * tl.exp2(b_decay) + b_S_local)
