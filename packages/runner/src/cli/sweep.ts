@@ -23,7 +23,8 @@ import { createInterface } from 'node:readline';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { writeReport } from '../report/index.ts';
-import { prepareSweep } from '../sweep/prepare.ts';
+import { SweepSpecError } from '../sweep/define.ts';
+import { prepareSweep, type PreparedSweep } from '../sweep/prepare.ts';
 import { findPython, runnerPythonPath } from '../worker/python.ts';
 
 /** True when these bench flags are a sweep or report command (for cli/bench.ts to route). */
@@ -178,7 +179,14 @@ export async function runSweepCli(argv: readonly string[], deps: { onEvent?: (e:
     planPath = resolve(o.plan);
     outDir = resolve(o.out ?? dirname(planPath));
   } else if (o.sweep) {
-    const prep = await prepareSweep(o.sweep, o.out ? { outDir: o.out } : {});
+    let prep: PreparedSweep;
+    try {
+      prep = await prepareSweep(o.sweep, o.out ? { outDir: o.out } : {});
+    } catch (e) {
+      if (!(e instanceof SweepSpecError)) throw e;
+      process.stderr.write(`sweep: ${e.message}\n`);
+      return 2;
+    }
     planPath = prep.planPath;
     outDir = prep.outDir;
     process.stderr.write(`sweep ${prep.name}: ${prep.plan.configs.length} configs, ${Object.keys(prep.plan.packages).length} packages, plan ${planPath}\n`);

@@ -6,7 +6,7 @@ import { generatePackage } from '@mamba2/codegen';
 import { loadModels, type LoadedModel } from '@mamba2/dsl/frontend';
 import type { Graph, SsdScanNode } from '@mamba2/dsl';
 import { isSweepSpec, SweepSpecError, type SweepSpec } from './define.ts';
-import type { ModelDims } from './expand.ts';
+import { nheadsFor, type ModelDims } from './expand.ts';
 import { buildPlan, planHeaddims, writePlan, type SweepPlan } from './plan.ts';
 import { repoRoot } from '../worker/python.ts';
 
@@ -72,6 +72,8 @@ export async function prepareSweep(file: string, opts: { outDir?: string } = {})
   const outDir = resolve(opts.outDir ?? join(REPO_ROOT, 'bench/sweeps', name));
   const base = await loadModel(spec);
   const dims = modelDims(base.graph);
+  // the grid's own error, before a model is rebuilt with an override the user never typed as a flag
+  for (const h of spec.grid.headdim) nheadsFor(dims, h);
   const dirs: Record<string, string> = {};
   for (const h of planHeaddims(spec, dims)) {
     const model = h === dims.headdim ? base : await loadModel(spec, h);
