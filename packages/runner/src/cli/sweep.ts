@@ -118,6 +118,10 @@ export async function runPlan(planPath: string, outPath: string, o: RunPlanOptio
       } else if (e.event === 'config') bar.update({ current: `${String(e.id)}${e.gpu != null ? ` on GPU ${String(e.gpu)}` : ''}` });
       else if (e.event === 'result') bar.update(Number(e.done), { best: bestText(e.best) });
       else if (e.event === 'restart') bar.update({ current: String(e.why) });
+      else if (e.event === 'end' && barOn) {
+        bar.stop(); // before the supervisor prints its summary table
+        barOn = false;
+      }
     });
   }
   // Ctrl-C reaches the supervisor too (same process group): wait for it to stop cleanly
