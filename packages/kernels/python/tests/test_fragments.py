@@ -4,7 +4,7 @@ outside the kernels flow through them with no kernel edit.
 Each test defines a fragment the library does not have, runs a library
 kernel with it, and compares with the float64 reference
 (mamba2_runner.reference) composed with the same function written in torch.
-Error: ||out - ref|| / ||ref|| (mamba2_runner.verify.rel_err; NaN/inf never
+Error: ||out - ref|| / ||ref|| (mamba2_runner.checks.rel_err; NaN/inf never
 pass). Tolerances: conv and dt 1e-5 on CPU (exact fp32), scan 1e-4 on CPU,
 2e-3 on CUDA (tf32 dots). Outputs are poisoned (conftest.poison).
 """
@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from mamba2_runner.pkgload import select_device
 from mamba2_runner.reference.ops import ref_causal_conv1d
 from mamba2_runner.reference.scan import ref_scan
-from mamba2_runner.verify import rel_err
+from mamba2_runner.checks import rel_err
 
 DEVICE = select_device()
 

@@ -18,7 +18,7 @@ import torch
 
 from mamba2_runner.pkgload import select_device
 from mamba2_runner.reference.scan import ref_scan
-from mamba2_runner.verify import rel_err
+from mamba2_runner.checks import rel_err
 
 DEVICE = select_device()
 
