@@ -9,6 +9,7 @@ import triton
 import triton.language as tl
 
 from .._config import NORM_WARPS
+from ..fragments import silu
 from .host import cdiv, next_pow2
 
 
@@ -33,7 +34,7 @@ def _rmsnorm_gated_fwd_kernel(
     b_y = tl.load(y + i_b * stride_yb + i_l * stride_yl + o_d, mask=m_d, other=0.0).to(tl.float32)
     if HAS_Z:
         b_z = tl.load(z + i_b * stride_zb + i_l * stride_zl + o_d, mask=m_d, other=0.0).to(tl.float32)
-        b_gate = b_z * tl.sigmoid(b_z)
+        b_gate = silu(b_z)
         if not NORM_BEFORE_GATE:
             b_y = b_y * b_gate
     b_rstd = 1.0 / tl.sqrt(tl.sum(b_y * b_y, axis=0) / GROUP + eps)
