@@ -1,7 +1,9 @@
 """SSD backward versions on one GPU: correctness first, then timings vs mamba_ssm.
 
   PYTHONPATH=packages/runner/python:packages/kernels/python python3 scripts/gpu/bwd_bench.py --out $OUT
-  (--quick: fewer shapes/variants; --build-conv: build causal-conv1d in the background meanwhile)
+  (--quick: fewer shapes; --variants a,b: a subset; --build-conv: build causal-conv1d in the
+  background meanwhile, MAX_JOBS 8; remove a stale /tmp/cc1d/lock first, a killed build leaves one
+  and the next build waits on it forever)
 
 1. Every variant's gradients vs torch autograd through the float64 sequential
    reference (ref_scan) on fresh random bf16 inputs at every option (D, z,
@@ -44,7 +46,8 @@ NAMES = ["x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_states"]
 def variant_ctx(v):
     """Apply a variant's settings (module globals of ssd_bwd read at call time)."""
     bwd.BWD_IMPL = v["impl"]
-    for k in ("V4_BLOCK_Q", "V4_CHUNK_WARPS", "V4_WALK_WARPS", "V4_WALK_MAXNREG", "V4_CHUNK_MAXNREG"):
+    for k in ("V4_BLOCK_Q", "V4_CHUNK_WARPS", "V4_WALK_WARPS", "V4_WALK_MAXNREG", "V4_CHUNK_MAXNREG",
+              "V5_X_WARPS", "V5_BC_WARPS", "V5_X_MAXNREG", "V5_BC_MAXNREG"):
         if k in v:
             setattr(bwd, k, v[k])
 
@@ -141,6 +144,8 @@ def main():
     t_start = time.time()
     conv = None
     if a.build_conv:
+        if os.path.exists("/tmp/cc1d/lock"):
+            os.remove("/tmp/cc1d/lock")
         log = open(os.path.join(a.out, "cc1d.log"), "w")
         conv = subprocess.Popen([sys.executable, ".baseline/build_causal_conv1d.py", ".baseline/causal-conv1d",
                                  "--out", a.out], stdout=log, stderr=subprocess.STDOUT,
@@ -152,7 +157,12 @@ def main():
         "v3": dict(impl="v3"),
         "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
         "v4-q64w8": dict(impl="v4", V4_BLOCK_Q=64, V4_CHUNK_WARPS=8),
+        # not yet measured (NOTES.md, v5): transposed chunk kernel, one / two launches
+        "v5-q32w8": dict(impl="v5", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
+        "v5s-q32w8": dict(impl="v5s", V4_BLOCK_Q=32, V5_X_WARPS=8, V5_BC_WARPS=8),
     }
+    # --variants picks a subset, e.g. --variants v4-q32w8,v5-q32w8,v5s-q32w8 (v3 and q64 are
+    # already recorded in bench/results/2026-12-01-h200-ssd-bwd-v4.json)
     if a.variants:
         variants = {k: v for k, v in variants.items() if k in a.variants.split(",")}
     ok = {}

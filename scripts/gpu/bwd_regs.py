@@ -80,12 +80,15 @@ def main():
         v3.pop(n)
     for n in [a for a in list(v3) if a.startswith("stride") or a in ("dt_lo", "dt_hi")]:
         v3.pop(n)
-    for q in (32,):
+    for q in (32,) if len(sys.argv) == 1 else ():
         c = dict(base, CHUNK=q, HAS_D=True, D_HAS_HDIM=False, HAS_Z=True)
         rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
     # v4 walk
     wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")
-    for q, w, r in ((32, 4, 168), (64, 4, 168), (64, 4, None), (128, 4, 168), (64, 8, None)):
+    walks = ((32, 4, 168), (64, 4, 168), (64, 4, None), (128, 4, 168), (64, 8, None))
+    if len(sys.argv) > 1:
+        walks = ()
+    for q, w, r in walks:
         for rev in (False, True):
             c = dict(CHUNK=q, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PREC="tf32", REVERSE=rev,
                      HAS_Z=rev, HAS_START=False, HAS_SEQ_IDX=False, STORE_LAST=False)
@@ -95,14 +98,19 @@ def main():
     cp = dict(x=bf, dt="fp32", A="fp32", B=bf, C=bf, D="fp32", z=bf, dt_bias="fp32", dtp="fp32", csp="fp32",
               seq_idx="i32", states=bf, dstates=bf, dout=bf, dx=bf, dz=bf, ddt="fp32", dB_part="fp32",
               dC_part="fp32", dA_part="fp32", dD_part="fp32")
-    cfgs = [(32, 4, None), (32, 8, None), (64, 8, None), (64, 4, None), (64, 8, 128)]
+    # (kernel part, Q, warps, maxnreg); part: v4 = v4's kernel, both halves; v4x / v4bc = one
+    # half (DO_X / DO_BC); v5, v5x, v5bc: the same for the transposed kernel (v5 / v5s)
+    cfgs = [("v4", 32, 8, None), ("v4", 64, 8, None), ("v5", 32, 8, None), ("v5", 32, 4, None),
+            ("v5x", 32, 4, None), ("v5bc", 32, 4, None)]
     if len(sys.argv) > 1:
-        cfgs = [tuple(None if v == "-" else int(v) for v in a.split(",")) for a in sys.argv[1:]]
-    for q, w, r in cfgs:
+        cfgs = [(a.split(",")[0], *(None if v == "-" else int(v) for v in a.split(",")[1:])) for a in sys.argv[1:]]
+    for part, q, w, r in cfgs:
         for hz in (False, True):
-            c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_HAS_HDIM=False, HAS_Z=hz)
-            rows.append(("v4 chunk", f"Q{q} w{w} r{r}{' z' if hz else ''}",
-                         *build(bwd._ssd_bwd_chunk_v4_kernel, cp, c, num_warps=w, maxnreg=r)))
+            c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_HAS_HDIM=False, HAS_Z=hz,
+                     DO_X=part[2:] in ("", "x"), DO_BC=part[2:] in ("", "bc"))
+            fn = bwd._ssd_bwd_chunk_T_kernel if part.startswith("v5") else bwd._ssd_bwd_chunk_v4_kernel
+            rows.append((f"{part} chunk", f"Q{q} w{w} r{r}{' z' if hz else ''}",
+                         *build(fn, cp, c, num_warps=w, maxnreg=r)))
     print(f"{'kernel':16} {'config':18} {'regs':>5} {'stack B':>8} {'smem B':>8}")
     for k, cfg, r, s, m in rows:
         print(f"{k:16} {cfg:18} {r:5d} {s:8d} {m:8d}")

@@ -1,4 +1,5 @@
-"""The SSD backward versions (kernels/ssd_bwd.py: v4, and v3 kept selectable)
+"""The SSD backward versions (kernels/ssd_bwd.py: v4, v5s, and v3 kept selectable;
+v5 runs the same transposed chunk-kernel code as v5s in one launch)
 against torch autograd through the float64 sequential reference
 (mamba2_runner.reference.scan.ref_scan).
 
@@ -82,6 +83,9 @@ CASES = [
     pytest.param((1, 40, 4, 40, 1, 16), dict(D="hp", z=True, bias=True, init=True, seq=True),
                  dict(impl="v4", block_q=16, block_p=16, nsplit=2), True,
                  id="v4-all-options-two-splits-of-two-heads-three-p-blocks-Q16-L40"),
+    pytest.param((1, 24, 4, 24, 1, 16), dict(D="h", z=True, bias=True, init=True, seq=True),
+                 dict(impl="v5s", block_q=16, block_p=16, nsplit=2), True,
+                 id="v5s-transposed-chunk-kernel-in-two-launches-all-options-Q16-L24"),
     pytest.param((1, 40, 2, 16, 1, 16), dict(D="h", bias=True), dict(impl="v3", block_q=16), False,
                  id="v3-kept-selectable"),
 ]
