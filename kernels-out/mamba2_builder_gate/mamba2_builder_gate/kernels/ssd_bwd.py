@@ -38,7 +38,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .dt import softplus_f32
+from .dt import cdiv, next_pow2, softplus_f32
+from .ssd_fused import _dot_dtype, _ssd_dt_cumsum_kernel
 
 LOG2E = tl.constexpr(1.4426950408889634)
 _INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
@@ -1065,8 +1066,6 @@ def _ssd_bwd_v4(
     walk_warps=None, state_dtype=None, split_chunk=False, x_warps=None, bc_warps=None,
     transposed=False,
 ):
-    from .ssd_fused import _dot_dtype, _ssd_dt_cumsum_kernel
-
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
     dev = x.device
@@ -1082,13 +1081,13 @@ def _ssd_bwd_v4(
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
 
-    block_p = block_p or max(16, min(64, triton.next_power_of_2(p)))
-    block_n = max(16, triton.next_power_of_2(n))
+    block_p = block_p or max(16, min(64, next_pow2(p)))
+    block_n = max(16, next_pow2(n))
     block_q = block_q or V4_BLOCK_Q
     num_warps = num_warps or V4_CHUNK_WARPS
     walk_warps = walk_warps or V4_WALK_WARPS
-    npb = triton.cdiv(p, block_p)
-    nc = triton.cdiv(l, block_q)
+    npb = cdiv(p, block_p)
+    nc = cdiv(l, block_q)
     lp = nc * block_q
     exact = x.dtype == torch.float32 and not torch.backends.cuda.matmul.allow_tf32
     prec = "ieee" if exact else "tf32"
@@ -1114,8 +1113,8 @@ def _ssd_bwd_v4(
     # 0. dt prologue and chunk-local cumsums (fp32 rows padded to lp)
     scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
     dtp, csp = scratch[0], scratch[1]
-    block_h = min(64, triton.next_power_of_2(h))
-    _ssd_dt_cumsum_kernel[(nc, b, triton.cdiv(h, block_h))](
+    block_h = min(64, next_pow2(h))
+    _ssd_dt_cumsum_kernel[(nc, b, cdiv(h, block_h))](
         dt, A, dt_bias if dt_bias is not None else A, dtp, csp,
         l, h, lp,
         dt.stride(0), dt.stride(1), dt.stride(2),
