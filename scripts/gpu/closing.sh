@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The closing device calls of the 2026-12-01 session, in two stages (a command
+# has 10 minutes):
+#   STAGE=checks  builds causal-conv1d's extension in the background (returned
+#                 as $OUT/causal_conv1d_cuda.so for the bench stage to carry),
+#                 verifies every generated package (fp32 + bf16, gradients on),
+#                 runs the kernel library's tests on the GPU, and the decode
+#                 correctness check.
+#   STAGE=bench   forward and forward+backward benchmarks against the incumbent
+#                 (mamba_ssm Triton kernels + causal-conv1d), each row checked
+#                 first, with the package generated before this session's
+#                 restructure (.old-pkgs, carried) side by side as @old; decode
+#                 and torch.compile timings.
+# Everything lands in $OUT/results-$STAGE.tar.gz; a summary is printed last.
+set -u
+STAGE=${STAGE:-checks}
+cd "$(dirname "$0")/../.."
+export PYTHONPATH=$PWD/packages/runner/python:$PWD/packages/kernels/python PYTHONUNBUFFERED=1
+R=$(mktemp -d)/results-$STAGE; mkdir -p "$R"
+t0=$(date +%s)
+el() { echo "$(( $(date +%s) - t0 )) s"; }
+{ nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
+  python3 -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__)"
+  git log -1 --format='%H %s' 2>/dev/null; } > "$R/env.txt" 2>&1
+
+if [ "$STAGE" = checks ]; then
+  if [ ! -f .baseline/causal_conv1d_cuda.so ]; then
+    (cd .baseline && MAX_JOBS=10 timeout 420 python3 build_causal_conv1d.py causal-conv1d --out "$OUT" > "$R/cc1d.log" 2>&1) &
+  fi
+  for d in kernels-out/*/ bench/pkgs/*/; do
+    n=$(basename "$d")
+    timeout 300 python3 -m mamba2_runner.verify "$d" --device cuda --dtypes fp32,bf16 \
+      --json "$R/verify-$n.json" > "$R/verify-$n.log" 2>&1 &
+  done
+  timeout 330 python3 -m pytest -q -p no:cacheprovider -x packages/kernels/python/tests > "$R/pytest-kernels.log" 2>&1 &
+  timeout 200 python3 scripts/gpu/decode_check.py --quick > "$R/decode-quick.log" 2>&1 &
+  wait
+  echo "checks done at $(el)"
+else
+  BL=--baseline=.baseline
+  timeout 200 python3 -m mamba2_runner.bench --mode fwd --compare-pkg old=.old-pkgs --budget-s 170 $BL \
+    --out "$R/bench-fwd.json" > "$R/bench-fwd.log" 2>&1
+  echo "fwd done at $(el)"
+  timeout 230 python3 -m mamba2_runner.bench --mode fwdbwd --compare-pkg old=.old-pkgs --budget-s 200 $BL \
+    --out "$R/bench-fwdbwd.json" > "$R/bench-fwdbwd.log" 2>&1
+  echo "fwdbwd done at $(el)"
+  timeout 120 python3 scripts/gpu/decode_check.py > "$R/decode.log" 2>&1; cp decode_check.json "$R/" 2>/dev/null
+  [ -f scripts/gpu/compile_check.py ] && timeout 60 python3 scripts/gpu/compile_check.py > "$R/compile.log" 2>&1
+  echo "decode/compile done at $(el)"
+fi
+cp "$R"/*.json "$OUT/" 2>/dev/null; rm -f "$OUT"/verify-*.json
+tar -czf "$OUT/results-$STAGE.tar.gz" -C "$(dirname "$R")" "results-$STAGE"
+echo "== summary ($(el))"
+for f in "$R"/verify-*.log; do [ -f "$f" ] && tail -n 1 "$f"; done
+for f in pytest-kernels decode-quick cc1d; do [ -f "$R/$f.log" ] && { echo "-- $f"; tail -n 3 "$R/$f.log"; }; done
+for f in bench-fwd bench-fwdbwd decode compile; do [ -f "$R/$f.log" ] && { echo "-- $f"; tail -n 40 "$R/$f.log"; }; done
