@@ -22,6 +22,7 @@ class attribute, or allocate_inference_cache's argument).
 from __future__ import annotations
 
 import math
+from typing import Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -51,6 +52,44 @@ def _require(arg, given, generated):
         )
 
 
+def _check_init(dt_min: float, dt_max: float, dt_init_floor: float, A_init_range: Tuple[float, float]) -> None:
+    """The initialisation arguments, checked before any maths runs on them."""
+    try:
+        lo, hi = (float(v) for v in A_init_range)
+    except (TypeError, ValueError):
+        lo = hi = math.nan
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(
+            "Mamba2Grouped: A_init_range=" + repr(A_init_range) + " must be two finite numbers with 0 < lo <= hi "
+            "(A is drawn uniformly from it and A_log = log(A)). Use A_init_range=(1, 16), the seed's default."
+        )
+    if not (math.isfinite(dt_min) and math.isfinite(dt_max) and 0 < dt_min <= dt_max):
+        raise ValueError(
+            "Mamba2Grouped: dt_min=" + repr(dt_min) + ", dt_max=" + repr(dt_max) + " must satisfy "
+            "0 < dt_min <= dt_max (dt is drawn log-uniformly between them). Use dt_min=0.001, dt_max=0.1, the seed's defaults."
+        )
+    if not (math.isfinite(dt_init_floor) and dt_init_floor > 0):
+        raise ValueError(
+            "Mamba2Grouped: dt_init_floor=" + repr(dt_init_floor) + " must be a finite number > 0. "
+            "Use dt_init_floor=1e-4, the seed's default."
+        )
+
+
+def _check_input(u: torch.Tensor, d_model: int) -> torch.Size:
+    """u must be [batch, seqlen, d_model]; returns its shape."""
+    if isinstance(u, torch.Tensor) and u.dim() == 3 and u.shape[-1] == d_model:
+        return u.shape
+    got = "a " + type(u).__name__
+    hint = ""
+    if isinstance(u, torch.Tensor):
+        got = "shape " + str(tuple(u.shape))
+        if u.dim() == 2 and u.shape[-1] == d_model:
+            hint = " For one sequence add the batch dimension: u.unsqueeze(0)."
+    raise ValueError(
+        "Mamba2Grouped.forward: u must be a [batch, seqlen, d_model=" + str(d_model) + "] tensor, got " + got + "." + hint
+    )
+
+
 class _NormWeight(nn.Module):
     """Holds `weight` (and eps) like the seed's RMSNormGated; the maths is in kernels.norm."""
 
@@ -65,28 +104,28 @@ class Mamba2Grouped(nn.Module):
 
     def __init__(
         self,
-        d_model,
-        d_state=64,
-        d_conv=4,
-        conv_init=None,
-        expand=2,
-        headdim=32,
-        ngroups=4,
-        A_init_range=(1, 16),
-        dt_min=0.001,
-        dt_max=0.1,
-        dt_init_floor=0.0001,
-        dt_limit=(0.0, float("inf")),
-        learnable_init_states=False,
-        activation="swish",
-        bias=False,
-        conv_bias=True,
-        chunk_size=128,
-        use_mem_eff_path=True,
-        layer_idx=None,
-        device=None,
-        dtype=None,
-    ):
+        d_model: int,
+        d_state: int = 64,
+        d_conv: int = 4,
+        conv_init: Optional[float] = None,
+        expand: float = 2,
+        headdim: int = 32,
+        ngroups: int = 4,
+        A_init_range: Tuple[float, float] = (1, 16),
+        dt_min: float = 0.001,
+        dt_max: float = 0.1,
+        dt_init_floor: float = 0.0001,
+        dt_limit: Tuple[float, float] = (0.0, float("inf")),
+        learnable_init_states: bool = False,
+        activation: str = "swish",
+        bias: bool = False,
+        conv_bias: bool = True,
+        chunk_size: int = 128,
+        use_mem_eff_path: bool = True,
+        layer_idx: Optional[int] = None,
+        device: Optional[Union[torch.device, str]] = None,
+        dtype: Optional[torch.dtype] = None,
+    ) -> None:
         factory_kwargs = {"device": device, "dtype": dtype}
         super().__init__()
         activation = _ACTIVATION_ALIASES.get(activation, activation)
@@ -100,6 +139,7 @@ class Mamba2Grouped(nn.Module):
         _require("bias", bias, False)
         _require("conv_bias", conv_bias, True)
         _require("learnable_init_states", learnable_init_states, False)
+        _check_init(dt_min, dt_max, dt_init_floor, A_init_range)
         self.d_model = d_model
         self.d_state = d_state
         self.d_conv = d_conv
@@ -149,13 +189,13 @@ class Mamba2Grouped(nn.Module):
         self.norm = _NormWeight(self.d_ssm, eps=0.00001, **factory_kwargs)
         self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
 
-    def forward(self, u, seq_idx=None, inference_params=None):
+    def forward(self, u: torch.Tensor, seq_idx: Optional[torch.Tensor] = None, inference_params=None) -> torch.Tensor:
         """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences).
 
         inference_params (InferenceParams): seqlen_offset == 0 runs this forward and
         stores the decode state in key_value_memory_dict[layer_idx]; > 0 runs step (L = 1).
         """
-        batch, seqlen, _ = u.shape
+        batch, seqlen, _ = _check_input(u, self.d_model)
         conv_state = ssm_state = None
         if inference_params is not None:
             conv_state, ssm_state = cached_states(

@@ -226,7 +226,10 @@ export async function generatePackage(model: LoadedModel, opts: GenerateOptions)
             `refusing to write into it. Move those files out, or pass another --out.`,
         );
       }
-      const foreign = onDisk.filter((f) => !prev.files.has(f));
+      // A file the previous manifest does not list but that holds exactly the
+      // bytes this run writes there (e.g. after a git rebase took one side's
+      // manifest) loses nothing when rewritten; anything else is the user's.
+      const foreign = onDisk.filter((f) => !prev.files.has(f) && pkg.files.get(f) !== readFileSync(join(dir, f), 'utf8'));
       if (foreign.length > 0) {
         throw new PackageDirError(
           `${dir} holds files the previous \`pnpm gen\` did not write: ${listed(foreign)}. ` +

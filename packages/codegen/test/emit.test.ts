@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPackage, generatePackage, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
+import { STDLIB_MODULES } from '@mamba2/dsl';
 import { seedModel } from './fixtures/graphs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mamba2-codegen-'));
@@ -32,7 +33,7 @@ describe('emit', () => {
       'mamba2_simple/kernels/conv_bwd.py', 'mamba2_simple/kernels/dt.py', 'mamba2_simple/kernels/host.py', 'mamba2_simple/kernels/norm.py',
       'mamba2_simple/kernels/norm_bwd.py', 'mamba2_simple/kernels/ssd_bwd.py', 'mamba2_simple/kernels/ssd_chunked.py',
       'mamba2_simple/kernels/ssd_common.py', 'mamba2_simple/kernels/ssd_decode.py', 'mamba2_simple/kernels/ssd_fused.py',
-      'mamba2_simple/language_model.py', 'mamba2_simple/lm.py', 'mamba2_simple/module.py', 'manifest.json', 'pyproject.toml',
+      'mamba2_simple/language_model.py', 'mamba2_simple/lm.py', 'mamba2_simple/module.py', 'mamba2_simple/py.typed', 'manifest.json', 'pyproject.toml',
     ]);
     expect(renderPackage(seedModel({ tail: 'gate' })).files.has('mamba2_simple/kernels/norm.py')).toBe(false);
   });
@@ -66,6 +67,25 @@ describe('emit', () => {
     }
   });
 
+  it('declares in pyproject.toml every module the package imports, bounded to the tested versions, and ships py.typed', () => {
+    const files = renderPackage(seedModel()).files;
+    const toml = files.get('pyproject.toml')!;
+    expect(toml).toMatch(/requires-python = ">=3\.10"/);
+    for (const dep of ['"torch>=2.13,<2.14"', '"triton>=3.6,<3.7"', '"numpy>=2.0,<3"']) expect(toml).toContain(dep);
+    expect(toml).toMatch(/mamba2_simple = \["ir\.json", "py\.typed"\]/);
+    expect(files.has('mamba2_simple/py.typed')).toBe(true);
+    // Every third-party module any generated file imports is declared.
+    const imported = new Set<string>();
+    for (const [path, text] of files) {
+      if (!path.endsWith('.py')) continue;
+      for (const m of text.matchAll(/^\s*(?:import|from) ([A-Za-z_][A-Za-z0-9_]*)/gm)) imported.add(m[1]!);
+    }
+    // (Leading underscore: the package's own private modules, named in docstrings and examples.)
+    const thirdParty = [...imported].filter((m) => !STDLIB_MODULES.has(m) && !m.startsWith('_') && m !== 'mamba2_simple');
+    expect(thirdParty.sort()).toEqual(['numpy', 'torch', 'triton']);
+    for (const m of thirdParty) expect(toml, m).toContain(`"${m}>=`);
+  });
+
   it('stores the graph in ir.json with sorted keys', () => {
     const ir = renderPackage(seedModel()).files.get('mamba2_simple/ir.json')!;
     expect(JSON.parse(ir)).toEqual(JSON.parse(JSON.stringify(seedModel().graph)));
@@ -96,6 +116,22 @@ describe('emit', () => {
     for (const f of mine) expect(readFileSync(join(dir, f), 'utf8')).toBe(`mine: ${f}\n`);
     // Nothing of the package was touched either: the norm kernel the new graph drops is still there.
     expect(existsSync(join(dir, 'mamba2_simple/kernels/norm.py'))).toBe(true);
+  });
+
+  it('takes as its own an unlisted file that already holds exactly the bytes it writes (a rebase kept the other manifest)', async () => {
+    const out = tmp();
+    const { dir } = await generatePackage(seedModel({ tail: 'gate' }), { outDir: out });
+    // The norm kernel is new in the next generation; a rebase brought it in with the old manifest.
+    const norm = renderPackage(seedModel()).files.get('mamba2_simple/kernels/norm.py')!;
+    writeFileSync(join(dir, 'mamba2_simple/kernels/norm.py'), norm);
+    await generatePackage(seedModel(), { outDir: out });
+    expect(readFileSync(join(dir, 'mamba2_simple/kernels/norm.py'), 'utf8')).toBe(norm);
+    // The same path with other bytes is the user's: refused, and kept.
+    const out2 = tmp();
+    const second = await generatePackage(seedModel({ tail: 'gate' }), { outDir: out2 });
+    writeFileSync(join(second.dir, 'mamba2_simple/kernels/norm.py'), `${norm}# my edit\n`);
+    await expect(generatePackage(seedModel(), { outDir: out2 })).rejects.toThrow(/kernels\/norm\.py/);
+    expect(readFileSync(join(second.dir, 'mamba2_simple/kernels/norm.py'), 'utf8')).toBe(`${norm}# my edit\n`);
   });
 
   it('refuses to write into a folder that is not a generated package', async () => {

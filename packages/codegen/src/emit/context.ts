@@ -5,7 +5,7 @@
  */
 import type { KernelName, KernelPlan, Slice } from '../lower/plan.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
-import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple } from './python.ts';
+import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple, withInitHint } from './python.ts';
 import { decodeContext, type DecodeContext } from './decode-context.ts';
 
 export interface FileMeta {
@@ -246,7 +246,7 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
   return {
     ...baseContext(plan, meta),
     sourceLiteral: pyStr(meta.sourceFile),
-    signature,
+    signature: signature.map(withInitHint),
     checks,
     checkedArgLines: wrap(checks.map((c) => `${c.arg}=${c.generated}`), 72),
     dims: { dInner: dims.dInner, dInnerTotal: dims.dInner, nheads: dims.nheads, convDim: dims.convDim, dInProj: dims.dInProj },

@@ -74,6 +74,7 @@ export function templatedFiles(plan: KernelPlan, meta: FileMeta, tuned: readonly
     { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: configContext(plan, meta, tuned) },
     { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta) },
     { path: `${pkg}/lm.py`, template: 'python/lm.py.hbs', context: lmContext(plan, meta) },
+    { path: `${pkg}/py.typed`, template: 'python/py.typed.hbs', context: initContext(plan, meta) },
     { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },
     { path: `${pkg}/_fragments.py`, template: 'python/_fragments.py.hbs', context: fragmentsContext(plan, meta) },
   ];

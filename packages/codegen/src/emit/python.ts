@@ -49,3 +49,33 @@ export function pyLiteral(v: unknown): string {
   }
   throw new Error(`cannot write ${typeof v} as a Python literal`);
 }
+
+/** The type hint of each constructor argument of the generated module (the seed's types). */
+const INIT_HINTS: Readonly<Record<string, string>> = {
+  d_model: 'int',
+  d_state: 'int',
+  d_conv: 'int',
+  conv_init: 'Optional[float]',
+  expand: 'float',
+  headdim: 'int',
+  ngroups: 'int',
+  A_init_range: 'Tuple[float, float]',
+  dt_min: 'float',
+  dt_max: 'float',
+  dt_init_floor: 'float',
+  dt_limit: 'Tuple[float, float]',
+  learnable_init_states: 'bool',
+  activation: 'str',
+  bias: 'bool',
+  conv_bias: 'bool',
+  chunk_size: 'int',
+  use_mem_eff_path: 'bool',
+  layer_idx: 'Optional[int]',
+  device: 'Optional[Union[torch.device, str]]',
+  dtype: 'Optional[torch.dtype]',
+};
+
+/** A signature entry with its hint (null when the argument has none). */
+export function withInitHint<P extends { readonly name: string }>(p: P): P & { readonly hint: string | null } {
+  return { ...p, hint: INIT_HINTS[p.name] ?? null };
+}
