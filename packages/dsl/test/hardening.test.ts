@@ -144,3 +144,30 @@ describe('model files', () => {
     expect(e.message).toMatch(/^model file examples\/no-such-model\.ts does not exist .*Check the path/);
   });
 });
+
+describe('overrides from elsewhere than the gen flags', () => {
+  it('names the sweep grid, not a --headdim flag the user never gave, when a grid headdim breaks a rule', async () => {
+    const src = { headdim: 'headdim 8 of the sweep grid' };
+    const e = await loadModels(['examples/mamba2-simple.ts'], { overrides: { headdim: 8 }, overrideSource: src }).then(
+      () => null,
+      (x: unknown) => x as DslError,
+    );
+    expect(e?.message).toMatch(/^headdim 8 is outside 16\.\.256 .*\(from headdim 8 of the sweep grid\) \(examples\/mamba2-simple\.ts:\d+\)/);
+    expect(e?.message).not.toContain('--headdim');
+  });
+
+  it('names the sweep grid when a graph built node by node cannot take a headdim override', async () => {
+    const e = await loadModels(['examples/mamba2-builder-gate.ts'], {
+      overrides: { headdim: 32 },
+      overrideSource: { headdim: 'headdim 32 of the sweep grid' },
+    }).then(() => null, (x: unknown) => x as DslError);
+    expect(e?.rule).toBe('override-supported');
+    expect(e?.message).toContain('headdim 32 of the sweep grid');
+    expect(e?.message).not.toContain('--headdim');
+  });
+
+  it('still names the gen flag when no other source is given', async () => {
+    const e = await loadModels(['examples/mamba2-simple.ts'], { overrides: { headdim: 8 } }).then(() => null, (x: unknown) => x as DslError);
+    expect(e?.message).toContain('(from --headdim 8)');
+  });
+});

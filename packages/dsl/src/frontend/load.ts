@@ -32,6 +32,11 @@ export interface LoadedModel {
 export interface LoadOptions {
   /** `pnpm gen --chunk-size 128 --headdim 32`. */
   readonly overrides?: ModelOverrides;
+  /**
+   * Where the overrides came from, as errors should name it (default: the
+   * `pnpm gen` flag, "--headdim 48"); e.g. "the sweep grid's headdim 48".
+   */
+  readonly overrideSource?: { readonly headdim?: string; readonly chunkSize?: string };
 }
 
 /**
@@ -67,7 +72,7 @@ export async function loadModels(files: readonly string[], opts: LoadOptions = {
   if (diagnostics.length) throw new ModelTypeError(diagnostics);
 
   const out: LoadedModel[] = [];
-  for (const sf of sources) out.push(...(await loadFile(sf, opts.overrides ?? {})));
+  for (const sf of sources) out.push(...(await loadFile(sf, opts.overrides ?? {}, opts.overrideSource ?? {})));
   return out;
 }
 
@@ -101,7 +106,11 @@ function diagnosticsOf(project: Project, sf: SourceFile): TsDiagnostic[] {
   });
 }
 
-async function loadFile(sf: SourceFile, overrides: ModelOverrides): Promise<LoadedModel[]> {
+async function loadFile(
+  sf: SourceFile,
+  overrides: ModelOverrides,
+  source: NonNullable<LoadOptions['overrideSource']>,
+): Promise<LoadedModel[]> {
   const file = repoRelative(sf.getFilePath());
   const top: SourceLoc = { file, line: 1, column: 1 };
   const exported = [...sf.getExportedDeclarations()]
@@ -136,7 +145,7 @@ async function loadFile(sf: SourceFile, overrides: ModelOverrides): Promise<Load
       validateModel(m);
       out.push({ exportName, file, graph: m.graph, sourceMap: m.sourceMap, hash: hashGraph(m.graph) });
     } catch (e) {
-      if (isDslError(e)) blameOverride(e, overrides, original.sourceMap[GRAPH_LOC_KEY] ?? top, file);
+      if (isDslError(e)) blameOverride(e, overrides, source, original.sourceMap[GRAPH_LOC_KEY] ?? top, file);
       throw relocate(sf, e, file);
     }
   }
@@ -148,14 +157,38 @@ async function loadFile(sf: SourceFile, overrides: ModelOverrides): Promise<Load
  * stack, so its errors point at whoever called rebuild (the gen CLI). Say the
  * value came from the flag, and point at the model's own call instead.
  */
-function blameOverride(e: DslError, overrides: ModelOverrides, modelLoc: SourceLoc, file: string): void {
-  if (!/\(from --/.test(e.what)) {
-    if (overrides.headdim !== undefined && e.props.includes('headdim')) e.blame(`--headdim ${overrides.headdim}`);
-    else if (overrides.chunkSize !== undefined && e.props.some((p) => p.endsWith('chunkSize'))) {
-      e.blame(`--chunk-size ${overrides.chunkSize}`);
+function blameOverride(
+  e: DslError,
+  overrides: ModelOverrides,
+  source: NonNullable<LoadOptions['overrideSource']>,
+  modelLoc: SourceLoc,
+  file: string,
+): void {
+  const flags: [keyof typeof source, number | undefined, string, (p: string) => boolean][] = [
+    ['headdim', overrides.headdim, `--headdim ${overrides.headdim}`, (p) => p === 'headdim'],
+    ['chunkSize', overrides.chunkSize, `--chunk-size ${overrides.chunkSize}`, (p) => p.endsWith('chunkSize')],
+  ];
+  for (const [key, value, flag, matches] of flags) {
+    if (value === undefined) continue;
+    const label = source[key] ?? flag;
+    if (e.what.includes(`(from ${flag})`)) {
+      // mamba2() already blamed the gen flag; the value may have come from elsewhere.
+      e.what = e.what.replace(`(from ${flag})`, `(from ${label})`);
+      break;
+    }
+    if (!/\(from /.test(e.what) && (e.props.some(matches) || e.rule === 'override-supported')) {
+      e.blame(label);
+      break;
     }
   }
+  if (source.headdim !== undefined && overrides.headdim !== undefined) {
+    // The builder's own messages name the flag ("Drop --headdim ..."): name the real source.
+    const flag = new RegExp(`--headdim( ${overrides.headdim})?`, 'g');
+    e.what = e.what.replace(flag, source.headdim);
+    (e as { fix: string }).fix = e.fix.replace(flag, source.headdim);
+  }
   if (e.loc === null || e.loc.file !== file) e.locate(modelLoc);
+  else e.locate(e.loc);
 }
 
 /** DslErrors: move to the exact argument line. Anything else: a ModelImportError naming the file. */

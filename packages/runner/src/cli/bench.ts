@@ -14,11 +14,14 @@
  * `python -m mamba2_runner.bench` as a plain child instead (its own output on
  * the terminal as it comes; what to use when debugging the worker).
  */
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { $ } from 'zx';
 import { findPython, repoRoot, runnerPythonPath } from '../worker/python.ts';
+import { WorkerCrashedError } from '../worker/errors.ts';
 import { WorkerSupervisor } from '../worker/supervisor.ts';
 import { isSweepArgv, runSweepCli } from './sweep.ts';
 
@@ -152,11 +155,11 @@ export async function runBenchCli(argv: readonly string[]): Promise<number> {
     .description('check against the float64 reference, then time the generated kernels vs mamba_ssm')
     .option('--configs <names>', 'all | tiny | NAME,... (default: all on a GPU, tiny on CPU)')
     .option('--providers <names>', 'fused,chunked,torch,mamba_ssm (blocks: generated, mamba_ssm)')
-    .option('--out <file>', 'JSON output (default bench/results/<date>-<gpu>.json)')
+    .option('--out <file>', 'JSON output (default bench/results/<date>-<gpu>.json; with --check-only a temp folder)')
     .option('--pkg <dir>', 'generated package for the SSD configs (default kernels-out/mamba2_simple)')
     .option('--block-pkgs <map>', 'D_MODEL=DIR,... for block configs (default kernels-out/bench_block_<D>)')
     .option('--chunk-size <q>', "chunk for fused/chunked/torch (default: the package's CHUNK_SIZE)")
-    .option('--check-only', 'correctness only, no timing (the CPU path)')
+    .option('--check-only', 'correctness only, no timing (the CPU path); JSON to a temp folder unless --out')
     .option('--warmup <ms>', 'do_bench warmup, ms')
     .option('--rep <ms>', 'do_bench repetition, ms')
     .option('--budget <s>', 'start no new config after this many seconds (Python default 480; 0 = none)')
@@ -169,8 +172,34 @@ export async function runBenchCli(argv: readonly string[]): Promise<number> {
     .exitOverride()
     .allowExcessArguments(false);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<BenchOptions>();
-  return o.direct ? runDirect(o) : runViaWorker(o);
+  const o = withDefaultOut(program.opts<BenchOptions>());
+  try {
+    return await (o.direct ? runDirect(o) : runViaWorker(o));
+  } catch (e) {
+    const msg = noGpuMessage(e);
+    if (msg === null) throw e;
+    process.stderr.write(`${msg}\n`);
+    return 1;
+  }
+}
+
+/**
+ * `--check-only` is the CPU correctness pass anyone may run: it writes its
+ * JSON into a fresh temporary folder unless --out names one, never into the
+ * repository's bench/results/ (that is for timed GPU runs).
+ */
+export function withDefaultOut(o: BenchOptions): BenchOptions {
+  if (!o.checkOnly || (o.out !== undefined && o.out !== '')) return o;
+  return { ...o, out: join(mkdtempSync(join(tmpdir(), 'mamba2-bench-check-')), 'check.json') };
+}
+
+/** The worker exits on a machine without a GPU unless --check-only: say that, not "worker crashed". */
+export function noGpuMessage(e: unknown): string | null {
+  if (!(e instanceof WorkerCrashedError) || !e.stderrTail.some((l) => /no CUDA device/.test(l))) return null;
+  return (
+    'error: no GPU: `pnpm bench` times kernels on a CUDA device and this machine has none. ' +
+    'Use `pnpm bench --check-only` for the CPU correctness pass (or `pnpm verify`).'
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -1,9 +1,9 @@
 /**
- * `pnpm doctor`: what the runner will use (Python, torch, triton, CUDA, GPU)
+ * `pnpm run doctor`: what the runner will use (Python, torch, triton, CUDA, GPU)
  * and what to fix. Exit 0 when verify can run (on a GPU, or on CPU under
  * Triton's interpreter), 1 when it cannot.
  *
- *   pnpm doctor [--python /path/to/python]
+ *   pnpm run doctor [--python /path/to/python]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';

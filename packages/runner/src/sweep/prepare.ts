@@ -33,7 +33,10 @@ export function modelDims(graph: Graph): ModelDims {
 }
 
 async function loadModel(spec: SweepSpec, headdim?: number): Promise<LoadedModel> {
-  const models = await loadModels([resolve(REPO_ROOT, spec.model)], headdim === undefined ? {} : { overrides: { headdim } });
+  const models = await loadModels(
+    [resolve(REPO_ROOT, spec.model)],
+    headdim === undefined ? {} : { overrides: { headdim }, overrideSource: { headdim: `headdim ${headdim} of the sweep grid` } },
+  );
   const want = spec.export ?? 'default';
   const m = models.find((x) => x.exportName === want) ?? (spec.export === null ? models[0] : undefined);
   if (!m) {

@@ -68,7 +68,7 @@ export class WorkerCrashedError extends RunnerError {
       : ' (no stderr output)';
     super(
       `the Python worker ${how} ${during}. The next request starts a fresh worker; ` +
-        `if it keeps crashing, run \`pnpm doctor\`.${tail}`,
+        `if it keeps crashing, run \`pnpm run doctor\` (plain \`pnpm doctor\` is pnpm's own command).${tail}`,
     );
   }
 }
