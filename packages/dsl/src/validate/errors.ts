@@ -150,9 +150,26 @@ export class ModelTypeError extends DslError {
     super({
       what: `${diagnostics.length} TypeScript error${diagnostics.length === 1 ? '' : 's'} in model files: ${list}`,
       value: diagnostics.length,
-      fix: 'Fix the types in the model file (the mamba2({...}) options are typed; see packages/dsl/src/mamba2.ts).',
+      fix: modelTypeFix(diagnostics),
       loc: { file: first.file, line: first.line, column: first.column },
     });
     this.diagnostics = diagnostics;
   }
+}
+
+/**
+ * A model file outside the repository cannot resolve @mamba2/dsl: that is a
+ * setup problem, not a type error, and needs its own fix.
+ */
+function modelTypeFix(diagnostics: readonly TsDiagnostic[]): string {
+  const unresolved = diagnostics.find((d) => d.code === 2307 && /'@mamba2\//.test(d.message));
+  if (unresolved !== undefined) {
+    const pkg = /'(@mamba2\/[^'/]+)/.exec(unresolved.message)?.[1] ?? '@mamba2/dsl';
+    return (
+      `${unresolved.file} cannot find ${pkg}: model files outside the compiler's checkout need it linked next to them. ` +
+      'Run `pnpm init-project <your folder>` in the checkout and put the model in <your folder>/models/ ' +
+      '(or move the file into the checkout, e.g. examples/).'
+    );
+  }
+  return 'Fix the types in the model file (the mamba2({...}) options are typed; see packages/dsl/src/mamba2.ts).';
 }
