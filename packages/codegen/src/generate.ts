@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Graph } from '@mamba2/dsl';
 import { lower } from './lower/lower.ts';
@@ -156,36 +156,48 @@ function listed(paths: readonly string[]): string {
 
 /**
  * One `pnpm gen` at a time per package folder: a lock file beside it
- * (`<out>/.<name>.gen-lock`, holding the pid). A lock whose process is gone is
- * taken over.
+ * (`<out>/.<name>.gen-lock`, holding the pid). A second gen waits up to
+ * `waitMs` for the first to finish; a lock whose process is gone is taken over.
  */
-function lockPackage(dir: string): () => void {
+async function lockPackage(dir: string, waitMs: number): Promise<() => void> {
   const lock = join(dirname(dir), `.${dir.split(sep).pop()}.gen-lock`);
   mkdirSync(dirname(lock), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
     try {
       const fd = openSync(lock, 'wx');
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       return () => rmSync(lock, { force: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
-      const pid = Number(readFileSync(lock, 'utf8').trim());
-      let alive = false;
-      try {
-        if (Number.isInteger(pid) && pid > 0) process.kill(pid, 0);
-        alive = Number.isInteger(pid) && pid > 0;
-      } catch {
-        alive = false;
-      }
-      if (alive) {
-        throw new PackageDirError(
-          `another \`pnpm gen\` (pid ${pid}) is writing ${dir} right now; wait for it to finish and run again ` +
-            `(or delete ${lock} if no gen is running).`,
-        );
-      }
-      unlinkSync(lock);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
+    let pid = Number.NaN;
+    try {
+      pid = Number(readFileSync(lock, 'utf8').trim());
+    } catch {
+      continue; // released between our open and read: try again
+    }
+    let alive = false;
+    try {
+      if (Number.isInteger(pid) && pid > 0) {
+        process.kill(pid, 0);
+        alive = true;
+      }
+    } catch (e) {
+      alive = (e as NodeJS.ErrnoException).code === 'EPERM';
+    }
+    if (!alive) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new PackageDirError(
+        `another \`pnpm gen\` (pid ${pid}) is writing ${dir} and did not finish within ${Math.round(waitMs / 1000)} s; ` +
+          `wait for it to finish and run again (or delete ${lock} if no gen is running).`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -193,6 +205,8 @@ export interface GenerateOptions extends RenderOptions {
   readonly outDir: string;
   /** Replace a package of the same name that another model file (or export) generated. */
   readonly force?: boolean;
+  /** How long to wait for another gen writing the same package (default 60 s). */
+  readonly lockWaitMs?: number;
 }
 
 export interface GenerateResult {
@@ -214,7 +228,7 @@ export async function generatePackage(model: LoadedModel, opts: GenerateOptions)
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new PackageDirError(`${dir} is a file, not a package folder; move it away or use another --out`);
   }
-  const unlock = lockPackage(dir);
+  const unlock = await lockPackage(dir, opts.lockWaitMs ?? 60_000);
   try {
     const onDisk = listFiles(dir);
     const prev = readPreviousManifest(dir);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -167,16 +167,28 @@ describe('emit', () => {
     expect((await generatePackage(other, { outDir: out })).replaced).toBe(null);
   });
 
-  it('refuses while another gen holds the package lock, naming its pid, and takes over a lock whose process is gone', async () => {
+  it('waits for another gen holding the package lock, refuses naming its pid if it never finishes, and takes over a lock whose process is gone', async () => {
     const out = tmp();
+    const lock = join(out, '.mamba2_simple.gen-lock');
     // This process is alive: its pid in the lock means "a gen is running".
-    writeFileSync(join(out, '.mamba2_simple.gen-lock'), `${process.pid}\n`);
-    await expect(generatePackage(seedModel(), { outDir: out })).rejects.toThrow(new RegExp(`pid ${process.pid}.*wait for it`));
+    writeFileSync(lock, `${process.pid}\n`);
+    await expect(generatePackage(seedModel(), { outDir: out, lockWaitMs: 0 })).rejects.toThrow(new RegExp(`pid ${process.pid}.*wait for it`));
     expect(existsSync(join(out, 'mamba2_simple'))).toBe(false);
-    writeFileSync(join(out, '.mamba2_simple.gen-lock'), '2147483646\n');
-    await generatePackage(seedModel(), { outDir: out });
+    // Released while we wait: the second gen goes ahead.
+    setTimeout(() => rmSync(lock), 300);
+    await generatePackage(seedModel(), { outDir: out, lockWaitMs: 30_000 });
     expect(existsSync(join(out, 'mamba2_simple/manifest.json'))).toBe(true);
-    expect(existsSync(join(out, '.mamba2_simple.gen-lock'))).toBe(false);
+    writeFileSync(lock, '2147483646\n');
+    await generatePackage(seedModel({ tail: 'gate' }), { outDir: out, lockWaitMs: 0 });
+    expect(existsSync(join(out, 'mamba2_simple/kernels/norm.py'))).toBe(false);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('lets two gens of one package run at once: both succeed and the package is whole', async () => {
+    const out = tmp();
+    const [a, b] = await Promise.all([generatePackage(seedModel(), { outDir: out }), generatePackage(seedModel(), { outDir: out })]);
+    expect(a.dir).toBe(b.dir);
+    expect(checkPackage(seedModel(), { outDir: out }).differing).toEqual([]);
   });
 
   it('reports changed, missing and stale files in check mode and nothing after a fresh generate', async () => {
