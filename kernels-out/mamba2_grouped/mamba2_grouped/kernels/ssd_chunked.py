@@ -57,8 +57,12 @@ def _chunk_dt_kernel(
     else:
         b_bias = 0.0
     b_a = tl.load(A + i_h).to(tl.float32) * LOG2E
+    if HAS_SEQ_IDX:
+        b_seg, _ = segment_ids(seq_idx + i_b * stride_sb, stride_sl, o_t, m_t)
+    else:
+        b_seg = 0
     # padding past L: dt = 0 keeps cs flat, so cs[CHUNK - 1] is the chunk's end
-    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a, m_t, lo, hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
+    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a, m_t, lo, hi, b_seg, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS, HAS_SEQ_IDX)
 
     o_out = ((i_b * H + i_h) * NCHUNKS + i_c) * CHUNK + o_q
     tl.store(dt_out + o_out, b_dt)
@@ -66,7 +70,6 @@ def _chunk_dt_kernel(
 
     if HAS_SEQ_IDX:
         if i_h == 0:
-            b_seg, _ = segment_ids(seq_idx + i_b * stride_sb, stride_sl, o_t, m_t)
             tl.store(seg_out + (i_b * NCHUNKS + i_c) * CHUNK + o_q, b_seg)
 
 

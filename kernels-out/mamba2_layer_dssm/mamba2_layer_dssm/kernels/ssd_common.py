@@ -6,7 +6,8 @@ use them too), each written once:
 
   dt_prologue    raw dt of one chunk -> (dt, cs): the dt chain fragment
                  (bias, softplus, clamp), 0 past L, and the chunk-local
-                 cumsum of dt * A * log2(e) (decays are exp2 of differences).
+                 cumsum of dt * A * log2(e) (decays are exp2 of differences),
+                 restarted at each sequence start (segment_cumsum).
   segment_ids    seq_idx -> segment counter of each position of a chunk.
   carry_state    one step of the state-passing walk between chunks or
                  L-segments: S <- exp2(decay) S + S_local, or S_local where
@@ -24,15 +25,37 @@ LOG2E = tl.constexpr(1.4426950408889634)
 
 
 @triton.jit
-def dt_prologue(b_raw, b_bias, b_a, m_t, lo, hi,
-                DT_CHAIN: tl.constexpr, HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr):
+def _segment_sum(s1, v1, s2, v2):
+    return s2, tl.where(s1 == s2, v1 + v2, v2)
+
+
+@triton.jit
+def segment_cumsum(b_v, b_seg):
+    """cumsum of b_v along axis 0, restarted wherever the (non-decreasing)
+    segment counter b_seg (same shape) changes."""
+    _, b_cs = tl.associative_scan((b_seg, b_v), axis=0, combine_fn=_segment_sum)
+    return b_cs
+
+
+@triton.jit
+def dt_prologue(b_raw, b_bias, b_a, m_t, lo, hi, b_seg,
+                DT_CHAIN: tl.constexpr, HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr,
+                HAS_SEQ_IDX: tl.constexpr):
     """b_raw: raw dt of a chunk, time on axis 0 ([Q] or [Q, H]), fp32;
     b_bias: loaded dt_bias (0.0 without); b_a: A * log2(e) broadcastable to
-    b_raw; m_t: positions inside L. Returns (dt, cs) with dt = 0 past L and
-    cs = cumsum(dt * b_a) along time."""
+    b_raw; m_t: positions inside L; b_seg: segment_ids of the positions, the
+    shape of b_raw (0 without seq_idx). Returns (dt, cs) with dt = 0 past L and
+    cs = cumsum(dt * b_a) along time, restarted at every sequence start with
+    seq_idx: each segment's decays then come from its own dt only, so an Inf
+    in dt cannot reach a later sequence of the chunk (-inf - -inf is NaN).
+    Every use of cs compares positions of one segment (or the chunk's first
+    segment from the chunk start), so restarting changes no finite result."""
     b_dt = DT_CHAIN(b_raw, b_bias, lo, hi, HAS_DT_BIAS, DT_SOFTPLUS)
     b_dt = tl.where(m_t, b_dt, 0.0)  # positions past L contribute nothing
-    b_cs = tl.cumsum(b_dt * b_a, axis=0)
+    if HAS_SEQ_IDX:
+        b_cs = segment_cumsum(b_dt * b_a, b_seg)
+    else:
+        b_cs = tl.cumsum(b_dt * b_a, axis=0)
     return b_dt, b_cs
 
 

@@ -147,11 +147,15 @@ def _ssd_fused_fwd_kernel(
         b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
         b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
-        # ---- dt prologue, decays ----
-        b_dt, b_cs = dt_prologue(b_dt, b_dt_bias, b_a, m_t, dt_lo, dt_hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
+        # ---- segments (packed sequences), dt prologue, decays ----
+        if HAS_SEQ_IDX:
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
+        else:
+            b_seg = 0
+        b_dt, b_cs = dt_prologue(b_dt, b_dt_bias, b_a, m_t, dt_lo, dt_hi, b_seg,
+                                 DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS, HAS_SEQ_IDX)
         b_cs_last = tl.sum(tl.where(m_last, b_cs, 0.0), axis=0)
 
-        # ---- segments (packed sequences) ----
         # Masked terms are selected away with tl.where, never multiplied by 0:
         # 0 * NaN is NaN, and a NaN or Inf (in x, dt or the carried state) must
         # not reach outputs the recurrence does not give it (earlier positions,
@@ -161,7 +165,6 @@ def _ssd_fused_fwd_kernel(
         b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
         b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
         if HAS_SEQ_IDX:
-            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
             m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
 
         # ---- outputs: intra-chunk + carried state ----
@@ -229,10 +232,12 @@ def _ssd_dt_cumsum_kernel(
     BLOCK_H: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
-    DT_CHAIN: tl.constexpr = standard_dt_chain,  # default: callers that pass no chain (ssd_bwd)
+    DT_CHAIN: tl.constexpr = standard_dt_chain,  # defaults: callers that pass neither (ssd_bwd)
+    HAS_SEQ_IDX: tl.constexpr = False,
+    seq_idx=None, stride_sb=0, stride_sl=0,
 ):
     """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
-    chunk-local cumsum times A log2(e). Rows are LP = padded chunks * CHUNK
+    chunk-local cumsum times A log2(e) (restarted at sequence starts with seq_idx). Rows are LP = padded chunks * CHUNK
     long; every element is written (positions past L repeat the last sum)."""
     i_c = tl.program_id(0)
     i_b = tl.program_id(1)
@@ -251,7 +256,13 @@ def _ssd_dt_cumsum_kernel(
     else:
         b_bias = 0.0
     b_a = tl.load(A + o_h, mask=m_h, other=0.0).to(tl.float32) * LOG2E
-    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a[None, :], m_th, dt_lo, dt_hi, DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS)
+    if HAS_SEQ_IDX:  # the same counter for every head of the tile
+        b_seg, _ = segment_ids(seq_idx + i_b.to(tl.int64) * stride_sb, stride_sl, o_t, m_t)
+        b_seg = tl.broadcast_to(b_seg[:, None], (CHUNK, BLOCK_H))
+    else:
+        b_seg = 0
+    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a[None, :], m_th, dt_lo, dt_hi, b_seg,
+                             DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS, HAS_SEQ_IDX)
 
     o_out = (i_b * H + o_h).to(tl.int64)[None, :] * LP + o_t[:, None]
     m_out = (o_t < LP)[:, None] & m_h[None, :]
@@ -719,6 +730,8 @@ def ssd_fused_fwd(
         HAS_DT_BIAS=dt_bias is not None,
         DT_SOFTPLUS=bool(dt_softplus),
         DT_CHAIN=chain,
+        HAS_SEQ_IDX=seq_idx is not None,
+        seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1],
         num_warps=4,
     )
     sseg = dseg = dtp  # placeholders, never read unless SPLIT

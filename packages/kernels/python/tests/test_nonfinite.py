@@ -102,11 +102,9 @@ def test_a_nan_in_x_reaches_the_final_state_of_its_own_sequence(device, impl):
 # Not yet exact (see docs/ARCHITECTURE.md, Fragments / non-finite inputs): the
 # intra-chunk term is one dot over the chunk, (W masked to i >= j) @ x, and the
 # masked zeros of W still meet x[t]: 0 * NaN spreads a NaN in x to the rows
-# before t of its chunk. And cs is one cumsum over the chunk, so an Inf in dt
-# turns cs of a later sequence in the same chunk into -inf (differences NaN).
-# Exact handling costs a second dot or a segmented scan per chunk in the
+# before t of its chunk. Exact handling costs a second dot per chunk in the
 # latency-bound walk, to be measured on the GPU first. strict: when fixed,
-# these fail as XPASS and move up.
+# this fails as XPASS and moves up.
 @pytest.mark.xfail(strict=True, reason="0 * NaN inside the intra-chunk dot (rows before t of the chunk)")
 def test_a_nan_in_x_mid_chunk_leaves_the_earlier_rows_of_its_chunk_finite(device, impl):
     args, kw = _inputs(device, [])
@@ -120,8 +118,8 @@ def test_a_nan_in_x_mid_chunk_leaves_the_earlier_rows_of_its_chunk_finite(device
     _check(impl, args, kw, clean, dependent, final_dependent)
 
 
-@pytest.mark.xfail(strict=True, reason="one cumsum over the chunk: -inf reaches a later sequence's cs")
 def test_an_inf_in_dt_leaves_a_sequence_starting_later_in_the_same_chunk_finite(device, impl):
+    """cs restarts at every sequence start (ssd_common.dt_prologue)."""
     args, kw = _inputs(device, [26])
     dt = args[1]
     clean = (args[0], dt.clone()) + args[2:]
