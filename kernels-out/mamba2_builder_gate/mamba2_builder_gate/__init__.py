@@ -1,5 +1,5 @@
 # generated from examples/mamba2-builder-gate.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 01a4d70e009f36db6958a2bfc0484cbee5f23ac65cb30c1ce3d4fa4a6ee50f59
+# ir-hash: 199ee129cb1192e6e2631245c55af3764dd8e1c0b74922375a8d5a6f5ae3dc58
 """Mamba2BuilderGate and its Triton ops, generated from examples/mamba2-builder-gate.ts.
 
 On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
@@ -15,6 +15,6 @@ from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2BuilderGate
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
-IR_HASH = "01a4d70e009f36db6958a2bfc0484cbee5f23ac65cb30c1ce3d4fa4a6ee50f59"
+IR_HASH = "199ee129cb1192e6e2631245c55af3764dd8e1c0b74922375a8d5a6f5ae3dc58"
 
 __all__ = ["Mamba2BuilderGate", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined"]

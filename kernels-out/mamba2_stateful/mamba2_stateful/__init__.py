@@ -1,5 +1,5 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# ir-hash: 28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021
 """Mamba2Stateful and its Triton ops, generated from examples/mamba2-stateful.ts.
 
 On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
@@ -16,6 +16,6 @@ from .lm import MambaConfig, MambaLMHeadModel
 from .module import Mamba2Stateful
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
-IR_HASH = "0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54"
+IR_HASH = "28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021"
 
 __all__ = ["Mamba2Stateful", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

@@ -7,14 +7,16 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { hashGraph, isDslError, validateGraph, type CodegenParams } from '@mamba2/dsl';
+import { isDslError, validateLaunch, type LaunchOptions } from '@mamba2/dsl';
 import { loadModels, type LoadedModel } from '@mamba2/dsl/frontend';
-import { checkPackage, generatePackage, PackageDirError, renderPackage } from './generate.ts';
+import { checkPackage, generatePackage, PackageDirError } from './generate.ts';
 import { InvalidPythonNameError, UnsupportedGraphError } from './lower/errors.ts';
 import { MissingTemplateError } from './emit/env.ts';
 import { InstalledModuleError, refuseInstalledNames, targetPython } from './installed.ts';
-import { kernelSha, readTunedRows, tunedFor, TunedFileError, type TunedEntry } from './tuned.ts';
-import type { Graph } from '@mamba2/dsl';
+import { readTunedRows, tunedFor, TunedFileError } from './tuned.ts';
+import { DEFAULT_LIBRARY_DIR, librarySha } from './emit/library.ts';
+import { LAUNCH_KERNELS } from './lower/launch.ts';
+import type { Graph, TunedTable } from '@mamba2/dsl';
 
 /** The headdim of the model's scan: tuned rows of other headdims do not apply. */
 function ssdHeaddim(graph: Graph): number {
@@ -28,16 +30,30 @@ interface GenOptions {
   chunkSize?: number;
   headdim?: number;
   blockP?: number;
+  blockQ?: number;
+  scanWarps?: number;
+  scanStages?: number;
   scanImpl?: 'fused' | 'chunked';
   check?: boolean;
   tuned?: string;
   force?: boolean;
+  gpu?: string;
 }
 
 /** A bad command line: one line, with the fix. */
 class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** Launch flags -> LaunchOptions key and the flag's name (for error blame). */
+const LAUNCH_FLAGS = [
+  ['chunkSize', '--chunk-size'],
+  ['blockP', '--block-p'],
+  ['blockQ', '--block-q'],
+  ['scanWarps', '--scan-warps'],
+  ['scanStages', '--scan-stages'],
+  ['scanImpl', '--scan-impl'],
+] as const satisfies readonly (readonly [keyof LaunchOptions & keyof GenOptions, string])[];
 
 const EXPECTED = [UnsupportedGraphError, InvalidPythonNameError, MissingTemplateError, PackageDirError, TunedFileError, InstalledModuleError, UsageError];
 
@@ -55,16 +71,19 @@ function defaultModelFiles(root: string): string[] {
     .sort();
 }
 
-/** --block-p / --scan-impl change codegen params after loading: revalidate and rehash. */
-function withCodegenFlags(model: LoadedModel, opts: GenOptions): LoadedModel {
-  const patch: Partial<{ -readonly [K in keyof CodegenParams]: CodegenParams[K] }> = {};
-  if (opts.blockP !== undefined) patch.blockP = opts.blockP;
-  if (opts.scanImpl !== undefined) patch.scanImpl = opts.scanImpl;
-  if (Object.keys(patch).length === 0) return model;
-  const graph = { ...model.graph, params: { ...model.graph.params, ...patch } };
-  const [first] = validateGraph(graph, model.sourceMap);
-  if (first) throw first.blame(opts.blockP !== undefined ? `--block-p ${opts.blockP}` : `--scan-impl ${opts.scanImpl}`);
-  return { ...model, graph, hash: hashGraph(graph) };
+/**
+ * The launch flags given, checked against the model's graph. They change the
+ * package's LaunchConfig only: the graph and its hash stay as loaded.
+ */
+function launchFlags(model: LoadedModel, opts: GenOptions): LaunchOptions {
+  const flags: Record<string, unknown> = {};
+  for (const [key] of LAUNCH_FLAGS) if (opts[key] !== undefined) flags[key] = opts[key];
+  const [first] = validateLaunch(flags as LaunchOptions, model.graph, model.sourceMap);
+  if (first) {
+    const [key, flag] = LAUNCH_FLAGS.find(([k]) => first.props.includes(k)) ?? LAUNCH_FLAGS.find(([k]) => flags[k] !== undefined)!;
+    throw first.blame(`${flag} ${String(flags[key])}`);
+  }
+  return flags as LaunchOptions;
 }
 
 /** Relative to the cwd when inside it, else absolute. */
@@ -85,11 +104,9 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
     );
   }
   const modelFiles = files.length > 0 ? files : defaultModelFiles(root);
-  const overrides = {
-    ...(opts.chunkSize !== undefined ? { chunkSize: opts.chunkSize } : {}),
-    ...(opts.headdim !== undefined ? { headdim: opts.headdim } : {}),
-  };
-  const models = (await loadModels(modelFiles, { overrides })).map((m) => withCodegenFlags(m, opts));
+  const overrides = opts.headdim !== undefined ? { headdim: opts.headdim } : {};
+  const models = await loadModels(modelFiles, { overrides });
+  const flags = new Map(models.map((m) => [m, launchFlags(m, opts)]));
   const seen = new Map<string, string>();
   for (const m of models) {
     const where = `${m.file}${m.exportName === 'default' ? '' : `#${m.exportName}`}`;
@@ -107,16 +124,17 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
   }
   let stale = 0;
   for (const m of models) {
-    let tuned: TunedEntry[] = [];
+    let tuned: TunedTable | null = null;
     if (opts.tuned !== undefined) {
-      const fused = renderPackage(m).files.get(`${m.graph.name}/kernels/ssd_fused.py`) ?? '';
-      const t = tunedFor(readTunedRows(opts.tuned), ssdHeaddim(m.graph), kernelSha(fused), opts.tuned);
-      if (t.warning !== null) console.warn(`warning: ${t.warning}`);
-      tuned = t.entries;
+      const sha = librarySha(DEFAULT_LIBRARY_DIR, LAUNCH_KERNELS.fused);
+      const t = tunedFor(readTunedRows(opts.tuned), ssdHeaddim(m.graph), sha, opts.tuned, opts.gpu ?? null);
+      for (const w of t.warnings) console.warn(`warning: ${w}`);
+      tuned = t.table;
     }
+    const launch = flags.get(m)!;
     const where = `${m.file}${m.exportName === 'default' ? '' : `#${m.exportName}`}`;
     if (opts.check) {
-      const res = checkPackage(m, { outDir: opts.out, tuned });
+      const res = checkPackage(m, { outDir: opts.out, tuned, launch });
       const rel = shown(res.dir);
       if (res.differing.length === 0) {
         console.log(`ok      ${rel}  (${where}, ir ${m.hash.slice(0, 12)})`);
@@ -128,7 +146,7 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
         console.log(`differs ${rel}  (${where}): ${res.differing.map((d) => `${d.path} [${d.why}]`).join(', ')}`);
       }
     } else {
-      const res = await generatePackage(m, { outDir: opts.out, tuned, force: opts.force === true });
+      const res = await generatePackage(m, { outDir: opts.out, tuned, launch, force: opts.force === true });
       const rel = shown(res.dir);
       if (res.replaced !== null) console.warn(`warning: replaced ${rel}, which ${res.replaced} had generated (--force)`);
       console.log(`${rel}  ${m.graph.className} from ${where}  ir ${m.hash.slice(0, 12)}  ${res.files.length} files`);
@@ -162,12 +180,16 @@ const program = new Command()
   .version(GENERATOR_VERSION)
   .argument('[models...]', 'model files (default: examples/*.ts)')
   .option('--out <dir>', 'output folder', 'kernels-out')
-  .option('--chunk-size <n>', 'override the scan chunk size', int)
-  .option('--headdim <n>', 'override headdim', int)
-  .option('--block-p <n>', 'scan: headdim rows per program (0 = auto)', int)
-  .addOption(new Option('--scan-impl <impl>', 'which scan the module uses').choices(['fused', 'chunked']))
+  .option('--headdim <n>', 'override headdim (changes the model)', int)
+  .option('--chunk-size <n>', 'launch: chunk length of the chunked scan and the module default', int)
+  .option('--block-p <n>', 'launch: scan headdim rows per program (0 = auto)', int)
+  .option('--block-q <n>', 'launch: fused scan time tile', int)
+  .option('--scan-warps <n>', 'launch: scan warps', int)
+  .option('--scan-stages <n>', 'launch: fused scan pipeline stages', int)
+  .addOption(new Option('--scan-impl <impl>', 'launch: which scan the module uses').choices(['fused', 'chunked']))
   .option('--check', 'write nothing; exit 1 listing files that differ from what would be generated')
-  .option('--tuned <results.jsonl>', 'sweep results to bake into _config.TUNED')
+  .option('--tuned <results.jsonl>', "sweep results: tuned rows of the package's LaunchConfig")
+  .option('--gpu <model>', 'with --tuned: the GPU model the package is for (default: the one the rows name)')
   .option('--force', 'replace a package of the same name that another model file generated')
   .action(async (models: string[], opts: GenOptions) => {
     try {

@@ -5,14 +5,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { Graph } from '@mamba2/dsl';
+import { launchToJson, type Graph, type LaunchConfig, type LaunchOptions, type TunedTable } from '@mamba2/dsl';
+import { LAUNCH_KERNELS, resolveLaunch } from './lower/launch.ts';
 import { lower } from './lower/lower.ts';
 import type { KernelPlan } from './lower/plan.ts';
 import { canonicalJson } from './emit/canonical-json.ts';
-import type { FileMeta, TunedEntry } from './emit/context.ts';
+import type { FileMeta } from './emit/context.ts';
 import { createEnv, type TemplateEnv } from './emit/env.ts';
 import { libraryFiles, templatedFiles } from './emit/files.ts';
-import { copiedLibraryFile, DEFAULT_LIBRARY_DIR } from './emit/library.ts';
+import { copiedLibraryFile, DEFAULT_LIBRARY_DIR, librarySha } from './emit/library.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';
 
 /** What @mamba2/dsl/frontend's loadModels returns per exported model. */
@@ -21,6 +22,8 @@ export interface LoadedModel {
   readonly file: string;
   readonly graph: Graph;
   readonly sourceMap: unknown;
+  /** Launch settings the model file asks for (not hashed); absent = none. */
+  readonly launch?: LaunchOptions;
   readonly hash: string;
 }
 
@@ -29,13 +32,16 @@ export interface RenderOptions {
   readonly templatesDir?: string;
   /** The kernel library's mamba2_kernels/ (default: packages/kernels/python/mamba2_kernels). */
   readonly libraryDir?: string;
-  /** Dispatch entries for _config.TUNED. */
-  readonly tuned?: readonly TunedEntry[];
+  /** Launch settings from `pnpm gen` flags: they win over the model file's. */
+  readonly launch?: LaunchOptions;
+  /** Rows from `gen --tuned` (tuned.ts tunedFor). */
+  readonly tuned?: TunedTable | null;
 }
 
 export interface RenderedPackage {
   readonly name: string;
   readonly plan: KernelPlan;
+  readonly launch: LaunchConfig;
   /** path inside the package dir -> contents, sorted by path. */
   readonly files: ReadonlyMap<string, string>;
 }
@@ -77,14 +83,22 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
+/** The package's LaunchConfig: heuristics, then the model file's options, then the flags; kernel shas from the library. */
+export function packageLaunch(model: LoadedModel, plan: KernelPlan, opts: RenderOptions = {}): LaunchConfig {
+  const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;
+  const kernelShas = Object.fromEntries(Object.values(LAUNCH_KERNELS).map((k) => [k, librarySha(libDir, k)]));
+  return resolveLaunch(plan, { ...(model.launch ?? {}), ...(opts.launch ?? {}) }, { kernelShas, tuned: opts.tuned ?? null });
+}
+
 /** Everything in memory, nothing written. Deterministic for a given model and templates. */
 export function renderPackage(model: LoadedModel, opts: RenderOptions = {}): RenderedPackage {
   const plan = lower(model.graph);
   const meta: FileMeta = { sourceFile: displaySourceFile(model.file), irHash: model.hash };
   const e = env(opts.templatesDir);
-  const files = new Map<string, string>();
-  for (const f of templatedFiles(plan, meta, opts.tuned ?? [])) files.set(f.path, e.render(f.template, f.context));
   const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;
+  const launch = packageLaunch(model, plan, opts);
+  const files = new Map<string, string>();
+  for (const f of templatedFiles(plan, meta, launch)) files.set(f.path, e.render(f.template, f.context));
   for (const f of libraryFiles(plan)) files.set(f.path, copiedLibraryFile(libDir, f.source, meta));
   files.set(`${plan.name}/ir.json`, canonicalJson(model.graph));
   const listed = [...files.keys()].sort();
@@ -94,14 +108,14 @@ export function renderPackage(model: LoadedModel, opts: RenderOptions = {}): Ren
     source: meta.sourceFile,
     exportName: model.exportName,
     irHash: model.hash,
-    params: plan.params,
+    launch: launchToJson(launch),
     generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
     kernels: plan.kernels,
     files: listed.map((path) => ({ path, sha256: sha256(files.get(path)!) })),
   };
   files.set('manifest.json', canonicalJson(manifest));
   const sorted = new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  return { name: plan.name, plan, files: sorted };
+  return { name: plan.name, plan, launch, files: sorted };
 }
 
 function listFiles(root: string, prefix = ''): string[] {

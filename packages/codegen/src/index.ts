@@ -1,4 +1,5 @@
 export { lower } from './lower/lower.ts';
+export { DEFAULT_CHUNK_SIZE, LAUNCH_KERNELS, resolveLaunch } from './lower/launch.ts';
 export type * from './lower/plan.ts';
 export { KERNEL_NAMES } from './lower/plan.ts';
 export { UnsupportedGraphError, InvalidPythonNameError } from './lower/errors.ts';
@@ -7,6 +8,7 @@ export {
   renderPackage,
   checkPackage,
   displaySourceFile,
+  packageLaunch,
   PackageDirError,
   type LoadedModel,
   type RenderOptions,
@@ -19,5 +21,5 @@ export * from './emit/context.ts';
 export { createEnv, DEFAULT_TEMPLATES_DIR, MissingTemplateError } from './emit/env.ts';
 export { canonicalJson } from './emit/canonical-json.ts';
 export { kernelSha, nextPow2, parseTuned, parseTunedRows, readTunedRows, tunedChoices, tunedEntries, tunedFor, TunedFileError } from './tuned.ts';
-export type { TunedChoice } from './tuned.ts';
+export type { SweepRow, TunedChoice, TunedEntry } from './tuned.ts';
 export { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';

@@ -1,6 +1,6 @@
 /**
- * `gen --tuned results.jsonl`: sweep results -> the `_config.TUNED` dispatch
- * table of a generated package.
+ * `gen --tuned results.jsonl`: sweep results -> the tuned rows of a generated
+ * package's LaunchConfig (`LAUNCH.tuned` in its _config.py).
  *
  * Each line of results.jsonl is one sweep record (packages/runner/src/sweep):
  * `{shape: {batch, seqlen, nheads, headdim, ...}, params: {chunk_size,
@@ -10,18 +10,22 @@
  * power of two); in each bucket the settings that were "ok" at every measured
  * shape of the bucket and took the least total time win.
  *
- * Lookup in ssd_fused_fwd: arguments the caller passes win; otherwise the
- * first row with equal nheads and seqlen <= max_seqlen, else that nheads'
- * largest bucket, else the _config defaults.
+ * Lookup in ssd_fused_fwd (LaunchConfig.tuned_row): arguments the caller
+ * passes win; otherwise the first row with equal nheads and seqlen <=
+ * max_seqlen, else that nheads' largest bucket, else the LAUNCH defaults.
+ *
+ * A table is only as good as the kernel and the GPU it was measured on:
+ * rows of another kernel sha or another GPU model are refused.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { TunedTable } from '@mamba2/dsl';
 
 export class TunedFileError extends Error {
   override readonly name = 'TunedFileError';
 }
 
-/** One row of `_config.TUNED` (snake_case: it is emitted as a Python dict). */
+/** One bucket's winner as the sweep names it (snake_case; chunk_size is the fused walk's tile, block_q). */
 export interface TunedEntry {
   readonly nheads: number;
   readonly max_seqlen: number;
@@ -41,6 +45,8 @@ export interface TunedChoice extends TunedEntry {
 export interface SweepRow {
   /** kernelSha() of the ssd_fused.py that was measured (absent in older results). */
   readonly kernel_sha?: string | null;
+  /** What the row was measured on (mamba2_runner.sweep_provenance): gpu_model = torch.cuda.get_device_name. */
+  readonly provenance?: { readonly gpu_model?: string | null } | null;
   readonly shape?: { batch: number; seqlen: number; nheads: number; headdim: number };
   readonly params?: { chunk_size: number; block_p: number | null; num_warps: number | null; num_stages: number | null };
   readonly status?: string;
@@ -104,15 +110,18 @@ export function tunedEntries(choices: readonly TunedChoice[], headdim: number): 
     }));
 }
 
+/** The lines codegen puts above a copied library file (emit/library.ts). */
+const HEADER_PREFIXES = ['# generated from ', '# ir-hash: ', '# copied from '];
+
 /**
- * sha256 of a generated kernel file without its header lines: the model file
- * and IR hash differ between packages, the code is what a sweep measured.
- * mamba2_runner.sweep.kernel_sha computes the same.
+ * sha256 of a kernel file without its generated header lines: the model file
+ * and IR hash differ between packages, the code is what a sweep measured. For
+ * a copy of a library file this is the sha256 of the library file itself
+ * (LaunchConfig's kernel_sha). mamba2_runner.sweep.kernel_sha computes the same.
  */
 export function kernelSha(source: string): string {
   const lines = source.split('\n');
-  const header = ['# generated from ', '# ir-hash: ', '# copied from ']; // = the library file's sha (mamba2_runner.sweep.kernel_sha)
-  while (lines.length > 0 && header.some((h) => lines[0]!.startsWith(h))) lines.shift();
+  while (lines.length > 0 && HEADER_PREFIXES.some((p) => lines[0]!.startsWith(p))) lines.shift();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
@@ -134,26 +143,65 @@ export function parseTunedRows(text: string, file = '<tuned>'): SweepRow[] {
   return rows;
 }
 
+const rowGpu = (r: SweepRow): string | null => {
+  const g = r.provenance?.gpu_model ?? null;
+  return typeof g === 'string' && g !== '' ? g : null;
+};
+
 /**
- * The dispatch rows for a package of `headdim` whose fused scan hashes to
- * `sha` (kernelSha of its ssd_fused.py). A table measured on other kernel
- * code says nothing about this one (seen on the H200: a table from an earlier
- * kernel made the next one 2.6x slower at one shape), so rows of another
- * kernel are refused; rows that carry no hash (older sweeps) are used with a
- * warning.
+ * The tuned table for a package of `headdim` whose fused scan hashes to `sha`
+ * (kernelSha of its ssd_fused.py, = sha256 of the library file), for GPU
+ * `gpu` (null: the one GPU the rows name). A table measured on other kernel
+ * code or another GPU says nothing about this one (seen on the H200: a table
+ * from an earlier kernel made the next one 2.6x slower at one shape), so such
+ * rows are refused; rows that carry no sha or no GPU (older sweeps) are used
+ * with a warning.
  */
-export function tunedFor(rows: readonly SweepRow[], headdim: number, sha: string, file = '<tuned>'): { entries: TunedEntry[]; warning: string | null } {
+export function tunedFor(
+  rows: readonly SweepRow[],
+  headdim: number,
+  sha: string,
+  file = '<tuned>',
+  gpu: string | null = null,
+): { table: TunedTable; warnings: string[] } {
   const other = rows.filter((r) => typeof r.kernel_sha === 'string' && r.kernel_sha !== sha);
   if (other.length > 0) {
     throw new TunedFileError(
-      `${file}: ${other.length} row(s) were measured on another ssd_fused.py (kernel_sha ${other[0]!.kernel_sha!.slice(0, 12)}, ` +
-        `this package's is ${sha.slice(0, 12)}). Re-run the sweep (pnpm bench --sweep ... ) on the current kernels, then gen --tuned again.`,
+      `${file}: ${other.length} row(s) were measured on kernels/ssd_fused.py with sha ${other[0]!.kernel_sha!.slice(0, 12)}, ` +
+        `but this package's ssd_fused.py has sha ${sha.slice(0, 12)}. Re-run the sweep on the current kernels (pnpm bench --sweep ...), then gen --tuned again.`,
     );
   }
+  const gpus = [...new Set(rows.map(rowGpu).filter((g): g is string => g !== null))].sort();
+  const target = gpu ?? gpus[0] ?? null;
+  const foreign = gpus.filter((g) => g !== target);
+  if (foreign.length > 0) {
+    throw new TunedFileError(
+      `${file}: rows were measured on GPU '${foreign[0]}' but the table is for '${target}'` +
+        `${gpu === null ? ' (its first GPU)' : ' (--gpu)'}. Sweep on one GPU model per results file, or pass --gpu '${foreign[0]}' to build for that one.`,
+    );
+  }
+  const warnings: string[] = [];
   const unhashed = rows.filter((r) => typeof r.kernel_sha !== 'string').length;
-  const warning = unhashed === 0 ? null
-    : `${file}: ${unhashed} row(s) carry no kernel_sha, so nothing shows they were measured on this package's ssd_fused.py; re-run the sweep to be sure.`;
-  return { entries: tunedEntries(tunedChoices(rows), headdim), warning };
+  if (unhashed > 0) {
+    warnings.push(`${file}: ${unhashed} row(s) carry no kernel_sha, so nothing shows they were measured on this package's ssd_fused.py; re-run the sweep to be sure.`);
+  }
+  const noGpu = rows.filter((r) => rowGpu(r) === null).length;
+  if (noGpu > 0) {
+    warnings.push(`${file}: ${noGpu} row(s) do not record their GPU model; re-run the sweep to be sure they were measured on ${target ?? 'the GPU this package is for'}.`);
+  }
+  const entries = tunedEntries(tunedChoices(rows), headdim);
+  return {
+    table: {
+      kernel: 'kernels/ssd_fused.py',
+      kernelSha: unhashed === rows.length ? null : sha,
+      gpu: target,
+      source: file,
+      rows: entries.map((e) => ({
+        nheads: e.nheads, maxSeqlen: e.max_seqlen, blockQ: e.chunk_size, blockP: e.block_p, warps: e.num_warps, stages: e.num_stages,
+      })),
+    },
+    warnings,
+  };
 }
 
 export function parseTuned(text: string, headdim: number, file = '<tuned>'): TunedEntry[] {

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { configContext, lower, moduleContext, pyprojectContext } from '../src/index.ts';
+import { configContext, launchLines, lower, moduleContext, pyprojectContext, resolveLaunch } from '../src/index.ts';
+import { launchToJson } from '@mamba2/dsl';
 import { pyFloat, pyLiteral, pyNum } from '../src/emit/python.ts';
 import { seedGraph } from './fixtures/graphs.ts';
 
 const meta = { sourceFile: 'examples/mamba2-simple.ts', irHash: 'ab'.repeat(32) };
+const L = resolveLaunch(lower(seedGraph()), {});
 const kw = (ctx: ReturnType<typeof moduleContext>) => Object.fromEntries(ctx.forward.scanKwargs.map((k) => [k.name, k.value]));
 
 describe('render contexts', () => {
   it('gives the module the seed constructor signature with the model values as defaults', () => {
-    const ctx = moduleContext(lower(seedGraph()), meta);
+    const ctx = moduleContext(lower(seedGraph()), meta, L);
     expect(ctx.signature.map((p) => `${p.name}=${p.default}`)).toEqual([
       'd_model=null', 'd_state=128', 'd_conv=4', 'conv_init=None', 'expand=2', 'headdim=64', 'ngroups=1',
       'A_init_range=(1, 16)', 'dt_min=0.001', 'dt_max=0.1', 'dt_init_floor=0.0001', 'dt_limit=(0.0, float("inf"))',
@@ -18,7 +20,7 @@ describe('render contexts', () => {
   });
 
   it('checks the arguments the kernels were specialised for, d_model included', () => {
-    const ctx = moduleContext(lower(seedGraph()), meta);
+    const ctx = moduleContext(lower(seedGraph()), meta, L);
     expect(ctx.checks.map((c) => `${c.arg}=${c.generated}`)).toEqual([
       'd_model=256', 'expand=2', 'headdim=64', 'd_state=128', 'ngroups=1', 'd_conv=4', 'activation="swish"',
       'bias=False', 'conv_bias=True', 'learnable_init_states=False',
@@ -26,7 +28,7 @@ describe('render contexts', () => {
   });
 
   it('passes raw dt with dt_bias and softplus to the scan, D per head, and z to the norm for the seed', () => {
-    const ctx = moduleContext(lower(seedGraph()), meta);
+    const ctx = moduleContext(lower(seedGraph()), meta, L);
     expect(kw(ctx)).toMatchObject({ D: 'self.D', z: 'None', dt_bias: 'self.dt_bias', dt_softplus: 'True', initial_states: 'None' });
     expect(ctx.forward.normCall).toBe(
       'rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=None, norm_before_gate=False)',
@@ -35,40 +37,48 @@ describe('render contexts', () => {
   });
 
   it('passes z to the scan and calls no norm when the gate is folded into the scan', () => {
-    const ctx = moduleContext(lower(seedGraph({ tail: 'gate' })), meta);
+    const ctx = moduleContext(lower(seedGraph({ tail: 'gate' })), meta, L);
     expect(kw(ctx).z).toBe('z.unflatten(-1, (8, 64))');
     expect(ctx.forward.normCall).toBeNull();
     expect(ctx.norm).toBeNull();
   });
 
   it('views D as (nheads, headdim) when it is per channel', () => {
-    const ctx = moduleContext(lower(seedGraph({ perChannelD: true })), meta);
+    const ctx = moduleContext(lower(seedGraph({ perChannelD: true })), meta, L);
     expect(kw(ctx).D).toBe('self.D.view(8, 64)');
     expect(ctx.dShape).toBe('512');
   });
 
   it('expands the learnable init states over the batch', () => {
-    const ctx = moduleContext(lower(seedGraph({ learnableInitStates: true })), meta);
+    const ctx = moduleContext(lower(seedGraph({ learnableInitStates: true })), meta, L);
     expect(kw(ctx).initial_states).toBe('self.init_states.unsqueeze(0).expand(batch, -1, -1, -1)');
     expect(ctx.initStates).toBe(true);
   });
 
-  it('writes the codegen constants in the documented order with an empty TUNED', () => {
-    const ctx = configContext(lower(seedGraph()), meta);
-    expect(ctx.codegen.map((c) => c.name)).toEqual([
-      'CHUNK_SIZE', 'SCAN_IMPL', 'SCAN_BLOCK_P', 'SCAN_WARPS', 'SCAN_STAGES', 'CONV_BLOCK_L', 'CONV_BLOCK_C', 'CONV_WARPS', 'NORM_WARPS',
-    ]);
-    expect(ctx.codegen[1]).toEqual({ name: 'SCAN_IMPL', value: '"fused"' });
-    expect(ctx.tuned).toBe('[]');
+  it('takes the module chunk_size default from the launch config', () => {
+    const ctx = moduleContext(lower(seedGraph()), meta, resolveLaunch(lower(seedGraph()), { chunkSize: 64 }));
+    expect(ctx.signature.find((p) => p.name === 'chunk_size')?.default).toBe('64');
   });
 
-  it('writes TUNED entries as Python literals, one per line', () => {
-    const ctx = configContext(lower(seedGraph()), meta, [
-      { nheads: 80, max_seqlen: 4096, chunk_size: 32, block_p: 64, num_warps: 4, num_stages: null },
-    ]);
-    expect(ctx.tuned).toBe(
-      '[\n    {"block_p": 64, "chunk_size": 32, "max_seqlen": 4096, "nheads": 80, "num_stages": None, "num_warps": 4},\n]',
-    );
+  it('writes LAUNCH as one dataclass call per section with its kernel file, and no tuned table by default', () => {
+    const ctx = configContext(lower(seedGraph()), meta, L);
+    expect(ctx.launch[0]).toBe('LAUNCH = LaunchConfig(');
+    expect(ctx.launch).toContain('    scan_impl="fused",');
+    expect(ctx.launch).toContain('        block_l=64, block_c=64, num_warps=4,');
+    expect(ctx.launch).toContain('        kernel="kernels/conv.py", kernel_sha=None,');
+    expect(ctx.launch.at(-2)).toBe('    tuned=None,');
+    expect(ctx.launchImports).toBe('ChunkedScan, Conv, FusedScan, LaunchConfig, Norm, ScanBwd');
+  });
+
+  it('writes tuned rows one per line with the GPU and kernel sha they were measured on', () => {
+    const tuned = {
+      kernel: 'kernels/ssd_fused.py', kernelSha: 'e'.repeat(64), gpu: 'NVIDIA H200', source: 'r.jsonl',
+      rows: [{ nheads: 80, maxSeqlen: 4096, blockQ: 32, blockP: 64, warps: 4, stages: null }],
+    };
+    const lines = launchLines(launchToJson(resolveLaunch(lower(seedGraph()), {}, { tuned })));
+    expect(lines).toContain('        gpu="NVIDIA H200",');
+    expect(lines).toContain(`        kernel_sha="${'e'.repeat(64)}",`);
+    expect(lines).toContain('            TunedRow(nheads=80, max_seqlen=4096, block_q=32, block_p=64, num_warps=4, num_stages=None),');
   });
 
   it('names the pip distribution after the package and versions it by the IR hash', () => {
@@ -88,7 +98,7 @@ describe('conv activation', () => {
   it('passes the IR activation name to causal_conv1d ("silu" or "identity")', () => {
     const g = seedGraph();
     const plain = { ...g, nodes: g.nodes.map((n) => (n.kind === 'CausalConv1d' ? { ...n, activation: 'identity' as const } : n)) };
-    expect(moduleContext(lower(g), meta).forward.activation).toBe('"silu"');
-    expect(moduleContext(lower(plain), meta).forward.activation).toBe('"identity"');
+    expect(moduleContext(lower(g), meta, L).forward.activation).toBe('"silu"');
+    expect(moduleContext(lower(plain), meta, L).forward.activation).toBe('"identity"');
   });
 });

@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkPackage, generatePackage, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
-import { STDLIB_MODULES } from '@mamba2/dsl';
+import { launchToJson, STDLIB_MODULES } from '@mamba2/dsl';
+import { checkPackage, generatePackage, kernelSha, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
 import { seedModel } from './fixtures/graphs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mamba2-codegen-'));
@@ -33,7 +33,7 @@ describe('emit', () => {
       'mamba2_simple/kernels/conv_bwd.py', 'mamba2_simple/kernels/dt.py', 'mamba2_simple/kernels/host.py', 'mamba2_simple/kernels/norm.py',
       'mamba2_simple/kernels/norm_bwd.py', 'mamba2_simple/kernels/ssd_bwd.py', 'mamba2_simple/kernels/ssd_chunked.py',
       'mamba2_simple/kernels/ssd_common.py', 'mamba2_simple/kernels/ssd_decode.py', 'mamba2_simple/kernels/ssd_fused.py',
-      'mamba2_simple/language_model.py', 'mamba2_simple/lm.py', 'mamba2_simple/module.py', 'mamba2_simple/py.typed', 'manifest.json', 'pyproject.toml',
+      'mamba2_simple/language_model.py', 'mamba2_simple/launch.py', 'mamba2_simple/lm.py', 'mamba2_simple/module.py', 'mamba2_simple/py.typed', 'manifest.json', 'pyproject.toml',
     ]);
     expect(renderPackage(seedModel({ tail: 'gate' })).files.has('mamba2_simple/kernels/norm.py')).toBe(false);
   });
@@ -56,12 +56,13 @@ describe('emit', () => {
     }
   });
 
-  it('records every file sha256, the IR hash and the params in manifest.json', () => {
+  it('records every file sha256, the IR hash and the launch config in manifest.json', () => {
     const model = seedModel();
     const files = renderPackage(model).files;
     const manifest = JSON.parse(files.get('manifest.json')!);
     expect(manifest).toMatchObject({ name: 'mamba2_simple', className: 'Mamba2Simple', irHash: model.hash, source: 'examples/mamba2-simple.ts' });
-    expect(manifest.params).toEqual(model.graph.params);
+    expect(manifest.launch).toEqual(launchToJson(renderPackage(model).launch));
+    expect(manifest).not.toHaveProperty('params');
     for (const f of manifest.files as { path: string; sha256: string }[]) {
       expect(createHash('sha256').update(files.get(f.path)!).digest('hex'), f.path).toBe(f.sha256);
     }
@@ -86,10 +87,33 @@ describe('emit', () => {
     for (const m of thirdParty) expect(toml, m).toContain(`"${m}>=`);
   });
 
+  it('gives the same model with other launch flags the same IR hash and ir.json, and another _config.py', () => {
+    const model = seedModel();
+    const a = renderPackage(model);
+    const b = renderPackage(model, { launch: { blockP: 32, scanWarps: 8, chunkSize: 64 } });
+    const manifest = (p: typeof a) => JSON.parse(p.files.get('manifest.json')!);
+    expect(manifest(b).irHash).toBe(manifest(a).irHash);
+    expect(b.files.get('mamba2_simple/ir.json')).toBe(a.files.get('mamba2_simple/ir.json'));
+    expect(b.files.get('mamba2_simple/kernels/ssd_fused.py')).toBe(a.files.get('mamba2_simple/kernels/ssd_fused.py'));
+    const cfg = b.files.get('mamba2_simple/_config.py')!;
+    expect(cfg).not.toBe(a.files.get('mamba2_simple/_config.py'));
+    expect(cfg).toMatch(/fused=FusedScan\(\n {8}block_p=32, block_q=32, num_warps=8,/);
+    expect(cfg).toMatch(/chunked=ChunkedScan\(\n {8}chunk_size=64, block_p=32, num_warps=8,/);
+  });
+
+  it('records in _config.py the sha256 of each kernel file the package ships, as a sweep hashes it', () => {
+    const pkg = renderPackage(seedModel());
+    for (const section of ['fused', 'chunked', 'bwd', 'conv', 'norm'] as const) {
+      const { kernel, kernelSha: sha } = pkg.launch[section];
+      expect(sha, kernel).toBe(kernelSha(pkg.files.get(`mamba2_simple/${kernel}`)!));
+      expect(pkg.files.get('mamba2_simple/_config.py')).toContain(`kernel="${kernel}", kernel_sha="${sha}"`);
+    }
+  });
+
   it('stores the graph in ir.json with sorted keys', () => {
     const ir = renderPackage(seedModel()).files.get('mamba2_simple/ir.json')!;
     expect(JSON.parse(ir)).toEqual(JSON.parse(JSON.stringify(seedModel().graph)));
-    expect(Object.keys(JSON.parse(ir))).toEqual(['className', 'config', 'kind', 'name', 'nodes', 'output', 'params']);
+    expect(Object.keys(JSON.parse(ir))).toEqual(['className', 'config', 'kind', 'name', 'nodes', 'output']);
   });
 
   it('removes, on regeneration, the files the previous manifest listed and the new one does not', async () => {
@@ -207,6 +231,8 @@ describe('emit', () => {
   it('matches the golden module.py and _config.py of the seed (refresh: pnpm exec vitest run -u)', async () => {
     const files = renderPackage(seedModel()).files;
     await expect(files.get('mamba2_simple/module.py')).toMatchFileSnapshot('./__snapshots__/mamba2_simple/module.py');
-    await expect(files.get('mamba2_simple/_config.py')).toMatchFileSnapshot('./__snapshots__/mamba2_simple/_config.py');
+    // kernel shas change with every kernel edit; the test above checks them
+    const config = files.get('mamba2_simple/_config.py')!.replace(/kernel_sha="[0-9a-f]{64}"/g, 'kernel_sha="<sha256>"');
+    await expect(config).toMatchFileSnapshot('./__snapshots__/mamba2_simple/_config.py');
   });
 });

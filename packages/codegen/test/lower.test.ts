@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mamba2, type Graph, type Node } from '@mamba2/dsl';
-import { InvalidPythonNameError, lower, UnsupportedGraphError } from '../src/index.ts';
+import { InvalidPythonNameError, lower, resolveLaunch, UnsupportedGraphError } from '../src/index.ts';
 import { seedGraph } from './fixtures/graphs.ts';
 
 const withNodes = (g: Graph, f: (nodes: Node[]) => Node[]): Graph => ({ ...g, nodes: f([...g.nodes]) });
@@ -14,8 +14,8 @@ describe('lower', () => {
     });
     expect(plan.inSplit).toEqual({ z: { start: 0, stop: 512 }, xBC: { start: 512, stop: 1280 }, dt: { start: 1280, stop: 1288 } });
     expect(plan.convSplit).toEqual({ x: { start: 0, stop: 512 }, B: { start: 512, stop: 640 }, C: { start: 640, stop: 768 } });
-    expect(plan.scan).toMatchObject({ impl: 'fused', chunkSize: 256, d: { perChannel: false }, gateZ: false, learnableInitStates: false });
-    expect(plan.norm).toEqual({ param: 'norm', features: 512, groupSize: 512, eps: 1e-5, gated: true, normBeforeGate: false, warps: 4 });
+    expect(plan.scan).toMatchObject({ d: { perChannel: false }, gateZ: false, learnableInitStates: false });
+    expect(plan.norm).toEqual({ param: 'norm', features: 512, groupSize: 512, eps: 1e-5, gated: true, normBeforeGate: false });
     expect(plan.dt).toMatchObject({ bias: true, softplus: true, limit: [0, null], fusedIntoScan: true });
     expect(plan.conv).toMatchObject({ width: 4, bias: true, activation: 'silu', init: null });
     expect(plan.kernels).toEqual(['conv', 'conv_bwd', 'dt', 'norm', 'norm_bwd', 'ssd_bwd', 'ssd_chunked', 'ssd_fused']);
@@ -70,10 +70,18 @@ describe('lower', () => {
     expect(plan.norm).toMatchObject({ gated: true, normBeforeGate: true });
   });
 
-  it('takes scan impl and block sizes from the codegen params', () => {
-    const g = seedGraph({ scanImpl: 'chunked' });
-    const plan = lower({ ...g, params: { ...g.params, blockP: 32, chunkSize: 64 } });
-    expect(plan.scan).toMatchObject({ impl: 'chunked', blockP: 32, chunkSize: 64 });
+  it('resolves launch options over the heuristic defaults, leaving the plan without launch settings', () => {
+    const plan = lower(seedGraph());
+    const d = resolveLaunch(plan, {});
+    expect(d).toMatchObject({
+      scanImpl: 'fused', tuned: null,
+      fused: { blockP: 0, blockQ: 32, warps: 4, stages: 2, tWarps: 4, tStages: 3, split: 0, kernel: 'kernels/ssd_fused.py', kernelSha: null },
+      chunked: { chunkSize: 256, blockP: 0, warps: 4 }, bwd: { blockP: 0, blockQ: 32, warps: 8 },
+      conv: { blockL: 64, blockC: 64, warps: 4 }, norm: { warps: 4 },
+    });
+    const o = resolveLaunch(plan, { scanImpl: 'chunked', blockP: 32, chunkSize: 64, blockQ: 16 }, { kernelShas: { 'kernels/ssd_fused.py': 'ab' } });
+    expect(o).toMatchObject({ scanImpl: 'chunked', fused: { blockP: 32, blockQ: 16, kernelSha: 'ab' }, chunked: { chunkSize: 64, blockP: 32 } });
+    expect(JSON.stringify(plan)).not.toMatch(/blockP|warps|chunkSize/);
   });
 
   it('rejects a DSkip that does not directly follow the scan, naming the fix', () => {

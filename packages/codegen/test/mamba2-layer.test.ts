@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mamba2Layer } from '@mamba2/dsl';
-import { lower, moduleContext } from '../src/index.ts';
+import { lower, moduleContext, resolveLaunch, type KernelPlan } from '../src/index.ts';
 
 const meta = { sourceFile: 'examples/mamba2-layer-dssm.ts', irHash: 'cd'.repeat(32) };
+const ctxOf = (plan: KernelPlan) => moduleContext(plan, meta, resolveLaunch(plan, {}));
 const dssm = () => lower(mamba2Layer({ dModel: 128, dSsm: 128, headdim: 32, dState: 32, ngroups: 2 }).graph);
 
 describe("mamba_ssm's Mamba2 layer: plan and module context", () => {
@@ -15,7 +16,7 @@ describe("mamba_ssm's Mamba2 layer: plan and module context", () => {
   });
 
   it("gives the module Mamba2's constructor: d_ssm, D_has_hdim, rmsnorm, process_group, no activation", () => {
-    const ctx = moduleContext(dssm(), meta);
+    const ctx = ctxOf(dssm());
     const names = ctx.signature.map((p) => p.name);
     expect(names).toEqual([
       'd_model', 'd_state', 'd_conv', 'conv_init', 'expand', 'headdim', 'd_ssm', 'ngroups', 'A_init_range',
@@ -28,7 +29,7 @@ describe("mamba_ssm's Mamba2 layer: plan and module context", () => {
   });
 
   it("keeps d_ssm None as the default when the SSM uses all of d_inner (mamba2-130m)", () => {
-    const ctx = moduleContext(lower(mamba2Layer({ dModel: 768 }).graph), meta);
+    const ctx = ctxOf(lower(mamba2Layer({ dModel: 768 }).graph));
     expect(ctx.signature.find((p) => p.name === 'd_ssm')!.default).toBe('None');
     expect(ctx.checks).toContainEqual({ arg: 'd_ssm', generated: '1536' });
     expect(ctx.forward.mlp).toBeNull();

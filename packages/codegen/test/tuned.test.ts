@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { kernelSha, parseTuned, tunedFor } from '../src/tuned.ts';
 
@@ -38,20 +39,39 @@ describe('--tuned and the kernel a sweep measured', () => {
   const measured = (sha: string | undefined) =>
     [{ ...JSON.parse(row(4, 4096, 64, 32, 64, 0.6)), ...(sha === undefined ? {} : { kernel_sha: sha }) }];
 
-  it('hashes a kernel file without its generated header lines', () => {
+  it('hashes a kernel file without its generated header lines, as the sha256 of the library file', () => {
     const body = 'import triton\n\ndef f():\n    return 1\n';
-    const a = `# generated from examples/a.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: aaaa\n${body}`;
+    const a = `# generated from examples/a.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: aaaa\n# copied from x/kernels/k.py\n${body}`;
     const b = `# generated from bench/models/b.ts by @mamba2/codegen 0.1.0 -- do not edit\n# ir-hash: bbbb\n${body}`;
     expect(kernelSha(a)).toBe(kernelSha(b));
+    expect(kernelSha(a)).toBe(createHash('sha256').update(body).digest('hex'));
     expect(kernelSha(a)).not.toBe(kernelSha(a.replace('return 1', 'return 2')));
   });
 
-  it('refuses rows measured on another ssd_fused.py, naming the fix', () => {
-    expect(() => tunedFor(measured('f'.repeat(64)), 64, 'e'.repeat(64), 'r.jsonl')).toThrow(/another ssd_fused\.py.*Re-run the sweep/);
+  it('refuses rows measured on another ssd_fused.py in one line naming both shas and the fix', () => {
+    const err = (() => { try { tunedFor(measured('f'.repeat(64)), 64, 'e'.repeat(64), 'r.jsonl'); } catch (e) { return e as Error; } return null; })();
+    expect(err?.message).toMatch(/^r\.jsonl: 1 row\(s\) were measured on kernels\/ssd_fused\.py with sha f{12}, but this package's ssd_fused\.py has sha e{12}\. Re-run the sweep/);
+    expect(err?.message).not.toContain('\n');
   });
 
-  it('uses rows of this kernel silently and warns about rows with no hash', () => {
-    expect(tunedFor(measured('e'.repeat(64)), 64, 'e'.repeat(64))).toMatchObject({ warning: null, entries: [{ nheads: 80 }] });
-    expect(tunedFor(measured(undefined), 64, 'e'.repeat(64)).warning).toMatch(/carry no kernel_sha/);
+  it('refuses rows measured on another GPU model, naming both and the fix', () => {
+    const rows = [{ ...measured('e'.repeat(64))[0], provenance: { gpu_model: 'NVIDIA A100-SXM4-80GB' } }];
+    expect(() => tunedFor(rows, 64, 'e'.repeat(64), 'r.jsonl', 'NVIDIA H200')).toThrow(
+      /r\.jsonl: rows were measured on GPU 'NVIDIA A100-SXM4-80GB' but the table is for 'NVIDIA H200' \(--gpu\)\. .*--gpu/,
+    );
+    const mixed = [rows[0], { ...rows[0], provenance: { gpu_model: 'NVIDIA H200' } }];
+    expect(() => tunedFor(mixed, 64, 'e'.repeat(64), 'r.jsonl')).toThrow(/measured on GPU 'NVIDIA H200' but the table is for 'NVIDIA A100-SXM4-80GB'/);
+  });
+
+  it('records the GPU and kernel sha of the rows it uses, the fused tile as blockQ, and warns about rows without them', () => {
+    const ok = tunedFor([{ ...measured('e'.repeat(64))[0], gpu: '0', provenance: { gpu_model: 'NVIDIA H200' } }], 64, 'e'.repeat(64), 'r.jsonl');
+    expect(ok.warnings).toEqual([]);
+    expect(ok.table).toEqual({
+      kernel: 'kernels/ssd_fused.py', kernelSha: 'e'.repeat(64), gpu: 'NVIDIA H200', source: 'r.jsonl',
+      rows: [{ nheads: 80, maxSeqlen: 4096, blockQ: 32, blockP: 64, warps: 4, stages: 2 }],
+    });
+    const old = tunedFor(measured(undefined), 64, 'e'.repeat(64));
+    expect(old.table).toMatchObject({ kernelSha: null, gpu: null });
+    expect(old.warnings.join(' ')).toMatch(/carry no kernel_sha.*do not record their GPU/);
   });
 });

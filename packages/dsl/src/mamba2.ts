@@ -1,7 +1,8 @@
-import type { CodegenParams, DType, SourceLoc } from './ir/nodes.ts';
+import { LAUNCH_OPTION_KEYS, type LaunchOptions } from './ir/launch.ts';
+import type { DType, SourceLoc } from './ir/nodes.ts';
 import { captureCallSite } from './location.ts';
 import { graph } from './builder/builder.ts';
-import { defaultCodegenParams, nameFromFile, pascalCase } from './builder/defaults.ts';
+import { nameFromFile, pascalCase } from './builder/defaults.ts';
 import type { ModelDef, ModelOverrides } from './model.ts';
 import {
   ActivationError,
@@ -33,6 +34,7 @@ export interface Mamba2Options {
   readonly activation?: 'swish' | 'silu' | 'identity';
   readonly bias?: boolean;
   readonly convBias?: boolean;
+  /** The seed's chunk size: a launch setting (LaunchOptions.chunkSize), not part of the graph or its hash. */
   readonly chunkSize?: number;
   /** Kept for signature parity with the seed; both paths compute the same thing. */
   readonly useMemEffPath?: boolean;
@@ -60,7 +62,8 @@ export interface Mamba2Options {
   /** Python class name; default PascalCase of name ("Mamba2Simple"). */
   readonly className?: string;
   readonly dtype?: DType;
-  readonly codegen?: Partial<CodegenParams>;
+  /** Launch settings (tiles, warps, ...; LaunchOptions): not part of the graph or its hash. */
+  readonly codegen?: LaunchOptions;
 }
 
 /** The seed's defaults (Mamba2Simple) and ours for the variant options. */
@@ -80,7 +83,6 @@ export const MAMBA2_DEFAULTS = {
   activation: 'swish',
   bias: false,
   convBias: true,
-  chunkSize: 256,
   useMemEffPath: true,
   layerIdx: null,
   dPerChannel: false,
@@ -185,7 +187,7 @@ function checkOptionKeys(
   ];
   const cg: unknown = options.codegen;
   if (typeof cg === 'object' && cg !== null) {
-    groups.push(['codegen.', Object.keys(defaultCodegenParams(MAMBA2_DEFAULTS.chunkSize)), cg as Record<string, unknown>]);
+    groups.push(['codegen.', LAUNCH_OPTION_KEYS, cg as Record<string, unknown>]);
   }
   for (const [prefix, known, obj] of groups) {
     for (const key of Object.keys(obj)) {
@@ -269,7 +271,6 @@ function resolveConfig(o: Mamba2Options): Mamba2Config {
     activation: o.activation ?? d.activation,
     bias: o.bias ?? d.bias,
     convBias: o.convBias ?? d.convBias,
-    chunkSize: o.chunkSize ?? o.codegen?.chunkSize ?? d.chunkSize,
     useMemEffPath: o.useMemEffPath ?? d.useMemEffPath,
     layerIdx: o.layerIdx ?? d.layerIdx,
     dPerChannel: o.dPerChannel ?? d.dPerChannel,
@@ -282,9 +283,15 @@ function resolveConfig(o: Mamba2Options): Mamba2Config {
   };
 }
 
+/** The launch settings the call asks for: `codegen`, and the seed's `chunkSize` (the same setting). */
+function launchOptions(o: Mamba2Options): LaunchOptions {
+  const chunkSize = o.chunkSize ?? o.codegen?.chunkSize;
+  return { ...o.codegen, ...(chunkSize !== undefined ? { chunkSize } : {}) };
+}
+
 /** The checks the graph cannot even be drawn without (the rest run on the graph). */
 function precheck(o: Mamba2Options, c: Mamba2Config, loc: SourceLoc | null): void {
-  for (const k of ['dModel', 'dState', 'dConv', 'headdim', 'ngroups', 'chunkSize'] as const) {
+  for (const k of ['dModel', 'dState', 'dConv', 'headdim', 'ngroups'] as const) {
     const v: unknown = c[k];
     if (!(typeof v === 'number' && Number.isInteger(v) && v > 0)) {
       throw new NonPositiveIntegerError({
@@ -362,20 +369,12 @@ function buildMamba2(options: Mamba2Options, loc: SourceLoc | null, overrides: M
   const merged: Mamba2Options = {
     ...options,
     ...(overrides.headdim !== undefined ? { headdim: overrides.headdim } : {}),
-    ...(overrides.chunkSize !== undefined
-      ? { chunkSize: overrides.chunkSize, codegen: { ...options.codegen, chunkSize: overrides.chunkSize } }
-      : {}),
   };
   try {
     return draw(merged, loc, options, overrides);
   } catch (e) {
-    // A bad value from `--headdim`/`--chunk-size` is not on any line of the model file.
-    if (isDslError(e)) {
-      if (overrides.headdim !== undefined && e.props.includes('headdim')) e.blame(`--headdim ${overrides.headdim}`);
-      else if (overrides.chunkSize !== undefined && e.props.some((p) => p.endsWith('chunkSize'))) {
-        e.blame(`--chunk-size ${overrides.chunkSize}`);
-      }
-    }
+    // A bad value from `--headdim` is not on any line of the model file.
+    if (isDslError(e) && overrides.headdim !== undefined && e.props.includes('headdim')) e.blame(`--headdim ${overrides.headdim}`);
     throw e;
   }
 }
@@ -433,7 +432,6 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
       headdim: c.headdim,
       ngroups: c.ngroups,
       dState: c.dState,
-      chunkSize: c.chunkSize,
       aInitRange: c.aInitRange,
       learnableInitStates: c.learnableInitStates,
     })
@@ -468,7 +466,7 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
         ...(o.layer !== undefined && o.layer !== 'Mamba2Simple' ? { layer: o.layer } : {}),
         ...(o.dSsm !== undefined && o.dSsm !== null ? { dSsm } : {}),
       },
-      codegen: { ...o.codegen, chunkSize: c.chunkSize },
+      codegen: launchOptions(o),
     });
   // Every node was drawn here, but the user wrote one call: point them all at it.
   const sourceMap = loc ? Object.fromEntries(Object.keys(built.sourceMap).map((k) => [k, loc])) : {};
@@ -477,6 +475,7 @@ function draw(o: Mamba2Options, loc: SourceLoc | null, original: Mamba2Options, 
     origin: 'mamba2' as const,
     graph: built.graph,
     sourceMap: Object.freeze(sourceMap),
+    launch: built.launch,
     rebuild: (next: ModelOverrides) => buildMamba2(original, loc, { ...overrides, ...next }),
   });
 }

@@ -1,8 +1,8 @@
+import type { LaunchOptions } from './ir/launch.ts';
 import type { Graph, SourceMap } from './ir/nodes.ts';
 
-/** Values `pnpm gen` may override on the command line (`--chunk-size 128 --headdim 32`). */
+/** Model values `pnpm gen` may override on the command line (`--headdim 32`). Launch flags do not rebuild. */
 export interface ModelOverrides {
-  readonly chunkSize?: number;
   readonly headdim?: number;
 }
 
@@ -17,10 +17,12 @@ export interface ModelDef {
   readonly origin: 'mamba2' | 'builder';
   readonly graph: Graph;
   readonly sourceMap: SourceMap;
+  /** Launch settings the model file asks for (`codegen: {...}`, `chunkSize`): not part of the graph or its hash. */
+  readonly launch: LaunchOptions;
   rebuild(overrides: ModelOverrides): ModelDef;
 }
 
-/** SourceMap key for the model as a whole (graph-level settings: name, codegen params). */
+/** SourceMap key for the model as a whole (graph-level settings: name, launch options). */
 export const GRAPH_LOC_KEY = '$graph';
 
 export function isModelDef(value: unknown): value is ModelDef {

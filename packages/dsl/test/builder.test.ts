@@ -7,7 +7,7 @@ import {
   SplitSizesError,
   UnknownRefError,
   DuplicateNodeIdError,
-  OverrideUnsupportedError,
+  OverrideUnsupportedError, ChunkSizeConflictError, hashGraph,
 } from '../src/index.ts';
 
 const stem = () => graph().input({ features: 64 }).linear({ param: 'in_proj', outFeatures: 96 });
@@ -102,13 +102,19 @@ describe('graph builder', () => {
     expect(m.kind).toBe('ModelDef');
     expect(m.graph.output).toBe('out');
     expect(m.graph.className).toBe('HandBlock');
-    expect(m.graph.params.chunkSize).toBe(32);
   });
 
-  it('rebuilds with a chunk-size override in both the scan node and the codegen params', () => {
-    const m = block().build({ name: 'hand_block' }).rebuild({ chunkSize: 64 });
-    expect(m.graph.params.chunkSize).toBe(64);
-    expect(m.graph.nodes.find((n) => n.kind === 'SsdScan')).toMatchObject({ chunkSize: 64 });
+  it('keeps the ssdScan chunkSize beside the graph as a launch option, out of the node and the hash', () => {
+    const a = block().build({ name: 'hand_block' });
+    const b = block().build({ name: 'hand_block', codegen: { scanWarps: 8 } });
+    expect(a.launch).toEqual({ chunkSize: 32 });
+    expect(b.launch).toEqual({ chunkSize: 32, scanWarps: 8 });
+    expect(a.graph.nodes.find((n) => n.kind === 'SsdScan')).not.toHaveProperty('chunkSize');
+    expect(hashGraph(a.graph)).toBe(hashGraph(b.graph));
+  });
+
+  it('refuses a codegen.chunkSize that contradicts the ssdScan chunkSize', () => {
+    expect(() => block().build({ name: 'hand_block', codegen: { chunkSize: 64 } })).toThrow(ChunkSizeConflictError);
   });
 
   it('refuses a headdim override on a hand-built graph, naming the fix', () => {

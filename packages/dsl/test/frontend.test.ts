@@ -50,10 +50,10 @@ describe('loadModels', () => {
     expect(m!.sourceMap['scan']).toEqual({ file: 'examples/mamba2-simple.ts', line: 4, column: 16 });
   });
 
-  it('applies --chunk-size and --headdim overrides', async () => {
-    const [m] = await loadModels(['examples/mamba2-simple.ts'], { overrides: { chunkSize: 128, headdim: 32 } });
-    expect(m!.graph.params.chunkSize).toBe(128);
-    expect(m!.graph.nodes.find((n) => n.kind === 'SsdScan')).toMatchObject({ headdim: 32, chunkSize: 128, nheads: 16 });
+  it('applies a --headdim override and returns the launch options beside the graph', async () => {
+    const [m] = await loadModels(['examples/mamba2-grouped.ts'], { overrides: { headdim: 64 } });
+    expect(m!.graph.nodes.find((n) => n.kind === 'SsdScan')).toMatchObject({ headdim: 64, nheads: 8 });
+    expect(m!.launch).toEqual({ chunkSize: 128 });
   });
 
   it('refuses a headdim override on the builder example, naming the fix', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mamba2, MAMBA2_DEFAULTS, type Node } from '../src/index.ts';
+import { hashGraph, mamba2, MAMBA2_DEFAULTS, type Node } from '../src/index.ts';
 
 const byId = (nodes: readonly Node[], id: string) => nodes.find((n) => n.id === id)!;
 
@@ -23,7 +23,6 @@ describe('mamba2({...})', () => {
       activation: 'swish',
       bias: false,
       convBias: true,
-      chunkSize: 256,
       useMemEffPath: true,
       layerIdx: null,
       dPerChannel: false,
@@ -61,7 +60,7 @@ describe('mamba2({...})', () => {
     expect(byId(g.nodes, 'in_proj')).toMatchObject({ param: 'in_proj', inFeatures: 256, outFeatures: 2 * 512 + 2 * 128 + 8, bias: false });
     expect(byId(g.nodes, 'zxbcdt')).toMatchObject({ parts: [{ name: 'z', size: 512 }, { name: 'xBC', size: 768 }, { name: 'dt', size: 8 }] });
     expect(byId(g.nodes, 'conv')).toMatchObject({ param: 'conv1d', channels: 768, width: 4, bias: true, activation: 'silu', init: null });
-    expect(byId(g.nodes, 'scan')).toMatchObject({ nheads: 8, headdim: 64, ngroups: 1, dState: 128, chunkSize: 256, aInitRange: [1, 16] });
+    expect(byId(g.nodes, 'scan')).toMatchObject({ nheads: 8, headdim: 64, ngroups: 1, dState: 128, aInitRange: [1, 16] });
     expect(byId(g.nodes, 'norm')).toMatchObject({ z: 'zxbcdt.z', features: 512, groupSize: 512, eps: 1e-5, normBeforeGate: false });
     expect(byId(g.nodes, 'out_proj')).toMatchObject({ param: 'out_proj', inFeatures: 512, outFeatures: 256 });
   });
@@ -72,18 +71,18 @@ describe('mamba2({...})', () => {
     expect(g.className).toBe('Mamba2Test');
   });
 
-  it('fills codegen params with their defaults and the chunk size', () => {
-    expect(mamba2({ dModel: 64, headdim: 32, chunkSize: 64 }).graph.params).toEqual({
-      chunkSize: 64,
-      blockP: 0,
-      scanWarps: 4,
-      scanStages: 2,
-      convBlockL: 64,
-      convBlockC: 64,
-      convWarps: 4,
-      normWarps: 4,
-      scanImpl: 'fused',
-    });
+  it('keeps chunkSize and codegen as launch options beside the graph, so they do not change its hash', () => {
+    const a = mamba2({ dModel: 64, headdim: 32, name: 'x' });
+    const b = mamba2({ dModel: 64, headdim: 32, name: 'x', chunkSize: 64, codegen: { scanWarps: 8, blockQ: 16 } });
+    expect(a.launch).toEqual({});
+    expect(b.launch).toEqual({ chunkSize: 64, scanWarps: 8, blockQ: 16 });
+    expect(b.graph).toEqual(a.graph);
+    expect(hashGraph(b.graph)).toBe(hashGraph(a.graph));
+    expect(Object.keys(b.graph)).not.toContain('params');
+  });
+
+  it('takes codegen.chunkSize as the chunk size when chunkSize is not given', () => {
+    expect(mamba2({ dModel: 64, headdim: 32, codegen: { chunkSize: 128 } }).launch).toEqual({ chunkSize: 128 });
   });
 
   it('drops z from in_proj and the norm when gate is false', () => {
@@ -116,10 +115,11 @@ describe('mamba2({...})', () => {
     expect(byId(a.nodes, 'conv')).toEqual(byId(b.nodes, 'conv'));
   });
 
-  it('rebuilds with --chunk-size and --headdim overrides', () => {
-    const g = mamba2({ dModel: 256 }).rebuild({ chunkSize: 128, headdim: 32 }).graph;
-    expect(g.params.chunkSize).toBe(128);
-    expect(byId(g.nodes, 'scan')).toMatchObject({ chunkSize: 128, headdim: 32, nheads: 16 });
+  it('rebuilds with a --headdim override, keeping the launch options', () => {
+    const m = mamba2({ dModel: 256, chunkSize: 128 }).rebuild({ headdim: 32 });
+    const g = m.graph;
+    expect(m.launch).toEqual({ chunkSize: 128 });
+    expect(byId(g.nodes, 'scan')).toMatchObject({ headdim: 32, nheads: 16 });
     expect(g.config['headdim']).toBe(32);
   });
 

@@ -1,5 +1,5 @@
 # generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c
+# ir-hash: ce276f111d871043363d32dc37007098a1356a3db65f4054f8f567e129ec5a3c
 """BenchBlock1536 and its Triton ops, generated from bench/models/block-1536.ts.
 
 On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
@@ -16,6 +16,6 @@ from .lm import MambaConfig, MambaLMHeadModel
 from .module import BenchBlock1536
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
-IR_HASH = "65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c"
+IR_HASH = "ce276f111d871043363d32dc37007098a1356a3db65f4054f8f567e129ec5a3c"
 
 __all__ = ["BenchBlock1536", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

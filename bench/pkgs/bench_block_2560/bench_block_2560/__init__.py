@@ -1,5 +1,5 @@
 # generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
 """BenchBlock2560 and its Triton ops, generated from bench/models/block-2560.ts.
 
 On a machine without CUDA, set TRITON_INTERPRET=1 before importing to run
@@ -16,6 +16,6 @@ from .lm import MambaConfig, MambaLMHeadModel
 from .module import BenchBlock2560
 
 IR_PATH = str(_Path(__file__).with_name("ir.json"))
-IR_HASH = "892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f"
+IR_HASH = "d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec"
 
 __all__ = ["BenchBlock2560", "InferenceParams", "MambaConfig", "MambaLMHeadModel", "IR_HASH", "IR_PATH", "causal_conv1d", "dt_transform", "mamba_chunk_scan_combined", "rmsnorm_gated"]

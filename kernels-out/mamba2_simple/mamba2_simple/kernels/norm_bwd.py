@@ -1,5 +1,5 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 7311b986a5ab9d40531b757f5f3633b105306d2d5230519f72aaad9ffccdbec9
+# ir-hash: 424e35b9a6cbde3f760cbbdda6581245b41bd18aa47e61809cb8681fa3b0ab69
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm_bwd.py
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
@@ -18,7 +18,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -130,6 +130,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)

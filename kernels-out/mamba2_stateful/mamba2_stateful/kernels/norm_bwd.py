@@ -1,5 +1,5 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# ir-hash: 28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm_bwd.py
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
@@ -18,7 +18,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -130,6 +130,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)

@@ -3,6 +3,7 @@
  * template shows (defaults, views, flags, literals) is made here, so tests
  * inspect it without rendering.
  */
+import { launchToJson, type LaunchConfig, type LaunchConfigJson } from '@mamba2/dsl';
 import type { KernelName, KernelPlan, Slice } from '../lower/plan.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
 import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple, withInitHint } from './python.ts';
@@ -42,31 +43,55 @@ export interface PyConst {
 }
 
 export interface ConfigContext extends BaseContext {
-  readonly codegen: readonly PyConst[];
+  /** `LAUNCH = LaunchConfig(...)`, one line per field (launch.py's dataclasses). */
+  readonly launch: readonly string[];
+  /** Names launch.py must export for the lines above, sorted. */
+  readonly launchImports: string;
   readonly model: readonly PyConst[];
-  /** `TUNED = ...` right-hand side: "[]" or one entry per line. */
-  readonly tuned: string;
 }
 
-/** `--tuned` dispatch rows (see ../tuned.ts), already filtered and sorted. */
-export type { TunedEntry } from '../tuned.ts';
-import type { TunedEntry } from '../tuned.ts';
+/** Python dataclass class of each LaunchConfig section (mamba2_kernels/launch.py). */
+const LAUNCH_CLASSES = { fused: 'FusedScan', chunked: 'ChunkedScan', bwd: 'ScanBwd', conv: 'Conv', norm: 'Norm' } as const;
 
-export function configContext(plan: KernelPlan, meta: FileMeta, tuned: readonly TunedEntry[] = []): ConfigContext {
+/** `Cls(a=1, b="x")` from a JSON object, keys in their (dataclass) order. */
+function pyCall(cls: string, o: Readonly<Record<string, unknown>>): string {
+  return `${cls}(${Object.entries(o).map(([k, v]) => `${k}=${pyLiteral(v)}`).join(', ')})`;
+}
+
+/** The LAUNCH assignment: per section its settings, then the kernel file and sha; tuned rows one per line. */
+export function launchLines(c: LaunchConfigJson): string[] {
+  const lines = ['LAUNCH = LaunchConfig(', `    scan_impl=${pyStr(c.scan_impl)},`];
+  const args = (o: Readonly<Record<string, unknown>>) => Object.entries(o).map(([k, v]) => `${k}=${pyLiteral(v)}`).join(', ');
+  for (const [key, cls] of Object.entries(LAUNCH_CLASSES) as [keyof typeof LAUNCH_CLASSES, string][]) {
+    const { kernel, kernel_sha, ...settings } = c[key];
+    lines.push(`    ${key}=${cls}(`, `        ${args(settings)},`, `        ${args({ kernel, kernel_sha })},`, '    ),');
+  }
+  if (c.tuned === null) {
+    lines.push('    tuned=None,');
+  } else {
+    const { rows, ...prov } = c.tuned;
+    lines.push(`    tuned=Tuned(`);
+    for (const [k, v] of Object.entries(prov)) lines.push(`        ${k}=${pyLiteral(v)},`);
+    if (rows.length === 0) lines.push('        rows=(),');
+    else {
+      lines.push('        rows=(');
+      for (const r of rows) lines.push(`            ${pyCall('TunedRow', r)},`);
+      lines.push('        ),');
+    }
+    lines.push('    ),');
+  }
+  lines.push(')');
+  return lines;
+}
+
+export function configContext(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): ConfigContext {
   const { scan, conv, norm, dims, dt } = plan;
+  const json = launchToJson(launch);
+  const names = ['LaunchConfig', ...Object.values(LAUNCH_CLASSES), ...(json.tuned !== null ? ['Tuned', 'TunedRow'] : [])];
   return {
     ...baseContext(plan, meta),
-    codegen: [
-      { name: 'CHUNK_SIZE', value: pyNum(scan.chunkSize) },
-      { name: 'SCAN_IMPL', value: pyStr(scan.impl) },
-      { name: 'SCAN_BLOCK_P', value: pyNum(scan.blockP) },
-      { name: 'SCAN_WARPS', value: pyNum(scan.warps) },
-      { name: 'SCAN_STAGES', value: pyNum(scan.stages) },
-      { name: 'CONV_BLOCK_L', value: pyNum(conv.blockL) },
-      { name: 'CONV_BLOCK_C', value: pyNum(conv.blockC) },
-      { name: 'CONV_WARPS', value: pyNum(conv.warps) },
-      { name: 'NORM_WARPS', value: pyNum(norm?.warps ?? plan.params.normWarps) },
-    ],
+    launch: launchLines(json),
+    launchImports: [...names].sort().join(', '),
     model: [
       { name: 'D_MODEL', value: pyNum(dims.dModel) },
       { name: 'D_INNER', value: pyNum(dims.dInner) },
@@ -91,7 +116,6 @@ export function configContext(plan: KernelPlan, meta: FileMeta, tuned: readonly 
       { name: 'LEARNABLE_INIT_STATES', value: pyBool(scan.learnableInitStates) },
       { name: 'KERNELS', value: pyTuple(plan.kernels.map(pyStr)) },
     ],
-    tuned: tuned.length === 0 ? '[]' : `[\n${tuned.map((t) => `    ${pyLiteral(t)},`).join('\n')}\n]`,
   };
 }
 
@@ -175,12 +199,12 @@ function sl(s: Slice): string {
   return `${s.start}:${s.stop}`;
 }
 
-/** Seed argument order (or mamba_ssm Mamba2's); defaults come from the model. */
-export function moduleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
-  return plan.api === 'mamba2' ? mamba2ModuleContext(plan, meta) : simpleModuleContext(plan, meta);
+/** Seed argument order (or mamba_ssm Mamba2's); defaults come from the model (chunk_size from the launch config). */
+export function moduleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): ModuleContext {
+  return plan.api === 'mamba2' ? mamba2ModuleContext(plan, meta, launch) : simpleModuleContext(plan, meta, launch);
 }
 
-function simpleModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
+function simpleModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): ModuleContext {
   const { dims, conv, dt, scan, norm } = plan;
   const activation = conv.activation === 'silu' ? 'swish' : 'identity';
   const expand = pyNum(dims.expand);
@@ -201,7 +225,7 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
     { name: 'activation', default: pyStr(activation) },
     { name: 'bias', default: pyBool(plan.inProj.bias) },
     { name: 'conv_bias', default: pyBool(conv.bias) },
-    { name: 'chunk_size', default: pyNum(scan.chunkSize) },
+    { name: 'chunk_size', default: pyNum(launch.chunked.chunkSize) },
     { name: 'use_mem_eff_path', default: 'True' },
     { name: 'layer_idx', default: 'None' },
     { name: 'device', default: 'None' },
@@ -284,8 +308,8 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
  * The body is the seed's, so only the signature, the checks and the few
  * attributes of its own differ.
  */
-function mamba2ModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
-  const base = simpleModuleContext(plan, meta);
+function mamba2ModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): ModuleContext {
+  const base = simpleModuleContext(plan, meta, launch);
   const { dims, conv, dt, scan, norm } = plan;
   const dInnerTotal = dims.dInner + (plan.mlp?.features ?? 0);
   const expand = pyNum(dims.expand);
@@ -309,7 +333,7 @@ function mamba2ModuleContext(plan: KernelPlan, meta: FileMeta): ModuleContext {
     { name: 'dt_limit', default: find('dt_limit') },
     { name: 'bias', default: pyBool(plan.inProj.bias) },
     { name: 'conv_bias', default: pyBool(conv.bias) },
-    { name: 'chunk_size', default: pyNum(scan.chunkSize) },
+    { name: 'chunk_size', default: pyNum(launch.chunked.chunkSize) },
     { name: 'use_mem_eff_path', default: 'True' },
     { name: 'layer_idx', default: 'None' },
     { name: 'process_group', default: 'None' },

@@ -10,10 +10,10 @@ import {
   moduleContext,
   pyprojectContext,
   type FileMeta,
-  type TunedEntry,
 } from './context.ts';
 import { fragmentsContext } from './fragments.ts';
 import { lmContext } from './lm-context.ts';
+import type { LaunchConfig } from '@mamba2/dsl';
 
 export interface TemplatedFile {
   /** Path inside kernels-out/<name>/, '/' separated. */
@@ -52,6 +52,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'autograd.py',
   'inference.py',
   'language_model.py',
+  'launch.py',
   'kernels/ssd_decode.py',
   'fragments.py',
   'kernels/host.py',
@@ -66,13 +67,13 @@ export function libraryFiles(plan: KernelPlan): LibraryFile[] {
   ];
 }
 
-export function templatedFiles(plan: KernelPlan, meta: FileMeta, tuned: readonly TunedEntry[]): TemplatedFile[] {
+export function templatedFiles(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): TemplatedFile[] {
   const pkg = plan.name;
   return [
     { path: 'pyproject.toml', template: 'python/pyproject.toml.hbs', context: pyprojectContext(plan, meta) },
     { path: `${pkg}/__init__.py`, template: 'python/__init__.py.hbs', context: initContext(plan, meta) },
-    { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: configContext(plan, meta, tuned) },
-    { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta) },
+    { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: configContext(plan, meta, launch) },
+    { path: `${pkg}/module.py`, template: 'python/module.py.hbs', context: moduleContext(plan, meta, launch) },
     { path: `${pkg}/lm.py`, template: 'python/lm.py.hbs', context: lmContext(plan, meta) },
     { path: `${pkg}/py.typed`, template: 'python/py.typed.hbs', context: initContext(plan, meta) },
     { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },

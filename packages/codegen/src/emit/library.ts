@@ -4,6 +4,7 @@
  * kernel; codegen never edits a line of it, so a copy is reproducible from the
  * library and the header alone.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,14 @@ function readLibrary(path: string): string {
     cache.set(path, text);
   }
   return text;
+}
+
+/**
+ * sha256 of a library file as a package carries it (without the header): the
+ * `kernel_sha` a LaunchConfig records and a sweep measures (tuned.ts kernelSha).
+ */
+export function librarySha(libraryDir: string, source: string): string {
+  return createHash('sha256').update(`${readLibrary(join(libraryDir, source))}\n`).digest('hex');
 }
 
 /** The header of every generated file, then the library's text unchanged. */

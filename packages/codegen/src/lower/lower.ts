@@ -340,8 +340,7 @@ export function lower(graph: Graph): KernelPlan {
 
   const norm = planNorm(st, graph);
   const gateZ = s.gate !== undefined && s.norm === undefined;
-  const p = graph.params;
-  // Both scans ship: functional.py dispatches on impl at call time (and TUNED may pick either).
+  // Both scans ship: functional.py dispatches on LaunchConfig.scan_impl (or impl=) at call time.
   const kernels: KernelName[] = ['conv', 'conv_bwd', 'dt', 'ssd_bwd', 'ssd_chunked', 'ssd_fused'];
   if (norm !== null) kernels.push('norm', 'norm_bwd');
   kernels.sort();
@@ -373,9 +372,6 @@ export function lower(graph: Graph): KernelPlan {
       bias: conv.bias,
       activation: conv.activation,
       init: conv.init,
-      blockL: p.convBlockL,
-      blockC: p.convBlockC,
-      warps: p.convWarps,
     },
     dt: {
       bias: dt.bias,
@@ -387,15 +383,10 @@ export function lower(graph: Graph): KernelPlan {
       fusedIntoScan: true,
     },
     scan: {
-      impl: p.scanImpl,
-      chunkSize: p.chunkSize,
       nheads: scan.nheads,
       headdim: scan.headdim,
       ngroups: scan.ngroups,
       dState: scan.dState,
-      blockP: p.blockP,
-      warps: p.scanWarps,
-      stages: p.scanStages,
       aInitRange: [scan.aInitRange[0], scan.aInitRange[1]],
       learnableInitStates: scan.learnableInitStates,
       d: s.dskip ? { perChannel: s.dskip.perChannel } : null,
@@ -404,7 +395,6 @@ export function lower(graph: Graph): KernelPlan {
     norm,
     outProj: { param: outProj.param, inFeatures: outProj.inFeatures, outFeatures: outProj.outFeatures, bias: outProj.bias },
     kernels,
-    params: p,
   };
 }
 
@@ -438,6 +428,5 @@ function planNorm(st: LowerState, graph: Graph): NormPlan | null {
     eps: norm.eps,
     gated,
     normBeforeGate: gated ? normBeforeGate : false,
-    warps: graph.params.normWarps,
   };
 }

@@ -2,8 +2,8 @@
  * The KernelPlan: every decision codegen makes about one block, as plain
  * JSON-able data. Lowering (lower.ts) builds it from the IR; the render
  * contexts (../emit/context.ts) read only this, never the graph.
+ * Launch settings are not here: they are a LaunchConfig (./launch.ts).
  */
-import type { CodegenParams } from '@mamba2/dsl';
 
 /** Generated kernel modules under <name>/kernels/ (forward, and backward for autograd.py). */
 export type KernelName = 'ssd_fused' | 'ssd_chunked' | 'ssd_bwd' | 'conv' | 'conv_bwd' | 'dt' | 'norm' | 'norm_bwd';
@@ -31,9 +31,6 @@ export interface ConvPlan {
   readonly activation: 'silu' | 'identity';
   /** null: PyTorch's default Conv1d init. */
   readonly init: number | null;
-  readonly blockL: number;
-  readonly blockC: number;
-  readonly warps: number;
 }
 
 /** The dt prologue. Always fused into the scan call (both impls take raw dt). */
@@ -48,15 +45,10 @@ export interface DtPlan {
 }
 
 export interface ScanPlan {
-  readonly impl: 'fused' | 'chunked';
-  readonly chunkSize: number;
   readonly nheads: number;
   readonly headdim: number;
   readonly ngroups: number;
   readonly dState: number;
-  readonly blockP: number;
-  readonly warps: number;
-  readonly stages: number;
   readonly aInitRange: readonly [number, number];
   readonly learnableInitStates: boolean;
   /** D skip folded into the scan: null when the graph has no DSkip. */
@@ -73,7 +65,6 @@ export interface NormPlan {
   /** z passed to rmsnorm_gated. */
   readonly gated: boolean;
   readonly normBeforeGate: boolean;
-  readonly warps: number;
 }
 
 export interface KernelPlan {
@@ -109,5 +100,4 @@ export interface KernelPlan {
   readonly outProj: LinearPlan;
   /** Kernel modules the package ships, sorted. */
   readonly kernels: readonly KernelName[];
-  readonly params: CodegenParams;
 }

@@ -1,7 +1,7 @@
+import type { LaunchOptions } from '../ir/launch.ts';
 import type {
   LinearMlpPrefix,
   Activation,
-  CodegenParams,
   DType,
   Graph,
   Node,
@@ -24,7 +24,7 @@ import {
   UnknownRefError,
 } from '../validate/errors.ts';
 import { validateModel } from '../validate/validate.ts';
-import { defaultCodegenParams, nameFromFile, pascalCase } from './defaults.ts';
+import { nameFromFile, pascalCase } from './defaults.ts';
 
 /** Options every op shares. `id` defaults to a name per kind ("conv", then "conv_2", ...). */
 interface NodeOptions {
@@ -74,7 +74,11 @@ export interface SsdScanOptions extends NodeOptions {
   readonly headdim: number;
   readonly ngroups: number;
   readonly dState: number;
-  readonly chunkSize: number;
+  /**
+   * The seed's chunk size: a launch setting (LaunchOptions.chunkSize), kept
+   * beside the graph, not in the node: the scan's result does not depend on it.
+   */
+  readonly chunkSize?: number;
   readonly aInitRange?: readonly [number, number];
   readonly learnableInitStates?: boolean;
 }
@@ -109,7 +113,8 @@ export interface BuildOptions {
   readonly dtype?: DType;
   /** Extra JSON-safe entries for Graph.config. */
   readonly config?: Readonly<Record<string, unknown>>;
-  readonly codegen?: Partial<CodegenParams>;
+  /** Launch settings (tiles, warps, ...): not part of the graph or its hash. */
+  readonly codegen?: LaunchOptions;
 }
 
 interface State {
@@ -117,6 +122,8 @@ interface State {
   readonly sourceMap: SourceMap;
   /** Features of every Ref produced so far. */
   readonly features: Readonly<Record<Ref, number>>;
+  /** chunkSize given to ssdScan (a launch setting, see SsdScanOptions.chunkSize). */
+  readonly chunkSize?: number;
   /** The previous node's single output, the default input of the next op. */
   readonly last: Ref | null;
 }
@@ -338,8 +345,8 @@ export class GraphBuilder {
 
   /**
    * The SSD scan; nheads comes from `dt`'s features.
-   * `.ssdScan({ x: 'xBC.x', dt: 'dt', B: 'xBC.B', C: 'xBC.C', headdim: 64, ngroups: 1, dState: 128, chunkSize: 256 })`
-   * -> `kernels/ssd_fused.py` (one launch, state kept on chip, `tl.dot` on CHUNK x HEADDIM tiles).
+   * `.ssdScan({ x: 'xBC.x', dt: 'dt', B: 'xBC.B', C: 'xBC.C', headdim: 64, ngroups: 1, dState: 128 })`
+   * -> `kernels/ssd_fused.py` (one launch, state kept on chip, `tl.dot` on BLOCK_Q x BLOCK_P tiles).
    */
   ssdScan(opts: SsdScanOptions): GraphBuilder {
     const loc = captureCallSite();
@@ -374,13 +381,13 @@ export class GraphBuilder {
         headdim: opts.headdim,
         ngroups: opts.ngroups,
         dState: opts.dState,
-        chunkSize: opts.chunkSize,
         aInitRange: [opts.aInitRange?.[0] ?? 1, opts.aInitRange?.[1] ?? 16],
         learnableInitStates: opts.learnableInitStates ?? false,
       },
       loc,
       { [id]: fx },
       id,
+      opts.chunkSize ?? this.#s.chunkSize,
     );
   }
 
@@ -484,7 +491,7 @@ export class GraphBuilder {
 
   /**
    * Freezes the graph into a ModelDef (validated; errors point at the op that caused them).
-   * `graph().input(...)...output().build({ codegen: { scanWarps: 8 } })`.
+   * `graph().input(...)...output().build({ codegen: { scanWarps: 8 } })` (launch settings: beside the graph, not in it)..
    */
   build(opts: BuildOptions = {}): ModelDef {
     const loc = captureCallSite();
@@ -554,7 +561,7 @@ export class GraphBuilder {
     return f;
   }
 
-  #add(node: Node, loc: SourceLoc | null, features: Record<Ref, number>, last: Ref | null): GraphBuilder {
+  #add(node: Node, loc: SourceLoc | null, features: Record<Ref, number>, last: Ref | null, chunkSize = this.#s.chunkSize): GraphBuilder {
     const s = this.#s;
     return new GraphBuilder(
       deepFreeze({
@@ -562,6 +569,7 @@ export class GraphBuilder {
         sourceMap: loc ? { ...s.sourceMap, [node.id]: loc } : s.sourceMap,
         features: { ...s.features, ...features },
         last,
+        ...(chunkSize !== undefined ? { chunkSize } : {}),
       }),
     );
   }
@@ -597,10 +605,9 @@ function buildModel(
       loc,
     });
   }
-  const scans = s.nodes.filter((n) => n.kind === 'SsdScan');
-  const scanChunk = scans[0]?.chunkSize;
+  const scanChunk = s.chunkSize;
   const askedChunk = opts.codegen?.chunkSize;
-  if (askedChunk !== undefined && scanChunk !== undefined && askedChunk !== scanChunk && overrides.chunkSize === undefined) {
+  if (askedChunk !== undefined && scanChunk !== undefined && askedChunk !== scanChunk) {
     throw new ChunkSizeConflictError({
       what: `codegen.chunkSize ${askedChunk} differs from the ssdScan chunkSize ${scanChunk}`,
       value: askedChunk,
@@ -609,8 +616,8 @@ function buildModel(
       props: ['codegen.chunkSize'],
     });
   }
-  const chunkSize = overrides.chunkSize ?? scanChunk ?? askedChunk ?? 256;
-  const nodes = s.nodes.map((n) => (n.kind === 'SsdScan' && n.chunkSize !== chunkSize ? { ...n, chunkSize } : n));
+  const chunkSize = scanChunk ?? askedChunk;
+  const nodes = s.nodes;
   const name = opts.name ?? nameFromFile(loc?.file ?? s.sourceMap[s.nodes[0]!.id]?.file, 'mamba2_block');
   const input = nodes[0]!;
   const conv = nodes.find((n) => n.kind === 'CausalConv1d');
@@ -618,7 +625,7 @@ function buildModel(
   const derived: Record<string, unknown> = {
     dModel: input.kind === 'Input' ? input.features : null,
     ...(scan?.kind === 'SsdScan'
-      ? { dState: scan.dState, headdim: scan.headdim, ngroups: scan.ngroups, chunkSize, learnableInitStates: scan.learnableInitStates }
+      ? { dState: scan.dState, headdim: scan.headdim, ngroups: scan.ngroups, learnableInitStates: scan.learnableInitStates }
       : {}),
     ...(conv?.kind === 'CausalConv1d' ? { dConv: conv.width, convBias: conv.bias } : {}),
   };
@@ -629,14 +636,15 @@ function buildModel(
     config: { ...derived, ...(opts.config ?? {}), dtype: opts.dtype ?? 'float32' },
     nodes,
     output: outputs[0]!.id,
-    params: { ...defaultCodegenParams(chunkSize), ...(opts.codegen ?? {}), chunkSize },
   };
+  const launch: LaunchOptions = { ...(opts.codegen ?? {}), ...(chunkSize !== undefined ? { chunkSize } : {}) };
   const sourceMap: SourceMap = loc ? { ...s.sourceMap, [GRAPH_LOC_KEY]: loc } : s.sourceMap;
   const model: ModelDef = deepFreeze({
     kind: 'ModelDef' as const,
     origin: 'builder' as const,
     graph: deepFreeze(g),
     sourceMap,
+    launch,
     rebuild(o: ModelOverrides): ModelDef {
       if (o.headdim !== undefined) {
         throw new OverrideUnsupportedError({

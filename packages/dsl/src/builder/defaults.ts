@@ -1,20 +1,4 @@
 import { basename } from 'node:path';
-import type { CodegenParams } from '../ir/nodes.ts';
-
-export function defaultCodegenParams(chunkSize: number): CodegenParams {
-  return {
-    chunkSize,
-    blockP: 0,
-    scanWarps: 4,
-    scanStages: 2,
-    convBlockL: 64,
-    convBlockC: 64,
-    convWarps: 4,
-    normWarps: 4,
-    scanImpl: 'fused',
-  };
-}
-
 /** "examples/mamba2-simple.ts" -> "mamba2_simple" (validated later like any name). */
 export function nameFromFile(file: string | undefined, fallback: string): string {
   if (!file) return fallback;

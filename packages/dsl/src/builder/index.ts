@@ -11,4 +11,4 @@ export type {
   SplitOptions,
   SsdScanOptions,
 } from './builder.ts';
-export { defaultCodegenParams, nameFromFile, pascalCase } from './defaults.ts';
+export { nameFromFile, pascalCase } from './defaults.ts';

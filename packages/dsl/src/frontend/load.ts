@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Project, ts, type SourceFile } from 'ts-morph';
+import type { LaunchOptions } from '../ir/launch.ts';
 import type { Graph, SourceLoc, SourceMap } from '../ir/nodes.ts';
 import { hashGraph } from '../ir/hash.ts';
 import { REPO_ROOT, repoRelative } from '../location.ts';
@@ -25,12 +26,14 @@ export interface LoadedModel {
   readonly file: string;
   readonly graph: Graph;
   readonly sourceMap: SourceMap;
+  /** Launch settings the model file asks for (not hashed). */
+  readonly launch: LaunchOptions;
   /** hashGraph(graph). */
   readonly hash: string;
 }
 
 export interface LoadOptions {
-  /** `pnpm gen --chunk-size 128 --headdim 32`. */
+  /** `pnpm gen --headdim 32`. */
   readonly overrides?: ModelOverrides;
   /**
    * Where the overrides came from, as errors should name it (default: the
@@ -141,9 +144,9 @@ async function loadFile(
     const original = ns[exportName] as ModelDef;
     try {
       let m = original;
-      if (overrides.chunkSize !== undefined || overrides.headdim !== undefined) m = m.rebuild(overrides);
+      if (overrides.headdim !== undefined) m = m.rebuild(overrides);
       validateModel(m);
-      out.push({ exportName, file, graph: m.graph, sourceMap: m.sourceMap, hash: hashGraph(m.graph) });
+      out.push({ exportName, file, graph: m.graph, sourceMap: m.sourceMap, launch: m.launch, hash: hashGraph(m.graph) });
     } catch (e) {
       if (isDslError(e)) blameOverride(e, overrides, source, original.sourceMap[GRAPH_LOC_KEY] ?? top, file);
       throw relocate(sf, e, file);
@@ -153,9 +156,10 @@ async function loadFile(
 }
 
 /**
- * A rebuild with `--chunk-size`/`--headdim` runs with no user frame on the
- * stack, so its errors point at whoever called rebuild (the gen CLI). Say the
- * value came from the flag, and point at the model's own call instead.
+ * A rebuild with `--headdim` runs with no user frame on the stack, so its
+ * errors point at whoever called rebuild (the gen CLI). Say the value came
+ * from the flag, and point at the model's own call instead. (Launch flags
+ * such as --chunk-size rebuild nothing: the gen CLI checks and blames them.)
  */
 function blameOverride(
   e: DslError,
@@ -166,7 +170,6 @@ function blameOverride(
 ): void {
   const flags: [keyof typeof source, number | undefined, string, (p: string) => boolean][] = [
     ['headdim', overrides.headdim, `--headdim ${overrides.headdim}`, (p) => p === 'headdim'],
-    ['chunkSize', overrides.chunkSize, `--chunk-size ${overrides.chunkSize}`, (p) => p.endsWith('chunkSize')],
   ];
   for (const [key, value, flag, matches] of flags) {
     if (value === undefined) continue;

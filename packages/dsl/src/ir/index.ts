@@ -1,2 +1,3 @@
 export * from './nodes.ts';
+export * from './launch.ts';
 export { canonicalJson, hashGraph } from './hash.ts';

@@ -11,6 +11,10 @@
  * This file is the contract between the DSL, codegen and the Python
  * reference backend (packages/runner/python/mamba2_runner/reference/graph.py
  * interprets the same JSON). Change it only together with both.
+ *
+ * Only meaning lives here. How the kernels are launched (tiles, warps,
+ * stages, the scan's chunk length) is a LaunchConfig (launch.ts): it is not
+ * hashed, so tuning never changes a model's hash.
  */
 
 /** "nodeId" or "nodeId.port". */
@@ -118,7 +122,6 @@ export interface SsdScanNode {
   readonly headdim: number;
   readonly ngroups: number;
   readonly dState: number;
-  readonly chunkSize: number;
   readonly aInitRange: readonly [number, number];
   readonly learnableInitStates: boolean;
 }
@@ -184,27 +187,6 @@ export type Node =
 export type NodeKind = Node['kind'];
 export type NodeOf<K extends NodeKind> = Extract<Node, { kind: K }>;
 
-/**
- * Codegen parameters: they change the generated kernels, not the maths.
- * Each may be overridden from `pnpm gen` flags.
- */
-export interface CodegenParams {
-  /** Scan chunk length Q (power of two, 16..256). */
-  readonly chunkSize: number;
-  /** Scan: rows of headdim per program (power of two, divides into headdim tiles). 0 = auto. */
-  readonly blockP: number;
-  readonly scanWarps: number;
-  readonly scanStages: number;
-  /** Conv kernel: time and channel tile. */
-  readonly convBlockL: number;
-  readonly convBlockC: number;
-  readonly convWarps: number;
-  /** Norm kernel warps. */
-  readonly normWarps: number;
-  /** Which scan the module uses: 'fused' (one kernel) or 'chunked' (several). */
-  readonly scanImpl: 'fused' | 'chunked';
-}
-
 export interface Graph {
   readonly kind: 'Graph';
   /** Python package name: lower snake_case identifier, e.g. "mamba2_simple". */
@@ -215,7 +197,6 @@ export interface Graph {
   readonly config: Readonly<Record<string, unknown>>;
   readonly nodes: readonly Node[];
   readonly output: Ref;
-  readonly params: CodegenParams;
 }
 
 /** Where each node (and the graph) was created in the user's model file. */

@@ -1,4 +1,4 @@
 export * from './errors.ts';
-export { validateGraph, validateModel } from './validate.ts';
-export { checkGraph } from './rules.ts';
+export { validateGraph, validateLaunch, validateModel } from './validate.ts';
+export { checkGraph, checkLaunch } from './rules.ts';
 export * from './python-names.ts';

@@ -1,9 +1,9 @@
-import type { CodegenParams, Graph, Node, NodeKind, NodeOf } from '../ir/nodes.ts';
+import type { LaunchOptions } from '../ir/launch.ts';
+import type { Graph, Node, NodeKind, NodeOf } from '../ir/nodes.ts';
 import {
   AInitRangeError,
   ActivationError,
   BlockPError,
-  ChunkSizeConflictError,
   ChunkSizeError,
   ClassNameError,
   ConvInitError,
@@ -60,7 +60,7 @@ const DIMS: { [K in NodeKind]: (n: NodeOf<K>) => [string, unknown][] } = {
   Split: (n) => n.parts.map((p) => [`parts.${p.name}`, p.size]),
   CausalConv1d: (n) => [['channels', n.channels], ['width', n.width]],
   DtTransform: (n) => [['nheads', n.nheads]],
-  SsdScan: (n) => [['nheads', n.nheads], ['headdim', n.headdim], ['ngroups', n.ngroups], ['dState', n.dState], ['chunkSize', n.chunkSize]],
+  SsdScan: (n) => [['nheads', n.nheads], ['headdim', n.headdim], ['ngroups', n.ngroups], ['dState', n.dState]],
   DSkip: (n) => [['nheads', n.nheads], ['headdim', n.headdim]],
   Gate: () => [],
   RMSNorm: (n) => [['features', n.features], ['groupSize', n.groupSize]],
@@ -85,7 +85,6 @@ const MAMBA2_ARG: Readonly<Record<string, readonly string[]>> = {
   'SsdScan.ngroups': ['ngroups'],
   'SsdScan.nheads': ['headdim', 'expand'],
   'SsdScan.dState': ['dState'],
-  'SsdScan.chunkSize': ['chunkSize', 'codegen.chunkSize'],
   'SsdScan.aInitRange': ['aInitRange'],
   'DSkip.headdim': ['headdim'],
   'RMSNorm.groupSize': ['normGroupSize'],
@@ -124,22 +123,6 @@ function nodeRules(n: Node, g: Graph, emit: Emit): void {
           value: n.ngroups,
           fix: `Use ngroups ${orList(ok)} (a divisor of nheads = d_inner / headdim).`,
           ...at('ngroups'),
-        });
-      }
-      if (!isPow2(n.chunkSize) || n.chunkSize < 16 || n.chunkSize > 256) {
-        emit((i) => new ChunkSizeError(i), {
-          what: `chunkSize ${n.chunkSize} is not a power of two in 16..256`,
-          value: n.chunkSize,
-          fix: `Use chunkSize ${orList([...new Set([Math.min(256, Math.max(16, nextPow2(n.chunkSize) / 2)), Math.min(256, Math.max(16, nextPow2(n.chunkSize)))])])} (16, 32, 64, 128 or 256).`,
-          ...at('chunkSize'),
-        });
-      }
-      if (n.chunkSize !== g.params.chunkSize) {
-        emit((i) => new ChunkSizeConflictError(i), {
-          what: `ssdScan chunkSize ${n.chunkSize} differs from codegen chunkSize ${g.params.chunkSize}`,
-          value: g.params.chunkSize,
-          fix: 'Set the chunk size in one place, or make both equal.',
-          ...at('chunkSize'),
         });
       }
       if (n.headdim < 16 || n.headdim > 256) {
@@ -259,14 +242,24 @@ function nodeRules(n: Node, g: Graph, emit: Emit): void {
 }
 
 const WARPS = [1, 2, 4, 8];
-const PARAM_PROPS = (k: keyof CodegenParams) => ({ props: [`codegen.${k}`, k] });
+const PARAM_PROPS = (k: keyof LaunchOptions) => ({ props: [`codegen.${k}`, k] });
 
-function paramRules(g: Graph, emit: Emit): void {
-  const p = g.params;
+/** Launch options (the model file's `codegen`/`chunkSize`, or gen flags): only the ones given are checked. */
+function launchRules(p: LaunchOptions, g: Graph, emit: Emit): void {
   const scan = g.nodes.find((n): n is NodeOf<'SsdScan'> => n.kind === 'SsdScan');
   const headdim = scan?.headdim ?? 64;
   const maxP = Math.min(128, nextPow2(headdim));
-  if (!(p.blockP === 0 || (isPow2(p.blockP) && p.blockP >= 16 && p.blockP <= maxP))) {
+  if (p.chunkSize !== undefined && !(isPow2(p.chunkSize) && p.chunkSize >= 16 && p.chunkSize <= 256)) {
+    const near = (v: number) => Math.min(256, Math.max(16, v));
+    const q = typeof p.chunkSize === 'number' && p.chunkSize > 0 ? p.chunkSize : 64;
+    emit((i) => new ChunkSizeError(i), {
+      what: `chunkSize ${JSON.stringify(p.chunkSize)} is not a power of two in 16..256`,
+      value: p.chunkSize,
+      fix: `Use chunkSize ${orList([...new Set([near(nextPow2(q) / 2), near(nextPow2(q))])])} (16, 32, 64, 128 or 256).`,
+      props: ['chunkSize', 'codegen.chunkSize'],
+    });
+  }
+  if (p.blockP !== undefined && !(p.blockP === 0 || (isPow2(p.blockP) && p.blockP >= 16 && p.blockP <= maxP))) {
     const ok = [0, ...[16, 32, 64, 128].filter((v) => v <= maxP)];
     emit((i) => new BlockPError(i), {
       what: `codegen blockP ${p.blockP} is not 0 (auto) or a power of two in 16..${maxP} (16..128 and at most next_pow2(headdim ${headdim}))`,
@@ -275,17 +268,26 @@ function paramRules(g: Graph, emit: Emit): void {
       ...PARAM_PROPS('blockP'),
     });
   }
+  if (p.blockQ !== undefined && !(isPow2(p.blockQ) && p.blockQ >= 16 && p.blockQ <= 256)) {
+    emit((i) => new TileError(i), {
+      what: `codegen blockQ ${p.blockQ} is not a power of two in 16..256`,
+      value: p.blockQ,
+      fix: 'Use blockQ 32 (the default), or 16, 64, 128 or 256.',
+      ...PARAM_PROPS('blockQ'),
+    });
+  }
   for (const k of ['scanWarps', 'convWarps', 'normWarps'] as const) {
-    if (!WARPS.includes(p[k])) {
+    const v = p[k];
+    if (v !== undefined && !WARPS.includes(v)) {
       emit((i) => new WarpsError(i), {
-        what: `codegen ${k} ${p[k]} is not 1, 2, 4 or 8`,
-        value: p[k],
+        what: `codegen ${k} ${v} is not 1, 2, 4 or 8`,
+        value: v,
         fix: `Use ${k} 4 (the default), or 1, 2 or 8.`,
         ...PARAM_PROPS(k),
       });
     }
   }
-  if (!(Number.isInteger(p.scanStages) && p.scanStages >= 1 && p.scanStages <= 4)) {
+  if (p.scanStages !== undefined && !(Number.isInteger(p.scanStages) && p.scanStages >= 1 && p.scanStages <= 4)) {
     emit((i) => new StagesError(i), {
       what: `codegen scanStages ${p.scanStages} is not an integer in 1..4`,
       value: p.scanStages,
@@ -294,16 +296,17 @@ function paramRules(g: Graph, emit: Emit): void {
     });
   }
   for (const k of ['convBlockL', 'convBlockC'] as const) {
-    if (!isPow2(p[k]) || p[k] < 16 || p[k] > 1024) {
+    const v = p[k];
+    if (v !== undefined && (!isPow2(v) || v < 16 || v > 1024)) {
       emit((i) => new TileError(i), {
-        what: `codegen ${k} ${p[k]} is not a power of two in 16..1024`,
-        value: p[k],
-        fix: `Use ${k} ${Math.min(1024, Math.max(16, nextPow2(p[k] || 64)))} (default 64).`,
+        what: `codegen ${k} ${v} is not a power of two in 16..1024`,
+        value: v,
+        fix: `Use ${k} ${Math.min(1024, Math.max(16, nextPow2(v || 64)))} (default 64).`,
         ...PARAM_PROPS(k),
       });
     }
   }
-  if (p.scanImpl !== 'fused' && p.scanImpl !== 'chunked') {
+  if (p.scanImpl !== undefined && p.scanImpl !== 'fused' && p.scanImpl !== 'chunked') {
     emit((i) => new ScanImplError(i), {
       what: `codegen scanImpl '${String(p.scanImpl)}' is not known`,
       value: p.scanImpl,
@@ -354,9 +357,7 @@ function finiteRules(g: Graph, emit: Emit): boolean {
       }
     }
   }
-  for (const [path, v] of nonFinite(g.params, '')) {
-    say(`codegen.${path}`, v, { props: [`codegen.${path}`, path] });
-  }
+  // launch options (codegen.*) are checked by launchRules: NaN or Infinity fails their integer rules
   for (const [, , init] of found) emit((i) => new NonFiniteNumberError(i), init);
   return found.length === 0;
 }
@@ -399,6 +400,12 @@ export function checkGraph(g: Graph): DslError[] {
   if (!finiteRules(g, emit)) return out;
   graphRules(g, emit);
   for (const n of g.nodes) nodeRules(n, g, emit);
-  paramRules(g, emit);
+  return out;
+}
+
+/** Every rule over launch options for graph `g`; findings carry props but no loc yet. */
+export function checkLaunch(p: LaunchOptions, g: Graph): DslError[] {
+  const out: DslError[] = [];
+  launchRules(p, g, (make, init) => out.push(make(init)));
   return out;
 }

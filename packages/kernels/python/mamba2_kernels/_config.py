@@ -1,16 +1,11 @@
-"""Launch defaults of the library itself (used when it is imported directly,
-as its tests do). A generated package replaces this file with its model's
-`_config.py`, which defines the same names with the values codegen chose.
+"""Launch configuration of the library itself (used when it is imported
+directly, as its tests do). A generated package replaces this file with its
+model's `_config.py`, which builds LAUNCH from the values codegen chose (and
+its tuned rows) and adds the model's dimensions.
 """
+from .launch import LaunchConfig
 
-# launch settings
-CHUNK_SIZE = 256
-SCAN_IMPL = "fused"
-SCAN_BLOCK_P = 0
-SCAN_WARPS = 4
-SCAN_STAGES = 2
-CONV_BLOCK_L = 64
-CONV_BLOCK_C = 64
-CONV_WARPS = 4
-NORM_WARPS = 4
-TUNED = []
+LAUNCH = LaunchConfig()
+
+# the name the runner reads for the module's default chunk (LAUNCH holds it)
+CHUNK_SIZE = LAUNCH.chunked.chunk_size

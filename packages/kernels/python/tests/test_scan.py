@@ -213,7 +213,7 @@ def test_strided_views_of_one_packed_projection_are_accepted(device, impl, poiso
 
 
 def test_impl_none_uses_the_configured_implementation(device, poison):
-    assert _config.SCAN_IMPL in mamba2_kernels.functional.IMPLS
+    assert _config.LAUNCH.scan_impl in mamba2_kernels.functional.IMPLS
     args, kw = make_inputs(1, 20, 2, 16, 16, 1, device, D="h")
     out = mamba2_kernels.mamba_chunk_scan_combined(*args, 16, **kw)
     assert isinstance(out, torch.Tensor)

@@ -152,12 +152,18 @@ def _one(ir: dict, kind: str) -> Optional[dict]:
     return ns[0] if ns else None
 
 
-def shapes_for(ir: dict, which: str) -> List[tuple]:
+def pkg_chunk(pkg) -> int:
+    """The package's chunk size (a launch setting, _config.LAUNCH; not in the IR)."""
+    import importlib
+
+    return int(importlib.import_module(pkg.__name__ + "._config").LAUNCH.chunked.chunk_size)
+
+
+def shapes_for(ir: dict, which: str, Q: int = 64) -> List[tuple]:
     """(batch, seqlen) pairs: seqlen 1, one shorter than a chunk and not a
     multiple of it, the seed's 128, and one crossing a chunk boundary; `full`
-    adds more multi-chunk lengths (cheap on a GPU, slow in the interpreter)."""
-    scan = _one(ir, "SsdScan")
-    Q = scan["chunkSize"] if scan else 64
+    adds more multi-chunk lengths (cheap on a GPU, slow in the interpreter).
+    Q: the package's chunk size (pkg_chunk)."""
     quick = [(2, 1), (2, 37), (2, 128), (1, Q + 37)]
     if which == "quick":
         return quick
@@ -273,7 +279,7 @@ class Checker:
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
         dsk = _one(self.ir, "DSkip")
-        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], node["chunkSize"]
+        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg)
         dt_ = getattr(torch, dtype)
         dev = self.device
         init = node["learnableInitStates"] if with_init is None else with_init
@@ -391,7 +397,7 @@ class Checker:
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
         dsk = _one(self.ir, "DSkip")
-        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], node["chunkSize"]
+        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg)
         dt_ = getattr(torch, dtype)
         dev = self.device
         init = bool(node["learnableInitStates"])
@@ -488,12 +494,10 @@ class Checker:
                     note=f"{self.ir['className']} autograd vs ref_block")
 
 
-def grad_shapes(ir: dict) -> List[tuple]:
+def grad_shapes(ir: dict, Q: int = 64) -> List[tuple]:
     """Small shapes for the gradient rows (the backward is the slow part in the
     interpreter): seqlen 1, and one not a multiple of the chunk that crosses a
     chunk boundary when the chunk is small (chunk + 5), capped at 69."""
-    scan = _one(ir, "SsdScan")
-    Q = scan["chunkSize"] if scan else 64
     l2 = Q + 5 if Q + 5 <= 69 else 37
     return [(2, 1), (2, l2)]
 
@@ -568,7 +572,7 @@ def run_verify(
     if not grads:
         want.discard("grads")
     kinds = {n["kind"] for n in ir["nodes"]}
-    bl = shapes_for(ir, shapes)
+    bl = shapes_for(ir, shapes, pkg_chunk(pkg))
     features = _one(ir, "Input")["features"] if "Input" in kinds else None
     for dtype in dtypes:
         for (b, l) in bl:
@@ -594,7 +598,7 @@ def run_verify(
         if "block" in want:
             chk.block(dtype, b, l, with_seq_idx=True)
         if "grads" in want:
-            for (gb, gl) in grad_shapes(ir):
+            for (gb, gl) in grad_shapes(ir, pkg_chunk(pkg)):
                 if "SsdScan" in kinds:
                     chk.grad_scan(dtype, gb, gl)
                 if features is not None:

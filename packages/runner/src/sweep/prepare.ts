@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generatePackage } from '@mamba2/codegen';
+import { DEFAULT_CHUNK_SIZE, generatePackage } from '@mamba2/codegen';
 import { loadModels, type LoadedModel } from '@mamba2/dsl/frontend';
-import type { Graph, SsdScanNode } from '@mamba2/dsl';
+import type { Graph, LaunchOptions, SsdScanNode } from '@mamba2/dsl';
 import { isSweepSpec, SweepSpecError, type SweepSpec } from './define.ts';
 import { nheadsFor, type ModelDims } from './expand.ts';
 import { buildPlan, planHeaddims, writePlan, type SweepPlan } from './plan.ts';
@@ -23,12 +23,12 @@ export async function loadSweepFile(file: string): Promise<{ spec: SweepSpec; na
   return { spec: mod.default, name: mod.default.name ?? basename(abs).replace(/\.[cm]?ts$/, '') };
 }
 
-export function modelDims(graph: Graph): ModelDims {
+export function modelDims(graph: Graph, launch?: LaunchOptions): ModelDims {
   const scan = graph.nodes.find((n): n is SsdScanNode => n.kind === 'SsdScan');
   if (!scan) throw new SweepSpecError(`model ${graph.name} has no SsdScan node: nothing to sweep.`);
   return {
     dInner: scan.nheads * scan.headdim, ngroups: scan.ngroups, dState: scan.dState,
-    headdim: scan.headdim, chunkSize: graph.params.chunkSize,
+    headdim: scan.headdim, chunkSize: launch?.chunkSize ?? DEFAULT_CHUNK_SIZE,
   };
 }
 
@@ -74,7 +74,7 @@ export async function prepareSweep(file: string, opts: { outDir?: string } = {})
   const { spec, name } = await loadSweepFile(file);
   const outDir = resolve(opts.outDir ?? join(REPO_ROOT, 'bench/sweeps', name));
   const base = await loadModel(spec);
-  const dims = modelDims(base.graph);
+  const dims = modelDims(base.graph, base.launch);
   // the grid's own error, before a model is rebuilt with an override the user never typed as a flag
   for (const h of spec.grid.headdim) nheadsFor(dims, h);
   const dirs: Record<string, string> = {};

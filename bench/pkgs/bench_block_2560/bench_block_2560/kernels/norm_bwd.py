@@ -1,5 +1,5 @@
 # generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm_bwd.py
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
@@ -18,7 +18,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -130,6 +130,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)

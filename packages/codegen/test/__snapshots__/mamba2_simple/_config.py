@@ -1,22 +1,40 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: d4bbdf1d936886b83c9f531ba17e6acc174ccbcddf3512987846c0112bf58de9
-"""Codegen parameters and model dimensions of mamba2_simple.
+# ir-hash: 9d33e04ad03b9f47c93151f7c9e967cadc96f1b1be3a164c16e4268516f89cda
+"""Launch configuration and model dimensions of mamba2_simple.
 
-The kernels read their defaults from here; `pnpm gen` flags change them.
-TUNED holds dispatch entries from `pnpm gen --tuned` (empty otherwise).
+LAUNCH says how the kernels are launched (tiles, warps, stages, splits; see
+launch.py): codegen's defaults, `pnpm gen` flags and `pnpm gen --tuned` rows,
+each section with the sha256 of the kernel file it is for. It is not part of
+the model's IR or its hash. The kernels read it; call arguments win.
 """
+from .launch import ChunkedScan, Conv, FusedScan, LaunchConfig, Norm, ScanBwd
 
-# codegen parameters
-CHUNK_SIZE = 256
-SCAN_IMPL = "fused"
-SCAN_BLOCK_P = 0
-SCAN_WARPS = 4
-SCAN_STAGES = 2
-CONV_BLOCK_L = 64
-CONV_BLOCK_C = 64
-CONV_WARPS = 4
-NORM_WARPS = 4
-TUNED = []
+LAUNCH = LaunchConfig(
+    scan_impl="fused",
+    fused=FusedScan(
+        block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
+        kernel="kernels/ssd_fused.py", kernel_sha="<sha256>",
+    ),
+    chunked=ChunkedScan(
+        chunk_size=256, block_p=0, num_warps=4,
+        kernel="kernels/ssd_chunked.py", kernel_sha="<sha256>",
+    ),
+    bwd=ScanBwd(
+        block_p=0, block_q=32, num_warps=8,
+        kernel="kernels/ssd_bwd.py", kernel_sha="<sha256>",
+    ),
+    conv=Conv(
+        block_l=64, block_c=64, num_warps=4,
+        kernel="kernels/conv.py", kernel_sha="<sha256>",
+    ),
+    norm=Norm(
+        num_warps=4,
+        kernel="kernels/norm.py", kernel_sha="<sha256>",
+    ),
+    tuned=None,
+)
+# the name the runner reads for the module's default chunk (LAUNCH holds it)
+CHUNK_SIZE = LAUNCH.chunked.chunk_size
 
 # model dimensions and structure
 D_MODEL = 256

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: d4bbdf1d936886b83c9f531ba17e6acc174ccbcddf3512987846c0112bf58de9
+# ir-hash: 9d33e04ad03b9f47c93151f7c9e967cadc96f1b1be3a164c16e4268516f89cda
 """Mamba2Simple: the Mamba-2 block generated from examples/mamba2-simple.ts.
 
 A drop-in for the seed's Mamba2Simple: the same constructor, state_dict keys

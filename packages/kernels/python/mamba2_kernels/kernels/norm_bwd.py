@@ -15,7 +15,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -127,6 +127,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)
