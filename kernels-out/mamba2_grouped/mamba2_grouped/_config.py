@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         block_p=0, block_q=32, num_warps=8,
-        kernel="kernels/ssd_bwd.py", kernel_sha="b28e6b8c53b9cac3e77ecc6e5360aabdc39398a15b6419af5815ce869940a3b0",
+        kernel="kernels/ssd_bwd.py", kernel_sha="f8ad0f3517ad8b1128614e446ce54f03edbb4f86d86e114bfb38a7d2ec1c724e",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

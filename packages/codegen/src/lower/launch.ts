@@ -39,7 +39,7 @@ export function resolveLaunch(_plan: KernelPlan, o: LaunchOptions, r: ResolveLau
     fused: {
       // 0: ssd_fused_fwd picks per call (64, halved when batch * heads leaves SMs idle)
       blockP: o.blockP ?? 0,
-      // the walk's time tile: 32 beat 64 and 128 at every swept shape (ssd_fused.py MAX_BLOCK_Q)
+      // the walk's time tile: 32 beat 64 and 128 at every swept shape (ssd_fused.py, the comment above _MIN_PROGRAMS)
       blockQ: o.blockQ ?? 32,
       warps: o.scanWarps ?? 4,
       stages: o.scanStages ?? 2,

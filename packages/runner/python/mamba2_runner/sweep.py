@@ -217,7 +217,7 @@ class Runner:
         else:
             chunk = params["chunk_size"]
             tiles = {k: params[k] for k in ("block_p", "num_warps", "num_stages") if params.get(k) is not None}
-            # the fused walk caps its tile at MAX_BLOCK_Q unless told otherwise: a
+            # the fused walk's tile is LAUNCH.fused.block_q unless told otherwise: a
             # swept chunk size is the tile it names
             tiles["block_q"] = chunk
         kw = dict(D=i["D"], dt_bias=i["dt_bias"], dt_softplus=True, **tiles)

@@ -152,11 +152,16 @@ def _one(ir: dict, kind: str) -> Optional[dict]:
     return ns[0] if ns else None
 
 
-def pkg_chunk(pkg) -> int:
-    """The package's chunk size (a launch setting, _config.LAUNCH; not in the IR)."""
+def pkg_chunk(pkg, ir: dict) -> int:
+    """The package's chunk size: a launch setting (_config.LAUNCH), not in the IR;
+    packages generated before LaunchConfig kept it in the scan node; else 64."""
     import importlib
 
-    return int(importlib.import_module(pkg.__name__ + "._config").LAUNCH.chunked.chunk_size)
+    try:
+        return int(importlib.import_module(pkg.__name__ + "._config").LAUNCH.chunked.chunk_size)
+    except (ImportError, AttributeError):
+        scan = _one(ir, "SsdScan")
+        return int(scan.get("chunkSize", 64)) if scan else 64
 
 
 def shapes_for(ir: dict, which: str, Q: int = 64) -> List[tuple]:
@@ -279,7 +284,7 @@ class Checker:
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
         dsk = _one(self.ir, "DSkip")
-        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg)
+        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg, self.ir)
         dt_ = getattr(torch, dtype)
         dev = self.device
         init = node["learnableInitStates"] if with_init is None else with_init
@@ -397,7 +402,7 @@ class Checker:
         node = _one(self.ir, "SsdScan")
         dtn = _one(self.ir, "DtTransform")
         dsk = _one(self.ir, "DSkip")
-        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg)
+        h, p, g, n, Q = node["nheads"], node["headdim"], node["ngroups"], node["dState"], pkg_chunk(self.pkg, self.ir)
         dt_ = getattr(torch, dtype)
         dev = self.device
         init = bool(node["learnableInitStates"])
@@ -572,7 +577,7 @@ def run_verify(
     if not grads:
         want.discard("grads")
     kinds = {n["kind"] for n in ir["nodes"]}
-    bl = shapes_for(ir, shapes, pkg_chunk(pkg))
+    bl = shapes_for(ir, shapes, pkg_chunk(pkg, ir))
     features = _one(ir, "Input")["features"] if "Input" in kinds else None
     for dtype in dtypes:
         for (b, l) in bl:
@@ -598,7 +603,7 @@ def run_verify(
         if "block" in want:
             chk.block(dtype, b, l, with_seq_idx=True)
         if "grads" in want:
-            for (gb, gl) in grad_shapes(ir, pkg_chunk(pkg)):
+            for (gb, gl) in grad_shapes(ir, pkg_chunk(pkg, ir)):
                 if "SsdScan" in kinds:
                     chk.grad_scan(dtype, gb, gl)
                 if features is not None:
