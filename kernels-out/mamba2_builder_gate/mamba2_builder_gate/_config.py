@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         block_p=0, block_q=32, num_warps=8,
-        kernel="kernels/ssd_bwd.py", kernel_sha="f8ad0f3517ad8b1128614e446ce54f03edbb4f86d86e114bfb38a7d2ec1c724e",
+        kernel="kernels/ssd_bwd.py", kernel_sha="826b01ff1a24a9ccb9808c333f08d73f5f30311ec6dcc16c8786da00d69098fd",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -1,22 +1,40 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
-"""Codegen parameters and model dimensions of mamba2_layer_dssm.
+# ir-hash: 6b506ed2d21581e9224bb0cf9eb0bc4a8c5edcd8d3b57ffda137018a416ffd5d
+"""Launch configuration and model dimensions of mamba2_layer_dssm.
 
-The kernels read their defaults from here; `pnpm gen` flags change them.
-TUNED holds dispatch entries from `pnpm gen --tuned` (empty otherwise).
+LAUNCH says how the kernels are launched (tiles, warps, stages, splits; see
+launch.py): codegen's defaults, `pnpm gen` flags and `pnpm gen --tuned` rows,
+each section with the sha256 of the kernel file it is for. It is not part of
+the model's IR or its hash. The kernels read it; call arguments win.
 """
+from .launch import ChunkedScan, Conv, FusedScan, LaunchConfig, Norm, ScanBwd
 
-# codegen parameters
-CHUNK_SIZE = 64
-SCAN_IMPL = "fused"
-SCAN_BLOCK_P = 0
-SCAN_WARPS = 4
-SCAN_STAGES = 2
-CONV_BLOCK_L = 64
-CONV_BLOCK_C = 64
-CONV_WARPS = 4
-NORM_WARPS = 4
-TUNED = []
+LAUNCH = LaunchConfig(
+    scan_impl="fused",
+    fused=FusedScan(
+        block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
+        kernel="kernels/ssd_fused.py", kernel_sha="fd9eb005674ad7a6363dca9edff1e0930334976e66235775482aa1b2df762ca4",
+    ),
+    chunked=ChunkedScan(
+        chunk_size=64, block_p=0, num_warps=4,
+        kernel="kernels/ssd_chunked.py", kernel_sha="2f953b28aa6ea1761c48a3642092c9e9d2adeb96f6c6fa058f0e32f71eba130e",
+    ),
+    bwd=ScanBwd(
+        block_p=0, block_q=32, num_warps=8,
+        kernel="kernels/ssd_bwd.py", kernel_sha="826b01ff1a24a9ccb9808c333f08d73f5f30311ec6dcc16c8786da00d69098fd",
+    ),
+    conv=Conv(
+        block_l=64, block_c=64, num_warps=4,
+        kernel="kernels/conv.py", kernel_sha="5cda0bf30a5a430f516ac8013375869188f1103dd25617936bc88977103b3a5a",
+    ),
+    norm=Norm(
+        num_warps=4,
+        kernel="kernels/norm.py", kernel_sha="850a6c81414b6b8850b71c4938cb1728560d5057fe20bb8252cbba57b634872e",
+    ),
+    tuned=None,
+)
+# the name the runner reads for the module's default chunk (LAUNCH holds it)
+CHUNK_SIZE = LAUNCH.chunked.chunk_size
 
 # model dimensions and structure
 D_MODEL = 128

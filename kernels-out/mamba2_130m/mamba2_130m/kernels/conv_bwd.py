@@ -1,5 +1,5 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# ir-hash: c65e08f6667234bed7456751cb78c3aca957c216835fd09082ab28d4c035a5f9
 # copied from packages/kernels/python/mamba2_kernels/kernels/conv_bwd.py
 """Backward of causal_conv1d (depthwise causal conv over time + activation).
 
@@ -17,7 +17,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import CONV_BLOCK_C, CONV_BLOCK_L, CONV_WARPS
+from .._config import LAUNCH
 
 
 @triton.jit
@@ -129,8 +129,8 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
     weight = weight.contiguous()
     bias = bias.contiguous() if bias is not None else None
     # the W taps of x stay live for the dweight sums: half the forward's tile keeps them in registers
-    block_l = block_l or max(16, CONV_BLOCK_L // 2)
-    block_c = block_c or min(CONV_BLOCK_C, triton.next_power_of_2(C))
+    block_l = block_l or max(16, LAUNCH.conv.block_l // 2)
+    block_c = block_c or min(LAUNCH.conv.block_c, triton.next_power_of_2(C))
     n_lb = triton.cdiv(L, block_l)
     grid = (n_lb, triton.cdiv(C, block_c), Bsz)
     dev = x.device
@@ -150,13 +150,13 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         SILU=_ACTIVATIONS[activation],
         BLOCK_L=block_l,
         BLOCK_C=block_c,
-        num_warps=num_warps or CONV_WARPS,
+        num_warps=num_warps or LAUNCH.conv.num_warps,
     )
     dx = torch.empty((Bsz, L, C), device=dev, dtype=x.dtype)
     _causal_conv1d_bwd_dx_kernel[grid](
         dpre, weight, dx, L, C,
         WIDTH=width, BLOCK_L=block_l, BLOCK_C=block_c,
-        num_warps=num_warps or CONV_WARPS,
+        num_warps=num_warps or LAUNCH.conv.num_warps,
     )
     dweight = dw_part.sum(0)
     dbias = db_part.sum(0) if db_part is not None else None

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# ir-hash: c65e08f6667234bed7456751cb78c3aca957c216835fd09082ab28d4c035a5f9
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm_bwd.py
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
@@ -18,7 +18,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -130,6 +130,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)

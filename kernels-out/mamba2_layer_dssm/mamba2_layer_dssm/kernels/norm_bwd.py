@@ -1,5 +1,5 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+# ir-hash: 6b506ed2d21581e9224bb0cf9eb0bc4a8c5edcd8d3b57ffda137018a416ffd5d
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm_bwd.py
 """Backward of rmsnorm_gated, per group of GROUP channels of a row.
 
@@ -18,7 +18,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
@@ -130,6 +130,6 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         BLOCK_R=block_r,
         BLOCK_G=block_g,
         TILES=tiles,
-        num_warps=num_warps or (8 if block_g >= 4096 else NORM_WARPS),
+        num_warps=num_warps or (8 if block_g >= 4096 else LAUNCH.norm.num_warps),
     )
     return dy, dz, dw_part.sum(0)
