@@ -1,5 +1,5 @@
 # generated from examples/mamba2-conv6-nogate.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 9480897ab90b05dc27f89b9585bf4bf6042ed363de54c0be71ccbd479f275773
+# ir-hash: eebdfa7a3668408e525ad80831102a176639dfbfef15bfab2177212a68e43ddc
 # copied from packages/kernels/python/mamba2_kernels/autograd.py
 """torch.autograd wrappers of the generated ops: training through the Triton kernels.
 

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# ir-hash: fa85730bebae7a2c030b64c97ed7741c55b246df197a541c883097db096c1c1a
 # copied from packages/kernels/python/mamba2_kernels/autograd.py
 """torch.autograd wrappers of the generated ops: training through the Triton kernels.
 

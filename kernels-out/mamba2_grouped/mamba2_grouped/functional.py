@@ -1,11 +1,11 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# ir-hash: fa85730bebae7a2c030b64c97ed7741c55b246df197a541c883097db096c1c1a
 # copied from packages/kernels/python/mamba2_kernels/functional.py
 """mamba_chunk_scan_combined: the public SSD scan entry point.
 
 Checks every input's shape and dtype (errors name the tensor, the values and
 the fix) and dispatches to the fused one-launch kernel or the chunked
-multi-launch one (impl=None -> _config.SCAN_IMPL). `scan_kernel` is that one
+multi-launch one (impl=None -> _config.LAUNCH.scan_impl). `scan_kernel` is that one
 dispatch; autograd.py uses it too.
 """
 from __future__ import annotations
@@ -85,9 +85,9 @@ def _check_inputs(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq
 
 
 def scan_kernel(impl):
-    """The forward scan for impl ('fused' | 'chunked' | None -> _config.SCAN_IMPL):
+    """The forward scan for impl ('fused' | 'chunked' | None -> _config.LAUNCH.scan_impl):
     ssd_fused_fwd or ssd_chunked_fwd (same arguments, returns (out, final | None))."""
-    impl = _config.SCAN_IMPL if impl is None else impl
+    impl = _config.LAUNCH.scan_impl if impl is None else impl
     if impl == "fused":
         from .kernels.ssd_fused import ssd_fused_fwd as scan
     elif impl == "chunked":
@@ -108,7 +108,7 @@ def mamba_chunk_scan_combined(
     D: [h] or [h, p], z: [b, l, h, p], dt_bias: [h], initial_states: [b, h, p, n],
     seq_idx: [b, l] int32 (state resets where it changes from t-1 to t).
     dt = clamp(softplus?(dt + dt_bias), *dt_limit); with z, out = (y + D x) * silu(z).
-    impl: 'fused' | 'chunked' | None (None -> _config.SCAN_IMPL).
+    impl: 'fused' | 'chunked' | None (None -> _config.LAUNCH.scan_impl).
 
     Returns out [b, l, h, p] in x.dtype, or (out, final_states fp32 [b, h, p, n])
     when return_final_states.

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+# ir-hash: 6b506ed2d21581e9224bb0cf9eb0bc4a8c5edcd8d3b57ffda137018a416ffd5d
 """The fragments of mamba2_layer_dssm: @triton.jit functions built from its IR, which
 the library's kernels call for the model's path (see fragments.py for the
 interface). `*_SERVES` are the call flags each was built for; any other call

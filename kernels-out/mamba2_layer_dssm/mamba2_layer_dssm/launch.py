@@ -82,10 +82,14 @@ class ChunkedScan:
 
 @dataclass(frozen=True)
 class ScanBwd:
-    """kernels/ssd_bwd.py. block_p 0: min(64, next_pow2(headdim))."""
+    """kernels/ssd_bwd.py. impl: the backward version (env MAMBA2_SSD_BWD wins).
+    block_p 0: min(64, next_pow2(headdim)). num_warps: the per-chunk gradient
+    kernel; walk_warps: v4's state walks."""
+    impl: str = "v4"
     block_p: int = 0
     block_q: int = 32
     num_warps: int = 8
+    walk_warps: int = 4
     kernel: str = "kernels/ssd_bwd.py"
     kernel_sha: Optional[str] = None
 
@@ -93,6 +97,7 @@ class ScanBwd:
         _pow2("bwd.block_p", self.block_p, 16, 256, zero_ok=True)
         _pow2("bwd.block_q", self.block_q, 16, 256)
         _warps("bwd.num_warps", self.num_warps)
+        _warps("bwd.walk_warps", self.walk_warps)
 
 
 @dataclass(frozen=True)

@@ -13,23 +13,23 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="fd9eb005674ad7a6363dca9edff1e0930334976e66235775482aa1b2df762ca4",
+        kernel="kernels/ssd_fused.py", kernel_sha="8df5c2ee42f733114ac4cf9e4aef5015b6670d60185a7e5a2e53d60a6e0baec7",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="2f953b28aa6ea1761c48a3642092c9e9d2adeb96f6c6fa058f0e32f71eba130e",
+        kernel="kernels/ssd_chunked.py", kernel_sha="0dd924e3392b1a8e8eccd7fdc7b62050a37ac03289dc038412d7da84329cae26",
     ),
     bwd=ScanBwd(
-        block_p=0, block_q=32, num_warps=8,
-        kernel="kernels/ssd_bwd.py", kernel_sha="826b01ff1a24a9ccb9808c333f08d73f5f30311ec6dcc16c8786da00d69098fd",
+        impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
+        kernel="kernels/ssd_bwd.py", kernel_sha="645de13ef57634371930f01502b08bc6120e9ac2f35c6e7ddf72e299a25ed306",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
-        kernel="kernels/conv.py", kernel_sha="5cda0bf30a5a430f516ac8013375869188f1103dd25617936bc88977103b3a5a",
+        kernel="kernels/conv.py", kernel_sha="8ced22b2cc77192ac4e5098752769502c40ea5e32d18943cca6195170be61177",
     ),
     norm=Norm(
         num_warps=4,
-        kernel="kernels/norm.py", kernel_sha="850a6c81414b6b8850b71c4938cb1728560d5057fe20bb8252cbba57b634872e",
+        kernel="kernels/norm.py", kernel_sha="6c38b0145b678d0c53c0c38eed77f0d41f26306e1e32ac7234df14a908c2def9",
     ),
     tuned=None,
 )

@@ -1,5 +1,5 @@
 # generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c
+# ir-hash: ce276f111d871043363d32dc37007098a1356a3db65f4054f8f567e129ec5a3c
 # copied from packages/kernels/python/mamba2_kernels/fragments.py
 """The library's standard fragments: small @triton.jit functions that the
 kernel skeletons take as constexpr arguments and call inline.

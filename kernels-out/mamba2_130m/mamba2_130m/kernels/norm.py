@@ -1,5 +1,5 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# ir-hash: c65e08f6667234bed7456751cb78c3aca957c216835fd09082ab28d4c035a5f9
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm.py
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
@@ -85,6 +85,6 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
         BLOCK_G=next_pow2(group),
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or LAUNCH.norm.num_warps,
     )
     return out

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# ir-hash: c65e08f6667234bed7456751cb78c3aca957c216835fd09082ab28d4c035a5f9
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_chunked.py
 """Multi-launch chunked SSD scan (the unfused path and the second baseline).
 
@@ -24,7 +24,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import CHUNK_SIZE, SCAN_BLOCK_P, SCAN_WARPS
+from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED
 from .host import cdiv, check_chunk_size, dot_precision, dt_chain_for, limit_pair, next_pow2, scan_epilogue_for
 from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
@@ -265,7 +265,7 @@ def _chunk_scan_kernel(
     tl.store(p_out, b_acc.to(out.dtype.element_ty), mask=m_out)
 
 
-def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bias=None,
+def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=LAUNCH.chunked.chunk_size, D=None, z=None, dt_bias=None,
                     initial_states=None, seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf),
                     return_final_states=False, *, num_warps=None, dt_chain=None, epilogue=None):
     """Chunked SSD scan in four launches.
@@ -335,9 +335,9 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=CHUNK_SIZE, D=None, z=None, dt_bi
         # the interpreter's bf16 tl.dot multiplies raw bit patterns: widen the
         # (already bf16-rounded) operands to fp32 there; compiled kernels keep bf16
         x, B, C = x.float(), B.float(), C.float()
-    warps = num_warps or SCAN_WARPS
+    warps = num_warps or LAUNCH.chunked.num_warps
     BLOCK_N = max(16, next_pow2(N))
-    BLOCK_P = SCAN_BLOCK_P or min(64, max(16, next_pow2(P)))
+    BLOCK_P = LAUNCH.chunked.block_p or min(64, max(16, next_pow2(P)))
     BLOCK_M = min(Q, 64)
     # B^T's [BLOCK_N, BLOCK_K] tile sits next to C's [BLOCK_M, BLOCK_N]: with
     # d_state >= 128 on fewer than 8 warps, K = 64 spills registers on sm_90

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-130m.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: ef1b2cd2430596bb1585ad29ffa31664da3751fe2ff6df5a5c1764461861285b
+# ir-hash: c65e08f6667234bed7456751cb78c3aca957c216835fd09082ab28d4c035a5f9
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_common.py
 """The pieces every SSD scan kernel shares (fused, chunked; the backward may
 use them too), each written once:

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-builder-gate.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 01a4d70e009f36db6958a2bfc0484cbee5f23ac65cb30c1ce3d4fa4a6ee50f59
+# ir-hash: 199ee129cb1192e6e2631245c55af3764dd8e1c0b74922375a8d5a6f5ae3dc58
 # copied from packages/kernels/python/mamba2_kernels/kernels/host.py
 """Host-side helpers every kernel wrapper shares (plain Python, run on every
 call: kept cheap, no Triton JIT call path)."""

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-conv6-nogate.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 9480897ab90b05dc27f89b9585bf4bf6042ed363de54c0be71ccbd479f275773
+# ir-hash: eebdfa7a3668408e525ad80831102a176639dfbfef15bfab2177212a68e43ddc
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm.py
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
@@ -85,6 +85,6 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
         BLOCK_G=next_pow2(group),
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or LAUNCH.norm.num_warps,
     )
     return out

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 24d8996fb3e0f39cb334b77301779adf993dd880abc460c22fbb1f7dd90e3736
+# ir-hash: fa85730bebae7a2c030b64c97ed7741c55b246df197a541c883097db096c1c1a
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_fused.py
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
 to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
@@ -28,7 +28,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import SCAN_BLOCK_P, SCAN_STAGES, SCAN_WARPS, TUNED
+from .._config import LAUNCH
 from ..fragments import dt_chain as standard_dt_chain
 from .host import INTERPRETED as _INTERPRETED
 from .host import (
@@ -42,8 +42,8 @@ _dot_dtype = dot_dtype  # the name ssd_bwd imports
 # chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On
 # the H200 sweep (bench/sweeps/ssd-h200, headdim 32/64/128, d_state 128, bf16)
 # a 32-long tile beat 64 and 128 at every shape: the walk is latency-bound per
-# chunk, and the smaller tile spills nothing. Callers may force it with block_q.
-MAX_BLOCK_Q = 32
+# chunk, and the smaller tile spills nothing: LAUNCH.fused.block_q defaults to
+# 32. Callers may force it with block_q.
 # Programs wanted in flight before the p-block is halved (2 per SM of an H200).
 _MIN_PROGRAMS = 264
 
@@ -521,18 +521,8 @@ def _pick_block_p(p, bh):
 
 @functools.lru_cache(maxsize=256)
 def _tuned_row(h, l):
-    """The `_config.TUNED` row for h heads and seqlen l (pnpm gen --tuned):
-    the smallest seqlen bucket of this head count that covers l, else its
-    largest bucket, else None (use the defaults)."""
-    rows = sorted((r for r in TUNED if r["nheads"] == h), key=lambda r: r["max_seqlen"])
-    for r in rows:
-        if l <= r["max_seqlen"]:
-            return r
-    return rows[-1] if rows else None
-
-
-def _pick_block_q(chunk_size):
-    return max(16, min(MAX_BLOCK_Q, next_pow2(chunk_size)))
+    """The LAUNCH.tuned row for h heads and seqlen l (pnpm gen --tuned), or None."""
+    return LAUNCH.tuned_row(h, l)
 
 
 # ---- dispatch between the one-launch kernel and T+pre (H200 sweep, bf16,
@@ -549,7 +539,7 @@ _PRE_MIN_STEPS = 64
 # T+pre launch defaults (the sweep's best at every large shape): CHUNK 32,
 # BLOCK_P 64, 4 warps, 3 stages, registers capped at 168 so 3 programs share an
 # SM (uncapped the walk takes 227; sm_90 build spills 32 B at the cap).
-_T_STAGES = 3
+# (LAUNCH.fused.t_num_warps / t_num_stages; the register cap only at these)
 _T_WARPS = 4
 _T_MAXNREG = 168
 _T_PROGRAMS_PER_SM = 3
@@ -607,10 +597,10 @@ def ssd_fused_fwd(
     initial_states: [b, h, p, n] | None, seq_idx: [b, l] int | None,
     dt_limit: (lo, hi). x, B, C, z, initial_states may be strided views (last
     dim contiguous; copied otherwise).
-    chunk_size: the tile length CHUNK the program walks in (result does not
-    depend on it); capped at MAX_BLOCK_Q unless block_q forces a value.
+    chunk_size: the chunked scan's chunk (signature parity); the walk's tile
+    CHUNK is block_q, default LAUNCH.fused.block_q (result does not depend on it).
     block_p, num_warps, num_stages: launch overrides; default from _config
-    (SCAN_BLOCK_P 0 = _pick_block_p), or from the _config.TUNED row for (h, l).
+    (LAUNCH.fused, block_p 0 = _pick_block_p), or from the LAUNCH.tuned row for (h, l).
     dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
 
     Small problems run the one-launch kernel; larger ones the T+pre path
@@ -633,15 +623,15 @@ def ssd_fused_fwd(
 
     row = _tuned_row(h, l) if None in (block_p, block_q, num_warps, num_stages) else None
     if row is not None:  # explicit arguments win over the tuned row
-        block_p = block_p or row["block_p"]
-        block_q = block_q or row["chunk_size"]
-        num_warps = num_warps or row["num_warps"]
-        num_stages = num_stages or row["num_stages"]
-    block_q = block_q or _pick_block_q(chunk_size)
+        block_p = block_p or row.block_p
+        block_q = block_q or row.block_q
+        num_warps = num_warps or row.num_warps
+        num_stages = num_stages or row.num_stages
+    block_q = block_q or LAUNCH.fused.block_q
     use_pre = _use_pre(b, h, p, l, block_q, x.device)
     if block_p is None:
         # T+pre fills idle SMs by splitting L rather than by halving the p-block
-        block_p = SCAN_BLOCK_P or (max(16, min(64, next_pow2(p))) if use_pre else _pick_block_p(p, b * h))
+        block_p = LAUNCH.fused.block_p or (max(16, min(64, next_pow2(p))) if use_pre else _pick_block_p(p, b * h))
     block_n = max(16, next_pow2(n))
     dot = dot_dtype(x.dtype)
 
@@ -696,21 +686,21 @@ def ssd_fused_fwd(
             DT_SOFTPLUS=bool(dt_softplus),
             DT_CHAIN=chain,
             **flags,
-            num_warps=num_warps or SCAN_WARPS,
-            num_stages=num_stages or SCAN_STAGES,
+            num_warps=num_warps or LAUNCH.fused.num_warps,
+            num_stages=num_stages or LAUNCH.fused.num_stages,
         )
         return out, final
 
     # ---- T+pre ----
-    num_warps = num_warps or _T_WARPS
-    launch = dict(num_warps=num_warps, num_stages=num_stages or _T_STAGES)
+    num_warps = num_warps or LAUNCH.fused.t_num_warps
+    launch = dict(num_warps=num_warps, num_stages=num_stages or LAUNCH.fused.t_num_stages)
     if x.is_cuda and not _INTERPRETED and num_warps == _T_WARPS and block_q <= 32 and block_p <= 64:
         # only where it was measured: at CHUNK 64 the walk needs ~255 registers
         # and a 168 cap would spill heavily; the interpreter has no such option
         launch["maxnreg"] = _T_MAXNREG
     n_p = cdiv(p, block_p)
     n_chunks = cdiv(l, block_q)
-    nseg = _pick_split(b * h * n_p, n_chunks, x.device)
+    nseg = LAUNCH.fused.split or _pick_split(b * h * n_p, n_chunks, x.device)
     seg_chunks = cdiv(n_chunks, nseg)
     nseg = cdiv(n_chunks, seg_chunks)  # no empty trailing segment
     lp = nseg * seg_chunks * block_q  # padded row length: every segment walks seg_chunks

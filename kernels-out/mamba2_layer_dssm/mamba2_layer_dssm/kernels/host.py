@@ -1,5 +1,5 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+# ir-hash: 6b506ed2d21581e9224bb0cf9eb0bc4a8c5edcd8d3b57ffda137018a416ffd5d
 # copied from packages/kernels/python/mamba2_kernels/kernels/host.py
 """Host-side helpers every kernel wrapper shares (plain Python, run on every
 call: kept cheap, no Triton JIT call path)."""

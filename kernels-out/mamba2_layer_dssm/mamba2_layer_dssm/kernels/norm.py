@@ -1,5 +1,5 @@
 # generated from examples/mamba2-layer-dssm.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: b08c34b780e60fc6e49588f10b1a71f9d6e12c5f836021a2820d138a78a7d3b2
+# ir-hash: 6b506ed2d21581e9224bb0cf9eb0bc4a8c5edcd8d3b57ffda137018a416ffd5d
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm.py
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
@@ -85,6 +85,6 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
         BLOCK_G=next_pow2(group),
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or LAUNCH.norm.num_warps,
     )
     return out

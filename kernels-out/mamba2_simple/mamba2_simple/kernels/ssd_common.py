@@ -1,5 +1,5 @@
 # generated from examples/mamba2-simple.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 7311b986a5ab9d40531b757f5f3633b105306d2d5230519f72aaad9ffccdbec9
+# ir-hash: 424e35b9a6cbde3f760cbbdda6581245b41bd18aa47e61809cb8681fa3b0ab69
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_common.py
 """The pieces every SSD scan kernel shares (fused, chunked; the backward may
 use them too), each written once:

@@ -1,5 +1,5 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# ir-hash: 28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021
 # copied from packages/kernels/python/mamba2_kernels/kernels/conv.py
 """Depthwise causal conv1d over time (left padding WIDTH-1) + activation.
 
@@ -13,7 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import CONV_BLOCK_C, CONV_BLOCK_L, CONV_WARPS
+from .._config import LAUNCH
 from .host import cdiv, conv_activation_for, next_pow2
 
 
@@ -86,8 +86,8 @@ def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, bloc
     out = torch.empty((Bsz, L, C), device=x.device, dtype=x.dtype)
     if out.numel() == 0:
         return out
-    block_l = block_l or CONV_BLOCK_L
-    block_c = block_c or min(CONV_BLOCK_C, next_pow2(C))
+    block_l = block_l or LAUNCH.conv.block_l
+    block_c = block_c or min(LAUNCH.conv.block_c, next_pow2(C))
     grid = (cdiv(L, block_l), cdiv(C, block_c), Bsz)
     _causal_conv1d_fwd_kernel[grid](
         x, weight, bias if bias is not None else weight, out,
@@ -98,6 +98,6 @@ def causal_conv1d(x, weight, bias=None, activation="silu", *, block_l=None, bloc
         ACT=act,
         BLOCK_L=block_l,
         BLOCK_C=block_c,
-        num_warps=num_warps or CONV_WARPS,
+        num_warps=num_warps or LAUNCH.conv.num_warps,
     )
     return out

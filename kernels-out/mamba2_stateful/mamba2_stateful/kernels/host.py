@@ -1,5 +1,5 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 0cac0381e0f7621aa97c44a351e8f38c26d1583bae51dda26b860956b5dd7a54
+# ir-hash: 28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021
 # copied from packages/kernels/python/mamba2_kernels/kernels/host.py
 """Host-side helpers every kernel wrapper shares (plain Python, run on every
 call: kept cheap, no Triton JIT call path)."""

@@ -1,5 +1,5 @@
 # generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 65cd7df4acadc7d50830e87286fa871bece6d52616487c6c81ba848bf1b8bf0c
+# ir-hash: ce276f111d871043363d32dc37007098a1356a3db65f4054f8f567e129ec5a3c
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm.py
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
@@ -85,6 +85,6 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
         BLOCK_G=next_pow2(group),
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or LAUNCH.norm.num_warps,
     )
     return out

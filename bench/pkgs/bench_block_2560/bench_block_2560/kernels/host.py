@@ -1,5 +1,5 @@
 # generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
 # copied from packages/kernels/python/mamba2_kernels/kernels/host.py
 """Host-side helpers every kernel wrapper shares (plain Python, run on every
 call: kept cheap, no Triton JIT call path)."""

@@ -1,5 +1,5 @@
 # generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
 # copied from packages/kernels/python/mamba2_kernels/kernels/norm.py
 """(Gated) RMSNorm over each group of channels of a row."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from .._config import NORM_WARPS
+from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
@@ -85,6 +85,6 @@ def rmsnorm_gated(y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),
         BLOCK_G=next_pow2(group),
-        num_warps=num_warps or NORM_WARPS,
+        num_warps=num_warps or LAUNCH.norm.num_warps,
     )
     return out

@@ -1,5 +1,5 @@
 # generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 892092f85b63594f4f58ed4fc88f35228e3997ca8e539589095ed0ed3b90773f
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
 """Backward of the SSD scan (mamba_chunk_scan_combined). Two versions,
 selected by ssd_bwd(impl=) / BWD_IMPL: v4 (default, see the v4 section below)
@@ -38,6 +38,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .._config import LAUNCH
 from .dt import cdiv, next_pow2, softplus_f32
 from .ssd_fused import _dot_dtype, _ssd_dt_cumsum_kernel
 
@@ -47,8 +48,9 @@ _INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 # Tile length of the backward (the result does not depend on it). The chunk
 # kernel holds Q x Q, Q x N and two P x N tiles (S_in and dS) in registers; at
 # P 64, N 128 a 64 tile spills ~3.5 KB per thread on sm_90 and a 32 one ~1.3 KB.
-BWD_BLOCK_Q = 32
-BWD_WARPS = 8
+# Defaults from the package's launch configuration (LAUNCH.bwd: 32, 8).
+BWD_BLOCK_Q = LAUNCH.bwd.block_q
+BWD_WARPS = LAUNCH.bwd.num_warps
 
 
 @triton.jit
@@ -437,7 +439,7 @@ def _ssd_bwd_v3(
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
 
-    block_p = block_p or max(16, min(64, triton.next_power_of_2(p)))
+    block_p = block_p or LAUNCH.bwd.block_p or max(16, min(64, triton.next_power_of_2(p)))
     block_n = max(16, triton.next_power_of_2(n))
     block_q = block_q or BWD_BLOCK_Q
     num_warps = num_warps or BWD_WARPS
@@ -1034,9 +1036,10 @@ def _ssd_bwd_chunk_T_kernel(
 # v4 launch defaults (NOTES.md, backward v4; bench/results/2026-12-01-h200-ssd-bwd-v4.json):
 # tile 32 / 8 warps beat tile 64 at every large shape (fwd+bwd (4, 4096, 80)
 # 4.93 vs 7.91 ms): the 64 tile's chunk kernel spills 1.7-2.7 KB per thread.
-V4_BLOCK_Q = 32
-V4_CHUNK_WARPS = 8
-V4_WALK_WARPS = 4
+# Defaults from the package's launch configuration (LAUNCH.bwd: 32, 8, 4).
+V4_BLOCK_Q = LAUNCH.bwd.block_q
+V4_CHUNK_WARPS = LAUNCH.bwd.num_warps
+V4_WALK_WARPS = LAUNCH.bwd.walk_warps
 V4_WALK_MAXNREG = 168
 V4_CHUNK_MAXNREG = None
 # v5 / v5s (not yet measured on a GPU): transposed chunk kernel, one launch /
@@ -1081,7 +1084,7 @@ def _ssd_bwd_v4(
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
 
-    block_p = block_p or max(16, min(64, next_pow2(p)))
+    block_p = block_p or LAUNCH.bwd.block_p or max(16, min(64, next_pow2(p)))
     block_n = max(16, next_pow2(n))
     block_q = block_q or V4_BLOCK_Q
     num_warps = num_warps or V4_CHUNK_WARPS
@@ -1241,7 +1244,7 @@ def _ssd_bwd_v5s(*args, **kw):
 
 # Which backward ssd_bwd runs: "v4" (default: measured faster than v3 at every
 # shape of issue 9, and checked on the H200, NOTES.md) or "v3".
-BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", "v4")
+BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 
 def ssd_bwd(
