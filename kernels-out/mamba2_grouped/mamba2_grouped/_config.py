@@ -13,11 +13,11 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="8df5c2ee42f733114ac4cf9e4aef5015b6670d60185a7e5a2e53d60a6e0baec7",
+        kernel="kernels/ssd_fused.py", kernel_sha="966d2ed0bfa2f1f74be5dac120449bd1f963c58c051671813cee64b0bc9d16f6",
     ),
     chunked=ChunkedScan(
         chunk_size=128, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="0dd924e3392b1a8e8eccd7fdc7b62050a37ac03289dc038412d7da84329cae26",
+        kernel="kernels/ssd_chunked.py", kernel_sha="ec6405d4c457e04a5da0050ba7adac9bb7b91b8292338572689b053de2cc2798",
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
