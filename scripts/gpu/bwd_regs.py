@@ -70,7 +70,7 @@ def _resources(cubin: bytes):
 def main():
     bf = "bf16"
     rows = []
-    base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PREC="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
+    base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PRECISION="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
     # v3 chunk kernel (before): operands widened to fp32 (tf32 dots)
     v3 = {n: "fp32" for n in bwd._ssd_bwd_chunk_kernel.arg_names}
     for n in ("x", "B", "C", "z", "dout", "dx", "dz"):
@@ -81,7 +81,7 @@ def main():
     for n in [a for a in list(v3) if a.startswith("stride") or a in ("dt_lo", "dt_hi")]:
         v3.pop(n)
     for q in (32,) if len(sys.argv) == 1 else ():
-        c = dict(base, CHUNK=q, HAS_D=True, D_HAS_HDIM=False, HAS_Z=True)
+        c = dict(base, CHUNK=q, HAS_D=True, D_PER_CHANNEL=False, HAS_Z=True)
         rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
     # v4 walk
     wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")
@@ -90,7 +90,7 @@ def main():
         walks = ()
     for q, w, r in walks:
         for rev in (False, True):
-            c = dict(CHUNK=q, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PREC="tf32", REVERSE=rev,
+            c = dict(CHUNK=q, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PRECISION="tf32", REVERSE=rev,
                      HAS_Z=rev, HAS_START=False, HAS_SEQ_IDX=False, STORE_LAST=False)
             rows.append((f"v4 walk {'rev' if rev else 'fwd'}", f"Q{q} w{w} r{r}",
                          *build(bwd._ssd_bwd_walk_kernel, wp, c, num_warps=w, maxnreg=r)))
@@ -106,7 +106,7 @@ def main():
         cfgs = [(a.split(",")[0], *(None if v == "-" else int(v) for v in a.split(",")[1:])) for a in sys.argv[1:]]
     for part, q, w, r in cfgs:
         for hz in (False, True):
-            c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_HAS_HDIM=False, HAS_Z=hz,
+            c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_PER_CHANNEL=False, HAS_Z=hz,
                      DO_X=part[2:] in ("", "x"), DO_BC=part[2:] in ("", "bc"))
             fn = bwd._ssd_bwd_chunk_T_kernel if part.startswith("v5") else bwd._ssd_bwd_chunk_v4_kernel
             rows.append((f"{part} chunk", f"Q{q} w{w} r{r}{' z' if hz else ''}",

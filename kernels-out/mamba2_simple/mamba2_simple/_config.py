@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="645de13ef57634371930f01502b08bc6120e9ac2f35c6e7ddf72e299a25ed306",
+        kernel="kernels/ssd_bwd.py", kernel_sha="42bbcb638b03719301aea24715ed6686c91320b5aa5eddc9110ef3a8c51e4729",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

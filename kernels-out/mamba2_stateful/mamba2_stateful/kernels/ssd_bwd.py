@@ -96,7 +96,7 @@ def _ssd_bwd_states_kernel(
     CHUNK: tl.constexpr,
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
     HAS_INIT: tl.constexpr,
@@ -154,7 +154,7 @@ def _ssd_bwd_states_kernel(
         b_B = tl.load(p_B + o_q[:, None] * stride_Bl + o_n[None, :],
                       mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
         b_xw = b_x * b_w_state[:, None]
-        b_S = tl.dot(tl.trans(b_xw), b_B, acc=b_S * b_keep, input_precision=DOT_PREC)
+        b_S = tl.dot(tl.trans(b_xw), b_B, acc=b_S * b_keep, input_precision=DOT_PRECISION)
 
 
 @triton.jit
@@ -196,7 +196,7 @@ def _ssd_bwd_dstates_kernel(
     CHUNK: tl.constexpr,
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
@@ -253,7 +253,7 @@ def _ssd_bwd_dstates_kernel(
             b_z = tl.load(z + i_b * stride_zb + i_h * stride_zh + t0 * stride_zl
                           + o_q[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
             b_dy = b_dy * b_z * tl.sigmoid(b_z)
-        b_dS = tl.dot(tl.trans(b_dy), b_C * b_w_out[:, None], acc=b_dS * b_keep, input_precision=DOT_PREC)
+        b_dS = tl.dot(tl.trans(b_dy), b_C * b_w_out[:, None], acc=b_dS * b_keep, input_precision=DOT_PRECISION)
 
     if STORE_DINIT:
         tl.store(dinit + (i_b * H + i_h) * P * N + o_p[:, None] * N + o_n[None, :], b_dS, mask=m_pn)
@@ -275,9 +275,9 @@ def _ssd_bwd_chunk_kernel(
     CHUNK: tl.constexpr,
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     HAS_D: tl.constexpr,
-    D_HAS_HDIM: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
@@ -331,22 +331,22 @@ def _ssd_bwd_chunk_kernel(
     b_S = tl.load(states + o_state, mask=m_pn, other=0.0)
 
     # ---- intra-chunk matrix and the carried-state output ----
-    b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PREC)
+    b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PRECISION)
     b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
     b_CBE = b_CB * b_E
     b_M = b_CBE * b_dt[None, :]
-    b_yoff = tl.dot(b_C, tl.trans(b_S), input_precision=DOT_PREC)  # C_i . S_in[p]
+    b_yoff = tl.dot(b_C, tl.trans(b_S), input_precision=DOT_PRECISION)  # C_i . S_in[p]
 
     # ---- z gate: recompute the pre-gate output ----
     if HAS_D:
-        if D_HAS_HDIM:
+        if D_PER_CHANNEL:
             b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
         else:
             b_D = tl.load(D + i_h).to(tl.float32)
     if HAS_Z:
         b_z = tl.load(z + i_b * stride_zb + i_h * stride_zh + t0 * stride_zl
                       + o_q[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
-        b_y = b_yoff * b_w_out[:, None] + tl.dot(b_M, b_x, input_precision=DOT_PREC)
+        b_y = b_yoff * b_w_out[:, None] + tl.dot(b_M, b_x, input_precision=DOT_PRECISION)
         if HAS_D:
             b_y += b_x * b_D
         b_sig = tl.sigmoid(b_z)
@@ -358,21 +358,21 @@ def _ssd_bwd_chunk_kernel(
         b_dy = b_do
 
     # ---- C (needs S_in), then the state-side terms (need dS) ----
-    b_dM = tl.dot(b_dy, tl.trans(b_x), input_precision=DOT_PREC)
+    b_dM = tl.dot(b_dy, tl.trans(b_x), input_precision=DOT_PRECISION)
     b_dCB = b_dM * b_E * b_dt[None, :]
-    b_dC = tl.dot(b_dCB, b_B, input_precision=DOT_PREC)
-    b_dC += tl.dot(b_dy, b_S, input_precision=DOT_PREC) * b_w_out[:, None]
+    b_dC = tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
+    b_dC += tl.dot(b_dy, b_S, input_precision=DOT_PRECISION) * b_w_out[:, None]
     b_dcs = b_w_out * tl.sum(b_dy * b_yoff, axis=1)
     o_part = ((i_p64 * BATCH + i_b) * L + t0) * H + i_h
     o_bc = o_part * N + o_q[:, None] * (H * N) + o_n[None, :]
     tl.store(dC_part + o_bc, b_dC, mask=m_tn)
     b_dS = tl.load(dstates + o_state, mask=m_pn, other=0.0)
     b_dlast = b_keep * tl.sum(tl.sum(b_dS * b_S, axis=1), axis=0)
-    b_dB = tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PREC)
-    b_dB += tl.dot(b_x, b_dS, input_precision=DOT_PREC) * b_w_state[:, None]
+    b_dB = tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PRECISION)
+    b_dB += tl.dot(b_x, b_dS, input_precision=DOT_PRECISION) * b_w_state[:, None]
     tl.store(dB_part + o_bc, b_dB, mask=m_tn)
-    b_U = tl.dot(b_B, tl.trans(b_dS), input_precision=DOT_PREC)  # (dS B_j)[p]
-    b_dx = tl.dot(tl.trans(b_M), b_dy, input_precision=DOT_PREC) + b_U * b_w_state[:, None]
+    b_U = tl.dot(b_B, tl.trans(b_dS), input_precision=DOT_PRECISION)  # (dS B_j)[p]
+    b_dx = tl.dot(tl.trans(b_M), b_dy, input_precision=DOT_PRECISION) + b_U * b_w_state[:, None]
     if HAS_D:
         b_dx += b_dy * b_D
         tl.store(dD_part + ((i_b * H + i_h) * NC + i_c64) * P + o_p, tl.sum(b_dy * b_x, axis=0), mask=m_p)
@@ -449,7 +449,7 @@ def _ssd_bwd_v3(
     exact = x.dtype == torch.float32 and not torch.backends.cuda.matmul.allow_tf32
     prec = "ieee" if exact else "tf32"
     flags = dict(
-        CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_PREC=prec,
+        CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_PRECISION=prec,
         HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=seq_idx is not None,
     )
     dt_bias_arg = dt_bias if dt_bias is not None else A
@@ -525,7 +525,7 @@ def _ssd_bwd_v3(
         *C_strides, *z_strides, *o_strides, *seq_strides,
         lo, hi,
         HAS_D=D is not None,
-        D_HAS_HDIM=D is not None and D.dim() == 2,
+        D_PER_CHANNEL=D is not None and D.dim() == 2,
         HAS_Z=z is not None,
         num_warps=num_warps,
         **flags,
@@ -591,7 +591,7 @@ def _ssd_bwd_walk_kernel(
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     REVERSE: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_START: tl.constexpr,
@@ -676,7 +676,7 @@ def _ssd_bwd_walk_kernel(
                 b_w = tl.where(b_seg == b_seg_last, b_w, 0.0)
             b_l = b_l * b_w[None, :]
         b_S = tl.dot(_op(b_l, ELT, DOT_DTYPE), _op(b_r, ELT, DOT_DTYPE), acc=b_S * b_keep,
-                     input_precision=DOT_PREC)
+                     input_precision=DOT_PRECISION)
 
     if STORE_LAST:
         tl.store(last + i_bh64 * P * N + o_pn, b_S, mask=m_pn)
@@ -700,9 +700,9 @@ def _ssd_bwd_chunk_v4_kernel(
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     HAS_D: tl.constexpr,
-    D_HAS_HDIM: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
@@ -743,7 +743,7 @@ def _ssd_bwd_chunk_v4_kernel(
     b_B = _op(b_B, ELT, DOT_DTYPE)
     b_C = _op(b_C, ELT, DOT_DTYPE)
     if DO_X:
-        b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PREC)
+        b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PRECISION)
     m_ij = o_q[:, None] >= o_q[None, :]
     if HAS_SEQ_IDX:
         b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
@@ -798,18 +798,18 @@ def _ssd_bwd_chunk_v4_kernel(
             b_dSd = _op(b_dS, ELT, DOT_DTYPE)
             b_xd = _op(b_x, ELT, DOT_DTYPE)
             if HAS_D:
-                if D_HAS_HDIM:
+                if D_PER_CHANNEL:
                     b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
                 else:
                     b_D = tl.load(D + i_h).to(tl.float32)
             if DO_X:
-                b_yoff = tl.dot(b_C, tl.trans(b_Sd), input_precision=DOT_PREC)  # C_i . S_in[p]
+                b_yoff = tl.dot(b_C, tl.trans(b_Sd), input_precision=DOT_PRECISION)  # C_i . S_in[p]
             if HAS_Z:
                 b_z = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
                               + o_q[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
                 b_sig = tl.sigmoid(b_z)
                 if DO_X:
-                    b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PREC)
+                    b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PRECISION)
                     if HAS_D:
                         b_y += b_x * b_D
                     b_dz = b_do * b_y * b_sig * (1.0 + b_z * (1.0 - b_sig))
@@ -819,13 +819,13 @@ def _ssd_bwd_chunk_v4_kernel(
             else:
                 b_dy = b_do
             b_dyd = _op(b_dy, ELT, DOT_DTYPE)
-            b_dM += tl.dot(b_dyd, tl.trans(b_xd), input_precision=DOT_PREC)
+            b_dM += tl.dot(b_dyd, tl.trans(b_xd), input_precision=DOT_PRECISION)
             if DO_BC:
-                b_acc_dC += tl.dot(b_dyd, b_Sd, input_precision=DOT_PREC) * b_w_out[:, None]
-                b_acc_dB += tl.dot(b_xd, b_dSd, input_precision=DOT_PREC) * b_w_state[:, None]
+                b_acc_dC += tl.dot(b_dyd, b_Sd, input_precision=DOT_PRECISION) * b_w_out[:, None]
+                b_acc_dB += tl.dot(b_xd, b_dSd, input_precision=DOT_PRECISION) * b_w_state[:, None]
             if DO_X:
-                b_U = tl.dot(b_B, tl.trans(b_dSd), input_precision=DOT_PREC)  # (dS B_j)[p]
-                b_dx = tl.dot(tl.trans(b_Md), b_dyd, input_precision=DOT_PREC) + b_U * b_w_state[:, None]
+                b_U = tl.dot(b_B, tl.trans(b_dSd), input_precision=DOT_PRECISION)  # (dS B_j)[p]
+                b_dx = tl.dot(tl.trans(b_Md), b_dyd, input_precision=DOT_PRECISION) + b_U * b_w_state[:, None]
                 if HAS_D:
                     b_dx += b_dy * b_D
                     tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dy * b_x, axis=0),
@@ -839,8 +839,8 @@ def _ssd_bwd_chunk_v4_kernel(
         if DO_BC:
             # ---- B and C through the intra-chunk matrix ----
             b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
-            b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PREC)
-            b_acc_dB += tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PREC)
+            b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
+            b_acc_dB += tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PRECISION)
         if DO_X:
             # ---- dt and A through the decays ----
             b_G = b_dM * b_M
@@ -876,9 +876,9 @@ def _ssd_bwd_chunk_T_kernel(
     BLOCK_P: tl.constexpr,
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
-    DOT_PREC: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
     HAS_D: tl.constexpr,
-    D_HAS_HDIM: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
     HAS_Z: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr,
     DT_SOFTPLUS: tl.constexpr,
@@ -920,7 +920,7 @@ def _ssd_bwd_chunk_T_kernel(
     b_BT = _op(b_BT, ELT, DOT_DTYPE)
     b_CT = _op(b_CT, ELT, DOT_DTYPE)
     if DO_X:
-        b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PREC)  # [Q_i, Q_j] = C_i . B_j
+        b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = C_i . B_j
     m_ij = o_q[:, None] >= o_q[None, :]
     if HAS_SEQ_IDX:
         b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
@@ -975,18 +975,18 @@ def _ssd_bwd_chunk_T_kernel(
             b_dSd = _op(b_dS, ELT, DOT_DTYPE)
             b_xTd = _op(b_xT, ELT, DOT_DTYPE)
             if HAS_D:
-                if D_HAS_HDIM:
+                if D_PER_CHANNEL:
                     b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
                 else:
                     b_D = tl.load(D + i_h).to(tl.float32)
             if DO_X:
-                b_yoffT = tl.dot(b_Sd, b_CT, input_precision=DOT_PREC)  # [P, Q]: S_in[p] . C_i
+                b_yoffT = tl.dot(b_Sd, b_CT, input_precision=DOT_PRECISION)  # [P, Q]: S_in[p] . C_i
             if HAS_Z:
                 b_zT = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
                                + o_p[:, None] + o_q[None, :] * stride_zl, mask=m_pt, other=0.0).to(tl.float32)
                 b_sig = tl.sigmoid(b_zT)
                 if DO_X:
-                    b_yT = b_yoffT * b_w_out[None, :] + tl.dot(b_xTd, tl.trans(b_Md), input_precision=DOT_PREC)
+                    b_yT = b_yoffT * b_w_out[None, :] + tl.dot(b_xTd, tl.trans(b_Md), input_precision=DOT_PRECISION)
                     if HAS_D:
                         b_yT += b_xT * b_D
                     b_dzT = b_doT * b_yT * b_sig * (1.0 + b_zT * (1.0 - b_sig))
@@ -996,13 +996,13 @@ def _ssd_bwd_chunk_T_kernel(
             else:
                 b_dyT = b_doT
             b_dyTd = _op(b_dyT, ELT, DOT_DTYPE)
-            b_dM += tl.dot(tl.trans(b_dyTd), b_xTd, input_precision=DOT_PREC)  # [Q_i, Q_j] = dy_i . x_j
+            b_dM += tl.dot(tl.trans(b_dyTd), b_xTd, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = dy_i . x_j
             if DO_BC:
-                b_acc_dCT += tl.dot(tl.trans(b_Sd), b_dyTd, input_precision=DOT_PREC) * b_w_out[None, :]
-                b_acc_dBT += tl.dot(tl.trans(b_dSd), b_xTd, input_precision=DOT_PREC) * b_w_state[None, :]
+                b_acc_dCT += tl.dot(tl.trans(b_Sd), b_dyTd, input_precision=DOT_PRECISION) * b_w_out[None, :]
+                b_acc_dBT += tl.dot(tl.trans(b_dSd), b_xTd, input_precision=DOT_PRECISION) * b_w_state[None, :]
             if DO_X:
-                b_UT = tl.dot(b_dSd, b_BT, input_precision=DOT_PREC)  # [P, Q]: dS[p] . B_j
-                b_dxT = tl.dot(b_dyTd, b_Md, input_precision=DOT_PREC) + b_UT * b_w_state[None, :]
+                b_UT = tl.dot(b_dSd, b_BT, input_precision=DOT_PRECISION)  # [P, Q]: dS[p] . B_j
+                b_dxT = tl.dot(b_dyTd, b_Md, input_precision=DOT_PRECISION) + b_UT * b_w_state[None, :]
                 if HAS_D:
                     b_dxT += b_dyT * b_D
                     tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dyT * b_xT, axis=1),
@@ -1015,8 +1015,8 @@ def _ssd_bwd_chunk_T_kernel(
 
         if DO_BC:
             b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
-            b_acc_dCT += tl.dot(b_BT, tl.trans(b_dCB), input_precision=DOT_PREC)
-            b_acc_dBT += tl.dot(b_CT, b_dCB, input_precision=DOT_PREC)
+            b_acc_dCT += tl.dot(b_BT, tl.trans(b_dCB), input_precision=DOT_PRECISION)
+            b_acc_dBT += tl.dot(b_CT, b_dCB, input_precision=DOT_PRECISION)
         if DO_X:
             b_G = b_dM * b_M
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
@@ -1129,7 +1129,7 @@ def _ssd_bwd_v4(
     seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
     z_arg = z if z is not None else x
     z_strides = (z.stride(0), z.stride(1), z.stride(2)) if z is not None else (0, 0, 0)
-    walk_flags = dict(CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PREC=prec,
+    walk_flags = dict(CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
                       HAS_SEQ_IDX=seq_idx is not None)
     grid_walk = (npb, b * h)
 
@@ -1198,8 +1198,8 @@ def _ssd_bwd_v4(
     ins = (x, dt, A, B, C, D if D is not None else A, z_arg, dt_bias if dt_bias is not None else A,
            dtp, csp, seq_arg, states, dstates, dout)
     cflags = dict(
-        CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PREC=prec,
-        HAS_D=D is not None, D_HAS_HDIM=D is not None and D.dim() == 2, HAS_Z=z is not None,
+        CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
+        HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, HAS_Z=z is not None,
         HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=seq_idx is not None,
     )
     kern = _ssd_bwd_chunk_T_kernel if transposed else _ssd_bwd_chunk_v4_kernel
