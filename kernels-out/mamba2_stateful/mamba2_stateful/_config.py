@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="42bbcb638b03719301aea24715ed6686c91320b5aa5eddc9110ef3a8c51e4729",
+        kernel="kernels/ssd_bwd.py", kernel_sha="0913d3464832adb9aae2efc6ae78c8f7e1b2a2e8b5ed70167e4f2a3a36f1c999",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -57,6 +57,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'fragments.py',
   'kernels/host.py',
   'kernels/ssd_common.py',
+  'kernels/ssd_bwd_v3.py',
 ];
 
 export function libraryFiles(plan: KernelPlan): LibraryFile[] {
