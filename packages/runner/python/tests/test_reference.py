@@ -195,3 +195,23 @@ def test_autograd_through_ref_scan_matches_finite_differences_with_every_option(
         return out, final
 
     assert torch.autograd.gradcheck(fn, tuple(ins), eps=1e-6, atol=1e-6, rtol=1e-5)
+
+
+def test_ref_scan_keeps_a_nan_inside_its_own_packed_sequence():
+    """The recurrence is NaN only from t on, within its own sequence: a NaN in
+    x of the first packed sequence must not reach the second after the reset."""
+    from mamba2_runner.reference import ref_scan
+
+    b, l, h, p, n = 1, 12, 2, 3, 4
+    x = torch.randn(b, l, h, p, dtype=torch.float64)
+    dt = torch.rand(b, l, h, dtype=torch.float64) + 0.1
+    A = -torch.rand(h, dtype=torch.float64) - 0.1
+    B = torch.randn(b, l, 1, n, dtype=torch.float64)
+    C = torch.randn(b, l, 1, n, dtype=torch.float64)
+    seq_idx = torch.zeros(b, l, dtype=torch.int32)
+    seq_idx[:, 7:] = 1
+    x[0, 4, 0, 1] = float("nan")
+    y = ref_scan(x, dt, A, B, C, seq_idx=seq_idx)
+    assert torch.isfinite(y[:, :4]).all(), "NaN reached positions before it"
+    assert torch.isnan(y[0, 4:7, 0]).any(), "the NaN must show from its own position on"
+    assert torch.isfinite(y[:, 7:]).all(), "NaN crossed the seq_idx reset into the next sequence"

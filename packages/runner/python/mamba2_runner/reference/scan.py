@@ -75,8 +75,10 @@ def ref_scan(
     ys = []
     for t in range(l):
         if seq_idx is not None and t > 0:
-            keep = (seq_idx[:, t] == seq_idx[:, t - 1]).to(S.dtype)  # [b]
-            S = S * keep[:, None, None, None]
+            # A reset replaces the state (torch.where, not S * 0: a NaN or Inf
+            # of the previous sequence must not survive into the next one).
+            keep = seq_idx[:, t] == seq_idx[:, t - 1]  # [b]
+            S = torch.where(keep[:, None, None, None], S, torch.zeros_like(S))
         dt_t = dt64[:, t]  # [b, h]
         decay = torch.exp(dt_t * A64)  # [b, h]
         dBx = (dt_t[:, :, None] * x64[:, t])[..., None] * B64[:, t, :, None, :]  # [b, h, p, n]
