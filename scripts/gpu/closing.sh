@@ -26,7 +26,7 @@ el() { echo "$(( $(date +%s) - t0 )) s"; }
 if [ "$STAGE" = checks ]; then
   if [ ! -f .baseline/causal_conv1d_cuda.so ]; then
     rm -f /tmp/cc1d/lock
-    (cd .baseline && MAX_JOBS=10 timeout 420 python3 build_causal_conv1d.py causal-conv1d --out "$OUT" > "$R/cc1d.log" 2>&1) &
+    (cd .baseline && MAX_JOBS=10 timeout 380 python3 build_causal_conv1d.py causal-conv1d --out "$OUT" > "$R/cc1d.log" 2>&1) &
   fi
   for d in kernels-out/*/ bench/pkgs/*/; do
     n=$(basename "$d")
@@ -41,7 +41,7 @@ if [ "$STAGE" = checks ]; then
   wait
   echo "checks done at $(el)"
   # a one-minute smoke of the bench (every provider, both modes, the old package beside)
-  timeout 150 python3 -m mamba2_runner.bench --configs ssd-B2-L128-H8,block-D256-B2-L128 --mode both \
+  timeout 110 python3 -m mamba2_runner.bench --configs ssd-B2-L128-H8,block-D256-B2-L128 --mode both \
     --compare-pkg old=.old-pkgs --baseline=.baseline --no-graph --out "$R/bench-smoke.json" > "$R/bench-smoke.log" 2>&1
   echo "smoke done at $(el)"
 else
