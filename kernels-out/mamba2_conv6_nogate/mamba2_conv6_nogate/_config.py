@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="966d2ed0bfa2f1f74be5dac120449bd1f963c58c051671813cee64b0bc9d16f6",
+        kernel="kernels/ssd_fused.py", kernel_sha="17b0f1ff775affe64e5c9b6df0cd69b947efdaa10f9bc692467ec385f03deca0",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,

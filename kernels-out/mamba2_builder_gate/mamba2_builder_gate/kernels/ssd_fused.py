@@ -597,8 +597,8 @@ def ssd_fused_fwd(
     initial_states: [b, h, p, n] | None, seq_idx: [b, l] int | None,
     dt_limit: (lo, hi). x, B, C, z, initial_states may be strided views (last
     dim contiguous; copied otherwise).
-    chunk_size: the chunked scan's chunk (signature parity); the walk's tile
-    CHUNK is block_q, default LAUNCH.fused.block_q (result does not depend on it).
+    chunk_size: caps the walk's tile CHUNK, which is block_q, default
+    LAUNCH.fused.block_q (the result does not depend on either).
     block_p, num_warps, num_stages: launch overrides; default from _config
     (LAUNCH.fused, block_p 0 = _pick_block_p), or from the LAUNCH.tuned row for (h, l).
     dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
@@ -627,7 +627,7 @@ def ssd_fused_fwd(
         block_q = block_q or row.block_q
         num_warps = num_warps or row.num_warps
         num_stages = num_stages or row.num_stages
-    block_q = block_q or LAUNCH.fused.block_q
+    block_q = block_q or max(16, min(LAUNCH.fused.block_q, next_pow2(chunk_size)))
     use_pre = _use_pre(b, h, p, l, block_q, x.device)
     if block_p is None:
         # T+pre fills idle SMs by splitting L rather than by halving the p-block

@@ -55,7 +55,7 @@ def write_checkpoint(folder: Path, ir: dict):
         "d_model": d_model, "d_intermediate": 0, "n_layer": N_LAYER, "vocab_size": VOCAB,
         "ssm_cfg": {"layer": "Mamba2", "d_state": scan["dState"], "headdim": scan["headdim"],
                     "ngroups": scan["ngroups"], "d_ssm": d_ssm, "D_has_hdim": True, "norm_before_gate": True,
-                    "chunk_size": scan["chunkSize"]},
+                    "chunk_size": 256},  # a launch setting (the package's LAUNCH), not in the IR
         "attn_layer_idx": [], "attn_cfg": {}, "rms_norm": True, "residual_in_fp32": True,
         "fused_add_norm": True, "pad_vocab_size_multiple": 8, "tie_embeddings": True,
     }
