@@ -33,6 +33,7 @@ from .functional import mamba_chunk_scan_combined
 # gradient, and the generated backward kernels when something does
 from .autograd import causal_conv1d_autograd as causal_conv1d
 from .inference import cached_states, fill_conv_state, new_conv_state
+from .varlen import check_cu_seqlens, seq_idx_from_cu_seqlens
 from .kernels.ssd_decode import DecodeLayout, ssd_step
 from .autograd import rmsnorm_gated_autograd as rmsnorm_gated
 
@@ -204,17 +205,25 @@ class Mamba2(nn.Module):
         self.norm = _NormWeight(self.d_ssm, eps=0.00001, **factory_kwargs)
         self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
 
-    def forward(self, u: torch.Tensor, seq_idx: Optional[torch.Tensor] = None, inference_params=None) -> torch.Tensor:
+    def forward(self, u: torch.Tensor, seq_idx: Optional[torch.Tensor] = None, inference_params=None,
+                cu_seqlens: Optional[torch.Tensor] = None) -> torch.Tensor:
         """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences).
+        cu_seqlens: [nseq + 1] int32 (batch 1, sequences packed along time): the conv and the
+        scan keep them apart; with inference_params the cache holds nseq sequences.
 
         inference_params (InferenceParams): seqlen_offset == 0 runs this forward and
         stores the decode state in key_value_memory_dict[layer_idx]; > 0 runs step (L = 1).
         """
         batch, seqlen, _ = _check_input(u, self.d_model)
+        if cu_seqlens is not None:
+            check_cu_seqlens(cu_seqlens, seqlen, batch, "Mamba2: cu_seqlens")
+            if seq_idx is None:
+                seq_idx = seq_idx_from_cu_seqlens(cu_seqlens, seqlen)
         conv_state = ssm_state = None
         if inference_params is not None:
             conv_state, ssm_state = cached_states(
-                inference_params, self.layer_idx, batch, self.allocate_inference_cache, "Mamba2"
+                inference_params, self.layer_idx, batch if cu_seqlens is None else cu_seqlens.shape[0] - 1,
+                self.allocate_inference_cache, "Mamba2"
             )
             if inference_params.seqlen_offset > 0:
                 return self.step(u, conv_state, ssm_state)[0]
@@ -224,8 +233,8 @@ class Mamba2(nn.Module):
         xBC = zxbcdt[..., 1536:3328]
         dt = zxbcdt[..., 3328:3352]
         if conv_state is not None:
-            fill_conv_state(conv_state, xBC)
-        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu")
+            fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
+        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
         x = xBC[..., 0:1536].unflatten(-1, (24, 64))
         B = xBC[..., 1536:1664].unflatten(-1, (1, 128))
         C = xBC[..., 1664:1792].unflatten(-1, (1, 128))
@@ -244,7 +253,9 @@ class Mamba2(nn.Module):
             dt_limit=self.dt_limit,
             initial_states=None,
             seq_idx=seq_idx,
-            return_final_states=ssm_state is not None,
+            cu_seqlens=cu_seqlens,
+            return_final_states=ssm_state is not None and cu_seqlens is None,
+            return_varlen_states=ssm_state is not None and cu_seqlens is not None,
         )
         if ssm_state is not None:
             y, final_states = y

@@ -33,6 +33,7 @@ from .functional import mamba_chunk_scan_combined
 # gradient, and the generated backward kernels when something does
 from .autograd import causal_conv1d_autograd as causal_conv1d
 from .inference import cached_states, fill_conv_state, new_conv_state
+from .varlen import check_cu_seqlens, seq_idx_from_cu_seqlens
 from .kernels.ssd_decode import DecodeLayout, ssd_step
 
 _SOURCE = "examples/mamba2-builder-gate.ts"
@@ -178,17 +179,25 @@ class Mamba2BuilderGate(nn.Module):
         self.D._no_weight_decay = True
         self.out_proj = nn.Linear(self.d_inner, self.d_model, bias=bias, **factory_kwargs)
 
-    def forward(self, u: torch.Tensor, seq_idx: Optional[torch.Tensor] = None, inference_params=None) -> torch.Tensor:
+    def forward(self, u: torch.Tensor, seq_idx: Optional[torch.Tensor] = None, inference_params=None,
+                cu_seqlens: Optional[torch.Tensor] = None) -> torch.Tensor:
         """u: [B, L, d_model] -> [B, L, d_model]. seq_idx: [B, L] int32, optional (packed sequences).
+        cu_seqlens: [nseq + 1] int32 (batch 1, sequences packed along time): the conv and the
+        scan keep them apart; with inference_params the cache holds nseq sequences.
 
         inference_params (InferenceParams): seqlen_offset == 0 runs this forward and
         stores the decode state in key_value_memory_dict[layer_idx]; > 0 runs step (L = 1).
         """
         batch, seqlen, _ = _check_input(u, self.d_model)
+        if cu_seqlens is not None:
+            check_cu_seqlens(cu_seqlens, seqlen, batch, "Mamba2BuilderGate: cu_seqlens")
+            if seq_idx is None:
+                seq_idx = seq_idx_from_cu_seqlens(cu_seqlens, seqlen)
         conv_state = ssm_state = None
         if inference_params is not None:
             conv_state, ssm_state = cached_states(
-                inference_params, self.layer_idx, batch, self.allocate_inference_cache, "Mamba2BuilderGate"
+                inference_params, self.layer_idx, batch if cu_seqlens is None else cu_seqlens.shape[0] - 1,
+                self.allocate_inference_cache, "Mamba2BuilderGate"
             )
             if inference_params.seqlen_offset > 0:
                 return self.step(u, conv_state, ssm_state)[0]
@@ -198,8 +207,8 @@ class Mamba2BuilderGate(nn.Module):
         xBC = zxbcdt[..., 256:640]
         dt = zxbcdt[..., 640:648]
         if conv_state is not None:
-            fill_conv_state(conv_state, xBC)
-        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu")
+            fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
+        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
         x = xBC[..., 0:256].unflatten(-1, (8, 32))
         B = xBC[..., 256:320].unflatten(-1, (1, 64))
         C = xBC[..., 320:384].unflatten(-1, (1, 64))
@@ -218,7 +227,9 @@ class Mamba2BuilderGate(nn.Module):
             dt_limit=self.dt_limit,
             initial_states=None,
             seq_idx=seq_idx,
-            return_final_states=ssm_state is not None,
+            cu_seqlens=cu_seqlens,
+            return_final_states=ssm_state is not None and cu_seqlens is None,
+            return_varlen_states=ssm_state is not None and cu_seqlens is not None,
         )
         if ssm_state is not None:
             y, final_states = y

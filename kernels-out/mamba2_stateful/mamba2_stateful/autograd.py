@@ -16,6 +16,7 @@ import math
 
 import torch
 
+from . import custom_ops as _custom_ops
 from . import functional as _functional
 from .kernels.conv import causal_conv1d
 from .kernels.conv_bwd import causal_conv1d_bwd
@@ -119,8 +120,11 @@ class CausalConv1dFunction(torch.autograd.Function):
         return _grad_as(dx, x), _grad_as(dw, weight), _grad_as(db, bias), None
 
 
-def causal_conv1d_autograd(x, weight, bias=None, activation="silu"):
-    """causal_conv1d with a backward. x: [B, L, C], weight: [C, W] or [C, 1, W], bias: [C] | None."""
+def causal_conv1d_autograd(x, weight, bias=None, activation="silu", seq_idx=None):
+    """causal_conv1d with a backward. x: [B, L, C], weight: [C, W] or [C, 1, W], bias: [C] | None.
+    seq_idx [B, L]: the window stops at sequence starts (kernels/conv_varlen.py, via its custom op)."""
+    if seq_idx is not None or torch.compiler.is_compiling():  # torch.compile: opaque custom ops
+        return _custom_ops.causal_conv1d(x, weight, bias, activation=activation, seq_idx=seq_idx)
     if not needs_grad(x, weight, bias):
         return causal_conv1d(x, weight, bias, activation=activation)
     if weight.dim() == 3 and weight.shape[1] == 1:
@@ -150,6 +154,9 @@ def rmsnorm_gated_autograd(y, weight, z=None, eps=1e-5, group_size=None, norm_be
     """rmsnorm_gated with a backward. y, z: [B, L, D], weight: [D]."""
     if rmsnorm_gated is None:
         raise RuntimeError("this package was generated without a norm: it has no rmsnorm_gated kernel")
+    if torch.compiler.is_compiling():  # torch.compile: the kernels as opaque custom ops
+        return _custom_ops.rmsnorm_gated(y, weight, z=z, eps=eps, group_size=group_size,
+                                         norm_before_gate=norm_before_gate)
     if not needs_grad(y, weight, z):
         return rmsnorm_gated(y, weight, z=z, eps=eps, group_size=group_size, norm_before_gate=norm_before_gate)
     return RMSNormGatedFunction.apply(y, weight, z, eps, group_size, norm_before_gate)

@@ -256,6 +256,15 @@ def ssd_step(
     gated by z when norm_gated; out: [B, d_mlp + d_ssm] | None.
     Returns out = [silu(z0) * x0, y] in zxbcdt's dtype: out_proj's input.
     """
+    if torch.compiler.is_compiling() and out is None:  # torch.compile: one opaque custom op
+        from .. import custom_ops
+
+        return custom_ops.ssd_step(
+            zxbcdt, conv_state, conv_weight, conv_bias, ssm_state, A_log, layout, headdim=headdim,
+            dt_bias=dt_bias, D=D, dt_softplus=dt_softplus, dt_limit=dt_limit, activation=activation,
+            gate_z=gate_z, norm_weight=norm_weight, norm_eps=norm_eps, norm_group_size=norm_group_size,
+            norm_gated=norm_gated, norm_before_gate=norm_before_gate,
+        )
     layout = DecodeLayout(*layout)
     _check_step("zxbcdt", zxbcdt.dim() == 2 and zxbcdt.stride(-1) == 1,
                 f"must be [batch, d_in_proj] with a contiguous last dim, got shape {tuple(zxbcdt.shape)}")

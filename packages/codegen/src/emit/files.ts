@@ -58,6 +58,10 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/host.py',
   'kernels/ssd_common.py',
   'kernels/ssd_bwd_v3.py',
+  'custom_ops.py',
+  'varlen.py',
+  'kernels/conv_varlen.py',
+  'kernels/ssd_varlen.py',
 ];
 
 export function libraryFiles(plan: KernelPlan): LibraryFile[] {

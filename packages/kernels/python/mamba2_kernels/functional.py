@@ -96,8 +96,8 @@ def scan_kernel(impl):
 
 def mamba_chunk_scan_combined(
     x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
-    seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf), return_final_states=False,
-    *, impl=None,
+    seq_idx=None, cu_seqlens=None, dt_softplus=False, dt_limit=(0.0, math.inf),
+    return_final_states=False, return_varlen_states=False, *, impl=None,
 ):
     """SSD scan of a Mamba-2 block (forward).
 
@@ -107,10 +107,28 @@ def mamba_chunk_scan_combined(
     dt = clamp(softplus?(dt + dt_bias), *dt_limit); with z, out = (y + D x) * silu(z).
     impl: 'fused' | 'chunked' | None (None -> _config.LAUNCH.scan_impl).
 
+    cu_seqlens: [nseq + 1] int32 (batch 1: packed sequences, see varlen.py), with
+    return_varlen_states: also the final state of every sequence (no gradient).
+
     Returns out [b, l, h, p] in x.dtype, or (out, final_states fp32 [b, h, p, n])
-    when return_final_states.
+    when return_final_states; return_varlen_states appends varlen_states fp32 [nseq, h, p, n].
     """
     from .autograd import needs_grad, ssd_scan_autograd  # autograd imports this module
+
+    if cu_seqlens is not None or return_varlen_states:
+        from .varlen import scan_varlen
+
+        return scan_varlen(
+            mamba_chunk_scan_combined, x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias,
+            initial_states=initial_states, seq_idx=seq_idx, cu_seqlens=cu_seqlens,
+            dt_softplus=dt_softplus, dt_limit=dt_limit, return_final_states=return_final_states,
+            return_varlen_states=return_varlen_states, impl=impl,
+        )
+    if torch.compiler.is_compiling():  # torch.compile: the kernels as opaque custom ops
+        lo, hi = _check_inputs(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq_idx, dt_limit)
+        res = _custom_ops.ssd_scan(x, dt, A, B, C, chunk_size, D, z, dt_bias, initial_states, seq_idx,
+                                   dt_softplus, (lo, hi), _config.LAUNCH.scan_impl if impl is None else impl)
+        return res if return_final_states else res[0]
 
     if needs_grad(x, dt, A, B, C, D, z, dt_bias, initial_states):
         return ssd_scan_autograd(
@@ -125,3 +143,6 @@ def mamba_chunk_scan_combined(
         return_final_states=return_final_states,
     )
     return (out, final_states) if return_final_states else out
+
+
+from . import custom_ops as _custom_ops  # noqa: E402  (custom_ops imports the kernels)

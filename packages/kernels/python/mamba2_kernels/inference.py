@@ -44,11 +44,29 @@ def new_conv_state(batch_size: int, conv_dim: int, d_conv: int, dtype, device) -
     return torch.zeros(batch_size, d_conv, conv_dim, dtype=dtype, device=device).transpose(1, 2)
 
 
-def fill_conv_state(conv_state: torch.Tensor, xBC: torch.Tensor) -> None:
+def fill_conv_state(conv_state: torch.Tensor, xBC: torch.Tensor, seq_idx=None, cu_seqlens=None) -> None:
     """conv_state[b, c, :] <- the last d_conv inputs xBC[b, -d_conv:, c], zeros
-    before the first token (the conv's left padding). xBC: [batch, seqlen, conv_dim]."""
+    before the first token (the conv's left padding). xBC: [batch, seqlen, conv_dim].
+
+    seq_idx [batch, seqlen] (packed rows): only the inputs of each row's last
+    sequence, zeros before its start (what the step continues). cu_seqlens
+    [nseq + 1] (batch 1): one window per sequence, conv_state [nseq, conv_dim, d_conv]."""
     w = conv_state.shape[-1]
     seqlen = xBC.shape[1]
+    if cu_seqlens is not None:
+        from .varlen import varlen_conv_states
+
+        if tuple(conv_state.shape[:2]) != (cu_seqlens.shape[0] - 1, xBC.shape[2]):
+            raise ValueError(
+                f"conv_state has shape {tuple(conv_state.shape)} but the prefill packs {cu_seqlens.shape[0] - 1} "
+                f"sequences of conv_dim {xBC.shape[2]}: allocate the cache for batch = number of sequences"
+            )
+        conv_state.copy_(varlen_conv_states(xBC, cu_seqlens, w))
+        return
+    if seq_idx is not None:
+        # inputs of an earlier sequence of the row are the zero padding of the last one
+        keep = (seq_idx[:, -w:] == seq_idx[:, -1:]).to(xBC.dtype)
+        xBC = xBC[:, -w:] * keep[..., None]
     if tuple(conv_state.shape[:2]) != (xBC.shape[0], xBC.shape[2]):
         raise ValueError(
             f"conv_state has shape {tuple(conv_state.shape)} but the prefill's conv input is "
