@@ -215,3 +215,21 @@ def test_ref_scan_keeps_a_nan_inside_its_own_packed_sequence():
     assert torch.isfinite(y[:, :4]).all(), "NaN reached positions before it"
     assert torch.isnan(y[0, 4:7, 0]).any(), "the NaN must show from its own position on"
     assert torch.isfinite(y[:, 7:]).all(), "NaN crossed the seq_idx reset into the next sequence"
+
+
+def test_ref_causal_conv1d_with_seq_idx_equals_each_packed_sequence_convolved_alone():
+    from mamba2_runner.reference import ref_causal_conv1d
+
+    x = torch.randn(2, 10, 3, dtype=torch.float64)
+    w = torch.randn(3, 4, dtype=torch.float64)
+    b = torch.randn(3, dtype=torch.float64)
+    starts = [[0, 4, 7], [0, 1]]
+    seq_idx = torch.zeros(2, 10, dtype=torch.int32)
+    for r, st in enumerate(starts):
+        for i, s0 in enumerate(st):
+            seq_idx[r, s0:] = i
+    out = ref_causal_conv1d(x, w, b, "silu", seq_idx=seq_idx)
+    for r, st in enumerate(starts):
+        for s0, s1 in zip(st, st[1:] + [10]):
+            alone = ref_causal_conv1d(x[r : r + 1, s0:s1], w, b, "silu")
+            assert torch.allclose(out[r : r + 1, s0:s1], alone), f"row {r}, sequence [{s0}, {s1})"

@@ -86,7 +86,7 @@ def _conv(node, ctx, u):
     w = ctx.param(f"{node['param']}.weight")
     w = w.reshape(node["channels"], node["width"])
     b = ctx.param(f"{node['param']}.bias") if node["bias"] else None
-    return ref_causal_conv1d(x, w, b, node["activation"])
+    return ref_causal_conv1d(x, w, b, node["activation"], seq_idx=ctx.seq_idx)
 
 
 def _dt(node, ctx, u):

@@ -34,12 +34,16 @@ def ref_softplus(v: Tensor) -> Tensor:
 
 
 def ref_causal_conv1d(
-    x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, activation: Optional[str] = "silu"
+    x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, activation: Optional[str] = "silu",
+    seq_idx: Optional[Tensor] = None,
 ) -> Tensor:
     """x: [B, L, C], weight: [C, W] (or [C, 1, W]), bias: [C] | None.
 
     out[b, t, c] = sum_k weight[c, k] * x[b, t - (W - 1) + k, c] (+ bias[c]),
     x taken as 0 before t = 0; weight[c, W-1] multiplies the current step.
+    With seq_idx [B, L] (packed sequences), a tap reads x[t - s] only when
+    seq_idx[t - s] == seq_idx[t]: each sequence's window starts with zeros, as
+    if it ran alone (mamba_ssm's causal_conv1d with seq_idx; ../shared/MAMBA2.md).
     activation: "silu"/"swish", or None/"identity".
     """
     x = _f64(x)
@@ -55,7 +59,11 @@ def ref_causal_conv1d(
         shift = W - 1 - k  # weight[:, k] looks `shift` steps back
         if shift >= L:
             continue
-        out[:, shift:, :] += w[:, k] * x[:, : L - shift, :]
+        tap = w[:, k] * x[:, : L - shift, :]
+        if seq_idx is not None and shift > 0:
+            same = (seq_idx[:, shift:] == seq_idx[:, : L - shift]).to(x.device)  # [B, L - shift]
+            tap = torch.where(same[..., None], tap, torch.zeros_like(tap))
+        out[:, shift:, :] += tap
     if bias is not None:
         out = out + _f64(bias)
     if activation in ("silu", "swish"):
