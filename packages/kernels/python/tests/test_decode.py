@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[4]
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+from mamba2_runner.checks import rel_err  # noqa: E402  (the one helper: NaN/inf give NaN, which never passes)
 
 from mamba2_runner.reference.graph import ref_block  # noqa: E402
 
@@ -37,12 +38,6 @@ def pkg(name):
     return ROOT / "kernels-out" / name
 
 
-def rel_err(got, ref):
-    got = got.detach().double().cpu()
-    ref = ref.detach().double().cpu()
-    assert got.shape == ref.shape, f"shape {tuple(got.shape)} != reference {tuple(ref.shape)}"
-    assert torch.isfinite(got).all(), "output has NaN/inf (a poisoned element was never written?)"
-    return ((got - ref).norm() / ref.norm().clamp_min(1e-30)).item()
 
 
 # every test runs with torch.empty poisoned (conftest.py): an unwritten output is NaN
