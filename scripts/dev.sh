@@ -40,8 +40,8 @@ case "$cmd" in
     bash scripts/install-chromium.sh
     echo "==> vitest" >&2
     pnpm exec vitest run
-    echo "==> pytest (CPU, Triton interpreter)" >&2
-    bash scripts/pytest.sh
+    echo "==> pytest (CPU, Triton interpreter, one process per core)" >&2
+    bash scripts/pytest.sh -n "$(nproc)"
     ;;
   *)
     echo "usage: bash scripts/dev.sh main|test" >&2

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create the Python environment the runner uses: .venv at the repo root with
 # torch 2.13.0 and triton 3.6.0 (pinned: the kernels are tested against these),
-# pytest and numpy. Idempotent: re-running skips whatever is already there.
+# pytest (+ pytest-xdist: CI runs the tests on every core) and numpy.
+# Idempotent: re-running skips whatever is already there.
 #   bash scripts/setup-python.sh            (PYTHON=python3.12 to pick the interpreter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ sys.exit(0 if torch.__version__.split("+")[0] == "2.13.0" else 1)
 PYEOF
 "$VENV/bin/python" -c 'import triton, sys; sys.exit(triton.__version__ != "3.6.0")' 2>/dev/null || need+=("triton==3.6.0")
 "$VENV/bin/python" -c 'import pytest' 2>/dev/null || need+=("pytest")
+"$VENV/bin/python" -c 'import xdist' 2>/dev/null || need+=("pytest-xdist")
 "$VENV/bin/python" -c 'import numpy' 2>/dev/null || need+=("numpy")
 
 if [ ${#need[@]} -gt 0 ]; then
