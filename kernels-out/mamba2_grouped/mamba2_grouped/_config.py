@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="17b0f1ff775affe64e5c9b6df0cd69b947efdaa10f9bc692467ec385f03deca0",
+        kernel="kernels/ssd_fused.py", kernel_sha="9679a689500730c2071ff0f4804d1b1a2729aae61692e16c55551354a56aa6aa",
     ),
     chunked=ChunkedScan(
         chunk_size=128, block_p=0, num_warps=4,
@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="0913d3464832adb9aae2efc6ae78c8f7e1b2a2e8b5ed70167e4f2a3a36f1c999",
+        kernel="kernels/ssd_bwd.py", kernel_sha="55726b908d61934a747c782d2b1a4a5d29607f08d87ad3db15187e0c1f4dda6d",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

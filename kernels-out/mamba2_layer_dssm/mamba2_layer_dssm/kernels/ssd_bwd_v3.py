@@ -37,10 +37,10 @@ import torch
 import triton
 import triton.language as tl
 
-from .dt import cdiv, next_pow2
+from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_bwd import BWD_BLOCK_Q, BWD_WARPS, LOG2E, _INTERPRETED, _dt_chunk, _segments
-from .ssd_fused import _dot_dtype
+from .ssd_bwd import BWD_BLOCK_Q, BWD_WARPS, _dt_chunk, _segments
+from .ssd_common import LOG2E
 from .._config import LAUNCH
 
 

@@ -21,12 +21,12 @@ import triton
 import triton.language as tl
 
 from .._config import LAUNCH
-from .dt import cdiv, next_pow2, softplus_f32
+from ..fragments import softplus_f32
+from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_fused import _dot_dtype, _ssd_dt_cumsum_kernel
+from .ssd_common import LOG2E
+from .ssd_fused import _ssd_dt_cumsum_kernel
 
-LOG2E = tl.constexpr(1.4426950408889634)
-_INTERPRETED = os.environ.get("TRITON_INTERPRET") == "1"
 
 # Tile length of the backward (the result does not depend on it). The chunk
 # kernel holds Q x Q, Q x N and two P x N tiles (S_in and dS) in registers; at
@@ -69,7 +69,7 @@ def _segments(p_s, o_t, m_t, stride_sl):
 @triton.jit
 def _op(v, ELT: tl.constexpr, DOT_DTYPE: tl.constexpr):
     """A dot operand: rounded to the input dtype, then in the dot dtype (the
-    same as ELT compiled; fp32 under the interpreter, see ssd_fused._dot_dtype)."""
+    same as ELT compiled; fp32 under the interpreter, see host.dot_dtype)."""
     return v.to(ELT).to(DOT_DTYPE)
 
 

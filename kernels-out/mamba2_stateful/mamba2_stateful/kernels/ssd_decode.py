@@ -31,7 +31,8 @@ import torch
 import triton
 import triton.language as tl
 
-from .dt import cdiv, next_pow2, softplus_f32
+from ..fragments import softplus_f32
+from .host import cdiv, next_pow2
 
 
 class DecodeLayout(NamedTuple):

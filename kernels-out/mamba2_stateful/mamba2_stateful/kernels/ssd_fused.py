@@ -36,7 +36,6 @@ from .host import (
 )
 from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
 
-_dot_dtype = dot_dtype  # the name ssd_bwd imports
 
 # CHUNK is only a tile size here: the fused walk gives the same result for any
 # chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On

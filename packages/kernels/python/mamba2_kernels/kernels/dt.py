@@ -12,7 +12,6 @@ import torch
 import triton
 import triton.language as tl
 
-from ..fragments import softplus_f32  # noqa: F401  (ssd_bwd, ssd_decode import it, cdiv, next_pow2 from here)
 from .host import cdiv, dt_chain_for, limit_pair, next_pow2
 
 
