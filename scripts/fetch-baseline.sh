@@ -49,6 +49,19 @@ FILES=(
   mamba_ssm/utils/determinism.py
   mamba_ssm/modules/__init__.py
   mamba_ssm/modules/mamba2_simple.py
+  # the full layer and the language model (issue 10's interop check:
+  # load_mamba_ssm_models; Mamba1, attention and the hub loaders never run)
+  mamba_ssm/modules/mamba2.py
+  mamba_ssm/modules/block.py
+  mamba_ssm/modules/mha.py
+  mamba_ssm/modules/mlp.py
+  mamba_ssm/models/__init__.py
+  mamba_ssm/models/config_mamba.py
+  mamba_ssm/models/mixer_seq_simple.py
+  mamba_ssm/utils/generation.py
+  mamba_ssm/distributed/__init__.py
+  mamba_ssm/distributed/tensor_parallel.py
+  mamba_ssm/distributed/distributed_utils.py
   LICENSE
 )
 

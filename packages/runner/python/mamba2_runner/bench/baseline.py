@@ -152,3 +152,41 @@ def load_mamba_ssm(root: Path | str = BASELINE_DIR) -> Dict[str, object]:
             f"mamba_ssm_fused needs causal-conv1d's CUDA extension: {cc1d.get('reason')}"),
         "info": info,
     }
+
+
+def load_mamba_ssm_models(root: Path | str = BASELINE_DIR) -> Dict[str, object]:
+    """mamba_ssm's full layer (modules/mamba2.py: Mamba2, whose step uses
+    causal-conv1d's update kernel and selective_state_update) and its language
+    model (models/mixer_seq_simple.py: MambaLMHeadModel, MambaConfig,
+    utils/generation.py: InferenceParams), for the interop check of issue 10.
+
+    Mamba1 (modules/mamba_simple.py, needs selective_scan_cuda) and the hub
+    loaders (utils/hf.py, downloads) are never used with a Mamba2 config; they
+    are registered as modules that raise if called, so the rest imports as its
+    users run it."""
+    base = load_mamba_ssm(root)
+    src = Path(root) / "mamba_ssm"
+    if not (src / "models" / "mixer_seq_simple.py").is_file():
+        raise BaselineMissing(f"no mamba_ssm/models under {root}. Run scripts/fetch-baseline.sh again.")
+    for name, sub in [("mamba_ssm.models", "models"), ("mamba_ssm.distributed", "distributed")]:
+        if name not in sys.modules:
+            _stub_package(name, src / sub)
+
+    def _unused(what):
+        def fail(*a, **k):
+            raise RuntimeError(f"{what} is not part of the baseline loaded here (Mamba2 configs only, no downloads)")
+        return fail
+
+    for name, attrs in [("mamba_ssm.modules.mamba_simple", {"Mamba": _unused("Mamba (Mamba1)")}),
+                        ("mamba_ssm.utils.hf", {"load_config_hf": _unused("load_config_hf"),
+                                                "load_state_dict_hf": _unused("load_state_dict_hf")})]:
+        if name not in sys.modules:
+            mod = ModuleType(name)
+            mod.__dict__.update(attrs)
+            sys.modules[name] = mod
+    layer = importlib.import_module("mamba_ssm.modules.mamba2")
+    lm = importlib.import_module("mamba_ssm.models.mixer_seq_simple")
+    cfg = importlib.import_module("mamba_ssm.models.config_mamba")
+    gen = importlib.import_module("mamba_ssm.utils.generation")
+    return {**base, "Mamba2": layer.Mamba2, "MambaLMHeadModel": lm.MambaLMHeadModel,
+            "MambaConfig": cfg.MambaConfig, "InferenceParams": gen.InferenceParams}
