@@ -165,7 +165,13 @@ def check_decode(what, mode, a, dtype, tol):
     with torch.inference_mode():
         for kind, m in (("eager", model), ("compiled", cm)):
             params = mod.InferenceParams(max_seqlen=prompt + steps, max_batch_size=b)
-            seq = [out_of(m(inp[:, :prompt], inference_params=params))[:, -1:].float()]
+            # the cache is allocated outside the compiled call (as a server does): a state allocated
+            # inside a CUDA-graphed region lives in the graph's pool and is overwritten by the next replay
+            cache = model.allocate_inference_cache(b, prompt + steps)
+            params.key_value_memory_dict.update(cache if what != "layer" else {model.layer_idx: cache})
+            if mode == "reduce-overhead" and a.device == "cuda":
+                torch.compiler.cudagraph_mark_step_begin()
+            seq = [out_of(m(inp[:, :prompt], inference_params=params))[:, -1:].float().clone()]
             ts = []
             for t in range(prompt, prompt + steps):
                 params.seqlen_offset = t
