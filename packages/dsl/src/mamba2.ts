@@ -168,7 +168,7 @@ function nearestKey(key: string, known: readonly string[]): string | null {
  * variable (`const o = { dstate: 64 }; mamba2(o)`) they would pass silently
  * and the default would be used. Refuse them at run time too.
  */
-function checkOptionKeys(
+export function checkOptionKeys(
   options: Mamba2Options | Mamba2LayerOptions,
   loc: SourceLoc | null,
   fn = 'mamba2',
@@ -284,7 +284,7 @@ function resolveConfig(o: Mamba2Options): Mamba2Config {
 }
 
 /** The launch settings the call asks for: `codegen`, and the seed's `chunkSize` (the same setting). */
-function launchOptions(o: Mamba2Options): LaunchOptions {
+export function launchOptions(o: Pick<Mamba2Options, 'chunkSize' | 'codegen'>): LaunchOptions {
   const chunkSize = o.chunkSize ?? o.codegen?.chunkSize;
   return { ...o.codegen, ...(chunkSize !== undefined ? { chunkSize } : {}) };
 }

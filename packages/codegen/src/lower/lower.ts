@@ -9,6 +9,7 @@
  */
 import type {
   CausalConv1dNode,
+  DepthwiseConv2dNode,
   DSkipNode,
   DtTransformNode,
   GateNode,
@@ -20,6 +21,7 @@ import type {
   OutputNode,
   RMSNormNode,
   Ref,
+  ScanProjectionNode,
   SplitNode,
   SsdScanNode,
 } from '@mamba2/dsl';
@@ -137,6 +139,14 @@ function splitParts(node: SplitNode, st: LowerState, kind: 'projPart' | 'convPar
   }
 }
 
+/** The vision ops belong to the vision block (lower-vision.ts); in a sequence block they are an error. */
+function visionOnly(node: DepthwiseConv2dNode | ScanProjectionNode): never {
+  throw new UnsupportedGraphError(
+    `${node.kind} is a vision op: a graph with it needs an image input and a multi-order scan (see visionMamba2)`,
+    node.id,
+  );
+}
+
 const visit: VisitTable = {
   Input(node, st) {
     fill(st, 'input', node, 'Input');
@@ -177,12 +187,20 @@ const visit: VisitTable = {
     fill(st, 'conv', node, 'CausalConv1d');
     st.roles.set(node.id, { kind: 'conv' });
   },
+  DepthwiseConv2d: visionOnly,
+  ScanProjection: visionOnly,
   DtTransform(node, st) {
     takeProjPart(st, node.input, 'dt', node.id);
     fill(st, 'dt', node, 'DtTransform');
     st.roles.set(node.id, { kind: 'dt' });
   },
   SsdScan(node, st) {
+    if (node.directions !== undefined) {
+      throw new UnsupportedGraphError(
+        `scan directions '${node.directions}' over a sequence block: multi-order scans are generated as vision blocks (visionMamba2)`,
+        node.id,
+      );
+    }
     for (const [port, ref] of [['x', node.x], ['B', node.B], ['C', node.C]] as const) {
       expectRole(st, ref, ['convPart'], node.id, `scan ${port}`);
     }

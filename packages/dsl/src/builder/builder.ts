@@ -1,14 +1,17 @@
 import type { LaunchOptions } from '../ir/launch.ts';
-import type {
-  LinearMlpPrefix,
-  Activation,
-  DType,
-  Graph,
-  Node,
-  Ref,
-  SourceLoc,
-  SourceMap,
-  UpperBound,
+import {
+  SCAN_ORDERS,
+  type LinearMlpPrefix,
+  type Activation,
+  type DType,
+  type Graph,
+  type ImageSize,
+  type Node,
+  type Ref,
+  type ScanDirections,
+  type SourceLoc,
+  type SourceMap,
+  type UpperBound,
 } from '../ir/nodes.ts';
 import { captureCallSite } from '../location.ts';
 import { GRAPH_LOC_KEY, deepFreeze, type ModelDef, type ModelOverrides } from '../model.ts';
@@ -18,7 +21,9 @@ import {
   GraphStructureError,
   InvalidNodeIdError,
   LinearInFeaturesError,
+  ImageSizeError,
   OverrideUnsupportedError,
+  ScanDirectionsError,
   ShapeMismatchError,
   SplitSizesError,
   UnknownRefError,
@@ -57,6 +62,23 @@ export interface CausalConv1dOptions extends InputOptions {
   /** null: PyTorch's Conv1d init; else uniform(-init, init). */
   readonly init?: number | null;
 }
+export interface DepthwiseConv2dOptions extends InputOptions {
+  /** Odd, 1..7; the filter is kernelSize x kernelSize, padding 'same'. Default 3 (VMamba's). */
+  readonly kernelSize?: number;
+  readonly param?: string;
+  readonly bias?: boolean;
+  readonly activation?: Activation;
+  /** null: PyTorch's Conv2d init; else uniform(-init, init). */
+  readonly init?: number | null;
+}
+export interface ScanProjectionOptions extends InputOptions {
+  /** The scan orders it projects for (one dt, B, C each); must be the scan's. */
+  readonly directions: ScanDirections;
+  readonly nheads: number;
+  readonly ngroups: number;
+  readonly dState: number;
+  readonly param?: string;
+}
 export interface DtTransformOptions extends InputOptions {
   readonly bias?: boolean;
   readonly softplus?: boolean;
@@ -81,6 +103,13 @@ export interface SsdScanOptions extends NodeOptions {
   readonly chunkSize?: number;
   readonly aInitRange?: readonly [number, number];
   readonly learnableInitStates?: boolean;
+  /**
+   * The token orders (default 'forward'). 'bidirectional' and 'cross2d' run
+   * K = 2 or 4 orders, each with its own dt, A, B, C: dt then has K*nheads
+   * features and B, C K*ngroups*dState (a scanProjection gives them).
+   * 'cross2d' needs the input's image.
+   */
+  readonly directions?: ScanDirections;
 }
 export interface DSkipOptions extends NodeOptions {
   /** Defaults to the previous node (the scan). */
@@ -133,6 +162,8 @@ const DEFAULT_ID: Record<Node['kind'], string> = {
   Linear: 'linear',
   Split: 'split',
   CausalConv1d: 'conv',
+  DepthwiseConv2d: 'conv2d',
+  ScanProjection: 'x_proj',
   DtTransform: 'dt',
   SsdScan: 'scan',
   DSkip: 'dskip',
@@ -179,7 +210,7 @@ export class GraphBuilder {
    * The block input u: (batch, seqlen, features).
    * `graph().input({ features: 256 })` -> the module's `forward(u)`.
    */
-  input(opts: NodeOptions & { readonly features: number }): GraphBuilder {
+  input(opts: NodeOptions & { readonly features: number; readonly image?: ImageSize }): GraphBuilder {
     const loc = captureCallSite();
     if (this.#s.nodes.length > 0) {
       throw new GraphStructureError({
@@ -190,7 +221,8 @@ export class GraphBuilder {
       });
     }
     const id = this.#id('Input', opts.id, loc);
-    return this.#add({ kind: 'Input', id, features: opts.features }, loc, { [id]: opts.features }, id);
+    const image = opts.image === undefined ? {} : { image: { height: opts.image.height, width: opts.image.width } };
+    return this.#add({ kind: 'Input', id, features: opts.features, ...image }, loc, { [id]: opts.features }, id);
   }
 
   /**
@@ -315,6 +347,74 @@ export class GraphBuilder {
   }
 
   /**
+   * Depthwise 2-D conv over the input's image (non-causal, padding 'same'), then the activation.
+   * `.depthwiseConv2d({ input: 'xz.x', kernelSize: 3 })` -> `kernels/conv2d.py` (one Triton program
+   * per (batch, BLOCK_L tokens, BLOCK_C channels) tile, the k x k taps unrolled as constexprs).
+   */
+  depthwiseConv2d(opts: DepthwiseConv2dOptions = {}): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('DepthwiseConv2d', opts.id, loc);
+    const input = this.#input(opts.input, 'depthwiseConv2d', loc);
+    const channels = this.#features(input, loc);
+    if (this.#image() === undefined) {
+      throw new ImageSizeError({
+        what: `depthwiseConv2d '${id}' convolves an image, but the input has no image size`,
+        value: null,
+        fix: 'Start with graph().input({ features, image: { height, width } }), or use causalConv1d for a sequence.',
+        loc,
+        nodeId: id,
+        props: ['kernelSize'],
+      });
+    }
+    return this.#add(
+      {
+        kind: 'DepthwiseConv2d',
+        id,
+        input,
+        param: opts.param ?? 'conv2d',
+        channels,
+        kernelSize: opts.kernelSize ?? 3,
+        bias: opts.bias ?? true,
+        activation: opts.activation ?? 'silu',
+        init: opts.init ?? null,
+      },
+      loc,
+      { [id]: channels },
+      id,
+    );
+  }
+
+  /**
+   * The per-order dt, B, C of a multi-order scan (VMamba's x_proj, one weight per order).
+   * `.scanProjection({ directions: 'cross2d', nheads: 4, ngroups: 1, dState: 16 })` -> outputs
+   * `'x_proj.dt'`, `'x_proj.B'`, `'x_proj.C'`; one batched matmul in the module (torch.einsum).
+   */
+  scanProjection(opts: ScanProjectionOptions): GraphBuilder {
+    const loc = captureCallSite();
+    const id = this.#id('ScanProjection', opts.id, loc);
+    const input = this.#input(opts.input, 'scanProjection', loc);
+    const inFeatures = this.#features(input, loc);
+    const orders = this.#orders(opts.directions, loc, id);
+    const gn = opts.ngroups * opts.dState;
+    return this.#add(
+      {
+        kind: 'ScanProjection',
+        id,
+        input,
+        param: opts.param ?? 'x_proj',
+        inFeatures,
+        orders,
+        nheads: opts.nheads,
+        ngroups: opts.ngroups,
+        dState: opts.dState,
+      },
+      loc,
+      { [`${id}.dt`]: orders * opts.nheads, [`${id}.B`]: orders * gn, [`${id}.C`]: orders * gn },
+      null,
+    );
+  }
+
+  /**
    * dt = clamp(softplus(dt_raw + dt_bias), lo, hi), one value per head (the input's features).
    * `.dtTransform({ input: 'zxbcdt.dt', limit: [0, null] })` -> `kernels/dt.py`, or folded into the scan prologue.
    */
@@ -352,7 +452,9 @@ export class GraphBuilder {
     const loc = captureCallSite();
     const id = this.#id('SsdScan', opts.id, loc);
     const fx = this.#features(opts.x, loc);
-    const nheads = this.#features(opts.dt, loc);
+    const orders = this.#orders(opts.directions ?? 'forward', loc, id);
+    const fdt = this.#features(opts.dt, loc);
+    const nheads = fdt / orders;
     const fB = this.#features(opts.B, loc);
     const fC = this.#features(opts.C, loc);
     const expect = (what: string, ref: Ref, have: number, want: number, fix: string, prop: string): void => {
@@ -366,9 +468,13 @@ export class GraphBuilder {
         props: [prop],
       });
     };
+    if (!Number.isInteger(nheads)) {
+      expect('dt', opts.dt, fdt, orders * Math.max(1, Math.round(nheads)), `dt must have orders*nheads features (${orders} orders for directions '${opts.directions}'); feed it a scanProjection's dt.`, 'directions');
+    }
+    const per = orders === 1 ? '' : `${orders} orders * `;
     expect('x', opts.x, fx, nheads * opts.headdim, `x must have nheads*headdim = ${nheads}*${opts.headdim} features; change headdim or the split sizes.`, 'headdim');
-    expect('B', opts.B, fB, opts.ngroups * opts.dState, `B must have ngroups*dState = ${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
-    expect('C', opts.C, fC, opts.ngroups * opts.dState, `C must have ngroups*dState = ${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
+    expect('B', opts.B, fB, orders * opts.ngroups * opts.dState, `B must have ${per}ngroups*dState = ${per}${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
+    expect('C', opts.C, fC, orders * opts.ngroups * opts.dState, `C must have ${per}ngroups*dState = ${per}${opts.ngroups}*${opts.dState} features; change dState/ngroups or the split sizes.`, 'dState');
     return this.#add(
       {
         kind: 'SsdScan',
@@ -383,6 +489,8 @@ export class GraphBuilder {
         dState: opts.dState,
         aInitRange: [opts.aInitRange?.[0] ?? 1, opts.aInitRange?.[1] ?? 16],
         learnableInitStates: opts.learnableInitStates ?? false,
+        // absent for 'forward', so a sequence model's IR (and hash) is what it always was
+        ...(opts.directions !== undefined && opts.directions !== 'forward' ? { directions: opts.directions } : {}),
       },
       loc,
       { [id]: fx },
@@ -411,8 +519,14 @@ export class GraphBuilder {
         props: ['headdim', 'x'],
       });
     }
+    // one D per order when y is a multi-order scan
+    const scanNode = this.#s.nodes.find((n) => n.kind === 'SsdScan' && n.id === y);
+    const orders = scanNode?.kind === 'SsdScan' && scanNode.directions !== undefined ? SCAN_ORDERS[scanNode.directions] : 1;
     return this.#add(
-      { kind: 'DSkip', id, y, x: opts.x, nheads: fx / opts.headdim, headdim: opts.headdim, perChannel: opts.perChannel ?? false },
+      {
+        kind: 'DSkip', id, y, x: opts.x, nheads: fx / opts.headdim, headdim: opts.headdim, perChannel: opts.perChannel ?? false,
+        ...(orders !== 1 ? { orders } : {}),
+      },
       loc,
       { [id]: fx },
       id,
@@ -524,6 +638,26 @@ export class GraphBuilder {
     const base = DEFAULT_ID[kind];
     if (!taken(base)) return base;
     for (let i = 2; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
+  }
+
+  #image(): ImageSize | undefined {
+    const first = this.#s.nodes[0];
+    return first?.kind === 'Input' ? first.image : undefined;
+  }
+
+  #orders(directions: ScanDirections, loc: SourceLoc | null, id: string): number {
+    const k = (SCAN_ORDERS as Readonly<Record<string, number>>)[directions];
+    if (k === undefined || !Object.hasOwn(SCAN_ORDERS, directions)) {
+      throw new ScanDirectionsError({
+        what: `directions ${JSON.stringify(directions)} is not a scan order`,
+        value: directions,
+        fix: "Use directions 'forward' (the default: one causal scan), 'bidirectional' (the tokens and their reverse, 2 orders) or 'cross2d' (the image's rows and columns, each both ways: 4 orders).",
+        loc,
+        nodeId: id,
+        props: ['directions'],
+      });
+    }
+    return k;
   }
 
   #input(ref: Ref | undefined, op: string, loc: SourceLoc | null): Ref {

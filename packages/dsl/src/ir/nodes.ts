@@ -24,13 +24,35 @@ export type Ref = string;
 export type UpperBound = number | null;
 
 export type Activation = 'silu' | 'identity';
+
+/**
+ * The orders the SSD scan walks the tokens in (../shared/MAMBA2.md, "Scans in
+ * other orders"): 'forward' (one causal scan), 'bidirectional' (row-major and
+ * its reverse, K = 2), 'cross2d' (VMamba's SS2D: row-major, column-major and
+ * both reversed, K = 4). Each order has its own dt, A, B, C and D; the orders'
+ * outputs are summed in natural token order.
+ */
+export type ScanDirections = 'forward' | 'bidirectional' | 'cross2d';
+/** K, the number of orders, of each ScanDirections. */
+export const SCAN_ORDERS: Readonly<Record<ScanDirections, number>> = { forward: 1, bidirectional: 2, cross2d: 4 };
+
+/** An image of height x width tokens, flattened row-major (token t = i * width + j). */
+export interface ImageSize {
+  readonly height: number;
+  readonly width: number;
+}
 export type DType = 'float32' | 'bfloat16' | 'float16';
 
-/** The block's input: u, (batch, seqlen, features). */
+/**
+ * The block's input: u, (batch, seqlen, features); with `image`, (batch,
+ * height, width, features), flattened row-major to (batch, height*width,
+ * features) for every later node. Absent `image` = a sequence model.
+ */
 export interface InputNode {
   readonly kind: 'Input';
   readonly id: string;
   readonly features: number;
+  readonly image?: ImageSize;
 }
 
 /** y = x W^T (+ b). Parameter names: `${param}.weight`, `${param}.bias`. */
@@ -85,6 +107,46 @@ export interface CausalConv1dNode {
 }
 
 /**
+ * Depthwise 2-D conv over the Input's image (non-causal, as VMamba runs before
+ * its cross scan): each channel with its own kernelSize x kernelSize filter,
+ * zero padding kernelSize // 2 ('same'), weight (channels, 1, k, k) as
+ * `${param}.weight`, optional bias `${param}.bias`, then `activation`.
+ * Reads and writes (batch, height*width, channels) in row-major token order.
+ * `init`: null = PyTorch's default Conv2d init, else uniform(-init, init).
+ */
+export interface DepthwiseConv2dNode {
+  readonly kind: 'DepthwiseConv2d';
+  readonly id: string;
+  readonly input: Ref;
+  readonly param: string;
+  readonly channels: number;
+  readonly kernelSize: number;
+  readonly bias: boolean;
+  readonly activation: Activation;
+  readonly init: number | null;
+}
+
+/**
+ * The per-order projections of a multi-order scan (VMamba's x_proj): for each
+ * of `orders` orders k, dt_k (nheads), B_k and C_k (ngroups*dState each) =
+ * x W_k^T, no bias. Parameter `${param}.weight` (orders, nheads + 2*ngroups*dState,
+ * inFeatures), W_k's rows ordered dt, B, C. Outputs `${id}.dt`
+ * (orders*nheads), `${id}.B` and `${id}.C` (orders*ngroups*dState each),
+ * order-major: feature k*nheads + h is order k, head h.
+ */
+export interface ScanProjectionNode {
+  readonly kind: 'ScanProjection';
+  readonly id: string;
+  readonly input: Ref;
+  readonly param: string;
+  readonly inFeatures: number;
+  readonly orders: number;
+  readonly nheads: number;
+  readonly ngroups: number;
+  readonly dState: number;
+}
+
+/**
  * dt = clamp(softplus?(dt_raw + dt_bias?), lo, hi), per head, computed in fp32.
  * softplus uses the usual threshold: x > 20 -> x. `dt_bias` is the parameter
  * `dt_bias` (nheads) when `bias`; its init stores inverse-softplus of a
@@ -110,6 +172,13 @@ export interface DtTransformNode {
  * parameter `init_states` (nheads, headdim, dState) is the initial state of
  * every batch row. Output y (b, l, nheads*headdim), without any D term.
  * seq_idx (if the caller passes one) resets the state where it changes.
+ *
+ * `directions` (absent = 'forward', so sequence models keep their IR and hash):
+ * K = SCAN_ORDERS[directions] orders over the Input's tokens, each with its
+ * own dt, A, B, C: dt (b, l, K*nheads), B and C (b, l, K*ngroups*dState),
+ * order-major; `A_log` (K*nheads). y (b, l, nheads*headdim) is the sum of the
+ * orders' outputs in natural token order (MAMBA2.md "Scans in other orders").
+ * 'cross2d' needs the Input's image (its orders are the image's rows and columns).
  */
 export interface SsdScanNode {
   readonly kind: 'SsdScan';
@@ -124,9 +193,14 @@ export interface SsdScanNode {
   readonly dState: number;
   readonly aInitRange: readonly [number, number];
   readonly learnableInitStates: boolean;
+  readonly directions?: Exclude<ScanDirections, 'forward'>;
 }
 
-/** y + D * x. Parameter `D`: (nheads) or, perChannel, (nheads*headdim). Init 1. */
+/**
+ * y + D * x. Parameter `D`: (nheads) or, perChannel, (nheads*headdim). Init 1.
+ * `orders` (absent = 1): one D per scan order, `D` (orders*nheads) or
+ * (orders*nheads*headdim), and y + sum_k D_k * x.
+ */
 export interface DSkipNode {
   readonly kind: 'DSkip';
   readonly id: string;
@@ -135,6 +209,7 @@ export interface DSkipNode {
   readonly nheads: number;
   readonly headdim: number;
   readonly perChannel: boolean;
+  readonly orders?: number;
 }
 
 /** y * silu(z), elementwise (used when there is no gated norm). */
@@ -164,7 +239,7 @@ export interface RMSNormNode {
   readonly normBeforeGate: boolean;
 }
 
-/** The block's output, (batch, seqlen, features). */
+/** The block's output, (batch, seqlen, features); (batch, height, width, features) when the Input has an image. */
 export interface OutputNode {
   readonly kind: 'Output';
   readonly id: string;
@@ -177,6 +252,8 @@ export type Node =
   | LinearNode
   | SplitNode
   | CausalConv1dNode
+  | DepthwiseConv2dNode
+  | ScanProjectionNode
   | DtTransformNode
   | SsdScanNode
   | DSkipNode

@@ -105,6 +105,13 @@ export class DTypeError extends rule('dtype-known') {}
 export class GateNormContradictionError extends rule('no-gate-without-z') {}
 export class ChunkSizeConflictError extends rule('chunk-size-consistent') {}
 
+// Scans in other orders and the vision ops.
+export class ScanDirectionsError extends rule('scan-directions-known') {}
+export class ImageSizeError extends rule('image-size-needed') {}
+export class Conv2dKernelError extends rule('conv2d-kernel-odd-1-7') {}
+export class ScanOrdersError extends rule('scan-orders-match') {}
+export class MultiOrderInitStatesError extends rule('multi-order-scan-no-initial-states') {}
+
 // Codegen parameters.
 export class BlockPError extends rule('block-p') {}
 export class WarpsError extends rule('warps-1-2-4-8') {}

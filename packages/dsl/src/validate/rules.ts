@@ -1,11 +1,16 @@
 import type { LaunchOptions } from '../ir/launch.ts';
-import type { Graph, Node, NodeKind, NodeOf } from '../ir/nodes.ts';
+import { SCAN_ORDERS, type Graph, type Node, type NodeKind, type NodeOf } from '../ir/nodes.ts';
 import {
   AInitRangeError,
   ActivationError,
   BlockPError,
   ChunkSizeError,
   ClassNameError,
+  Conv2dKernelError,
+  ImageSizeError,
+  MultiOrderInitStatesError,
+  ScanDirectionsError,
+  ScanOrdersError,
   ConvInitError,
   ConvWidthError,
   DStateError,
@@ -55,13 +60,15 @@ export function orList(xs: readonly (string | number)[]): string {
 
 /** Node field -> the positive-integer dims it must hold. */
 const DIMS: { [K in NodeKind]: (n: NodeOf<K>) => [string, unknown][] } = {
-  Input: (n) => [['features', n.features]],
+  Input: (n) => [['features', n.features], ...(n.image !== undefined ? ([['image.height', n.image.height], ['image.width', n.image.width]] as [string, unknown][]) : [])],
   Linear: (n) => [['inFeatures', n.inFeatures], ['outFeatures', n.outFeatures]],
   Split: (n) => n.parts.map((p) => [`parts.${p.name}`, p.size]),
   CausalConv1d: (n) => [['channels', n.channels], ['width', n.width]],
+  DepthwiseConv2d: (n) => [['channels', n.channels], ['kernelSize', n.kernelSize]],
+  ScanProjection: (n) => [['inFeatures', n.inFeatures], ['orders', n.orders], ['nheads', n.nheads], ['ngroups', n.ngroups], ['dState', n.dState]],
   DtTransform: (n) => [['nheads', n.nheads]],
   SsdScan: (n) => [['nheads', n.nheads], ['headdim', n.headdim], ['ngroups', n.ngroups], ['dState', n.dState]],
-  DSkip: (n) => [['nheads', n.nheads], ['headdim', n.headdim]],
+  DSkip: (n) => [['nheads', n.nheads], ['headdim', n.headdim], ...(n.orders !== undefined ? ([['orders', n.orders]] as [string, unknown][]) : [])],
   Gate: () => [],
   RMSNorm: (n) => [['features', n.features], ['groupSize', n.groupSize]],
   Output: (n) => [['features', n.features]],
@@ -73,6 +80,13 @@ const DIMS: { [K in NodeKind]: (n: NodeOf<K>) => [string, unknown][] } = {
  */
 const MAMBA2_ARG: Readonly<Record<string, readonly string[]>> = {
   'Input.features': ['dModel'],
+  'Input.image.height': ['height'],
+  'Input.image.width': ['width'],
+  'DepthwiseConv2d.kernelSize': ['dConv'],
+  'DepthwiseConv2d.init': ['convInit'],
+  'DepthwiseConv2d.activation': ['activation'],
+  'SsdScan.directions': ['directions'],
+  'SsdScan.learnableInitStates': ['learnableInitStates'],
   'CausalConv1d.width': ['dConv'],
   'CausalConv1d.init': ['convInit'],
   'CausalConv1d.activation': ['activation'],
@@ -150,6 +164,96 @@ function nodeRules(n: Node, g: Graph, emit: Emit): void {
           value: [lo, hi],
           fix: 'Use aInitRange [1, 16] (the default) or another finite range with 0 < lo <= hi.',
           ...at('aInitRange'),
+        });
+      }
+      const dir = n.directions;
+      if (dir !== undefined) {
+        if (dir !== 'bidirectional' && dir !== 'cross2d') {
+          emit((i) => new ScanDirectionsError(i), {
+            what: `directions ${JSON.stringify(dir)} is not a scan order`,
+            value: dir,
+            fix: "Use directions 'forward' (the default: one causal scan), 'bidirectional' (the tokens and their reverse, 2 orders) or 'cross2d' (the image's rows and columns, each both ways: 4 orders).",
+            ...at('directions'),
+          });
+          return;
+        }
+        if (dir === 'cross2d' && imageOf(g) === undefined) {
+          emit((i) => new ImageSizeError(i), {
+            what: `directions 'cross2d' on scan '${n.id}' walks the image's columns, but the input has no image size`,
+            value: dir,
+            fix: 'Give the input its image: input({ features, image: { height, width } }) (visionMamba2 takes height and width), or use directions \'bidirectional\'.',
+            ...at('directions'),
+          });
+        }
+        if (n.learnableInitStates) {
+          emit((i) => new MultiOrderInitStatesError(i), {
+            what: `learnableInitStates true on scan '${n.id}' with directions '${dir}': the orders start at different tokens and the cross scan takes no initial state`,
+            value: true,
+            fix: "Drop learnableInitStates (zero initial states), or use directions 'forward'.",
+            ...at('learnableInitStates'),
+          });
+        }
+      }
+      return;
+    }
+    case 'DepthwiseConv2d': {
+      if (n.kernelSize % 2 !== 1 || n.kernelSize > 7) {
+        const near = Math.min(7, n.kernelSize % 2 === 1 ? n.kernelSize : n.kernelSize + 1);
+        emit((i) => new Conv2dKernelError(i), {
+          what: `conv2d kernel size ${n.kernelSize} is not odd in 1..7 (padding 'same' keeps the image size only with an odd kernel)`,
+          value: n.kernelSize,
+          fix: `Use dConv ${near} (3 is VMamba's).`,
+          ...at('kernelSize'),
+        });
+      }
+      if (imageOf(g) === undefined) {
+        emit((i) => new ImageSizeError(i), {
+          what: `depthwiseConv2d '${n.id}' convolves an image, but the input has no image size`,
+          value: null,
+          fix: 'Give the input its image: input({ features, image: { height, width } }), or use causalConv1d for a sequence.',
+          ...at('kernelSize'),
+        });
+      }
+      if (!(ACTIVATIONS as readonly string[]).includes(n.activation)) {
+        emit((i) => new ActivationError(i), {
+          what: `activation '${n.activation}' is not known`,
+          value: n.activation,
+          fix: "Use 'silu' or 'identity'.",
+          ...at('activation'),
+        });
+      }
+      if (n.init !== null && !(isNum(n.init) && n.init > 0 && Number.isFinite(n.init))) {
+        emit((i) => new ConvInitError(i), {
+          what: `convInit ${n.init} is not a positive finite number`,
+          value: n.init,
+          fix: 'Use convInit null (PyTorch default init) or a bound like 0.1.',
+          ...at('init'),
+        });
+      }
+      return;
+    }
+    case 'ScanProjection': {
+      const scan = g.nodes.find((m): m is NodeOf<'SsdScan'> => m.kind === 'SsdScan' && (m.B === `${n.id}.B` || m.C === `${n.id}.C`));
+      const want = scan === undefined ? undefined : SCAN_ORDERS[scan.directions ?? 'forward'];
+      if (want !== undefined && want !== n.orders) {
+        emit((i) => new ScanOrdersError(i), {
+          what: `scanProjection '${n.id}' projects ${n.orders} order(s), but scan '${scan!.id}' (directions '${scan!.directions ?? 'forward'}') walks ${want}`,
+          value: n.orders,
+          fix: `Give the projection the scan's directions ('${scan!.directions ?? 'forward'}', ${want} orders).`,
+          ...at('orders'),
+        });
+      }
+      return;
+    }
+    case 'DSkip': {
+      const scan = g.nodes.find((m): m is NodeOf<'SsdScan'> => m.kind === 'SsdScan' && m.id === n.y);
+      const want = scan === undefined ? undefined : SCAN_ORDERS[scan.directions ?? 'forward'];
+      if (want !== undefined && want !== (n.orders ?? 1)) {
+        emit((i) => new ScanOrdersError(i), {
+          what: `dSkip '${n.id}' has ${n.orders ?? 1} D per head, but scan '${scan!.id}' walks ${want} orders (one D each)`,
+          value: n.orders ?? 1,
+          fix: `Use orders ${want} on the dSkip (the builder's dSkip sets it from the scan it reads).`,
+          ...at('orders'),
         });
       }
       return;
@@ -239,6 +343,12 @@ function nodeRules(n: Node, g: Graph, emit: Emit): void {
     default:
       return;
   }
+}
+
+/** The image size of the graph's Input, if it has one. */
+function imageOf(g: Graph): NodeOf<'Input'>['image'] {
+  const input = g.nodes.find((m): m is NodeOf<'Input'> => m.kind === 'Input');
+  return input?.image;
 }
 
 const WARPS = [1, 2, 4, 8];
