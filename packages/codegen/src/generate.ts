@@ -7,8 +7,8 @@ import { closeSync, openSync, writeSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { launchToJson, type Graph, type LaunchConfig, type LaunchOptions, type TunedTable } from '@mamba2/dsl';
 import { LAUNCH_KERNELS, resolveLaunch } from './lower/launch.ts';
-import { lower } from './lower/lower.ts';
-import type { KernelPlan } from './lower/plan.ts';
+import { lowerPackage } from './lower/lower.ts';
+import type { PackagePlan } from './lower/plan.ts';
 import { canonicalJson } from './emit/canonical-json.ts';
 import type { FileMeta } from './emit/context.ts';
 import { createEnv, type TemplateEnv } from './emit/env.ts';
@@ -40,7 +40,7 @@ export interface RenderOptions {
 
 export interface RenderedPackage {
   readonly name: string;
-  readonly plan: KernelPlan;
+  readonly plan: PackagePlan;
   readonly launch: LaunchConfig;
   /** path inside the package dir -> contents, sorted by path. */
   readonly files: ReadonlyMap<string, string>;
@@ -84,7 +84,7 @@ function sha256(s: string): string {
 }
 
 /** The package's LaunchConfig: heuristics, then the model file's options, then the flags; kernel shas from the library. */
-export function packageLaunch(model: LoadedModel, plan: KernelPlan, opts: RenderOptions = {}): LaunchConfig {
+export function packageLaunch(model: LoadedModel, plan: PackagePlan, opts: RenderOptions = {}): LaunchConfig {
   const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;
   const kernelShas = Object.fromEntries(Object.values(LAUNCH_KERNELS).map((k) => [k, librarySha(libDir, k)]));
   return resolveLaunch(plan, { ...(model.launch ?? {}), ...(opts.launch ?? {}) }, { kernelShas, tuned: opts.tuned ?? null });
@@ -92,7 +92,7 @@ export function packageLaunch(model: LoadedModel, plan: KernelPlan, opts: Render
 
 /** Everything in memory, nothing written. Deterministic for a given model and templates. */
 export function renderPackage(model: LoadedModel, opts: RenderOptions = {}): RenderedPackage {
-  const plan = lower(model.graph);
+  const plan = lowerPackage(model.graph);
   const meta: FileMeta = { sourceFile: displaySourceFile(model.file), irHash: model.hash };
   const e = env(opts.templatesDir);
   const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;

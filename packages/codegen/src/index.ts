@@ -1,7 +1,8 @@
-export { lower } from './lower/lower.ts';
+export { lower, lowerPackage } from './lower/lower.ts';
+export { lowerVision, isVisionGraph } from './lower/lower-vision.ts';
 export { DEFAULT_CHUNK_SIZE, LAUNCH_KERNELS, resolveLaunch } from './lower/launch.ts';
 export type * from './lower/plan.ts';
-export { KERNEL_NAMES } from './lower/plan.ts';
+export { KERNEL_NAMES, isVisionPlan } from './lower/plan.ts';
 export { UnsupportedGraphError, InvalidPythonNameError } from './lower/errors.ts';
 export {
   generatePackage,
@@ -18,6 +19,7 @@ export {
   type CheckResult,
 } from './generate.ts';
 export * from './emit/context.ts';
+export * from './emit/vision-context.ts';
 export { createEnv, DEFAULT_TEMPLATES_DIR, MissingTemplateError } from './emit/env.ts';
 export { canonicalJson } from './emit/canonical-json.ts';
 export { kernelSha, nextPow2, parseTuned, parseTunedRows, readTunedRows, tunedChoices, tunedEntries, tunedFor, TunedFileError } from './tuned.ts';

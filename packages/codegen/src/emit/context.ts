@@ -4,7 +4,7 @@
  * inspect it without rendering.
  */
 import { launchToJson, type LaunchConfig, type LaunchConfigJson } from '@mamba2/dsl';
-import type { KernelName, KernelPlan, Slice } from '../lower/plan.ts';
+import type { KernelName, KernelPlan, PackagePlan, Slice } from '../lower/plan.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
 import { pyBool, pyFloat, pyLiteral, pyNum, pyStr, pyTuple, withInitHint } from './python.ts';
 import { decodeContext, type DecodeContext } from './decode-context.ts';
@@ -23,10 +23,10 @@ export interface BaseContext {
   readonly name: string;
   readonly className: string;
   /** The whole plan, for kernel templates (read-only data, no decisions to make). */
-  readonly plan: KernelPlan;
+  readonly plan: PackagePlan;
 }
 
-export function baseContext(plan: KernelPlan, meta: FileMeta): BaseContext {
+export function baseContext(plan: PackagePlan, meta: FileMeta): BaseContext {
   return {
     generator: { name: GENERATOR_NAME, version: GENERATOR_VERSION },
     sourceFile: meta.sourceFile,
@@ -51,7 +51,7 @@ export interface ConfigContext extends BaseContext {
 }
 
 /** Python dataclass class of each LaunchConfig section (mamba2_kernels/launch.py). */
-const LAUNCH_CLASSES = { fused: 'FusedScan', chunked: 'ChunkedScan', bwd: 'ScanBwd', conv: 'Conv', norm: 'Norm' } as const;
+export const LAUNCH_CLASSES = { fused: 'FusedScan', chunked: 'ChunkedScan', bwd: 'ScanBwd', conv: 'Conv', norm: 'Norm' } as const;
 
 /** `Cls(a=1, b="x")` from a JSON object, keys in their (dataclass) order. */
 function pyCall(cls: string, o: Readonly<Record<string, unknown>>): string {
@@ -181,7 +181,7 @@ export interface ModuleContext extends BaseContext {
   readonly decode: DecodeContext;
 }
 
-function wrap(items: readonly string[], width: number): string[] {
+export function wrap(items: readonly string[], width: number): string[] {
   const lines: string[] = [];
   let cur = '';
   for (const item of items) {
@@ -195,7 +195,7 @@ function wrap(items: readonly string[], width: number): string[] {
   return lines;
 }
 
-function sl(s: Slice): string {
+export function sl(s: Slice): string {
   return `${s.start}:${s.stop}`;
 }
 
@@ -412,7 +412,7 @@ export interface KernelsInitContext extends BaseContext {
   readonly kernels: readonly KernelName[];
 }
 
-export function kernelsInitContext(plan: KernelPlan, meta: FileMeta): KernelsInitContext {
+export function kernelsInitContext(plan: PackagePlan, meta: FileMeta): KernelsInitContext {
   return { ...baseContext(plan, meta), kernels: plan.kernels };
 }
 
@@ -422,7 +422,7 @@ export interface PyprojectContext extends BaseContext {
   readonly packages: readonly string[];
 }
 
-export function pyprojectContext(plan: KernelPlan, meta: FileMeta): PyprojectContext {
+export function pyprojectContext(plan: PackagePlan, meta: FileMeta): PyprojectContext {
   return {
     ...baseContext(plan, meta),
     distName: pyStr(`mamba2-kernels-${plan.name.replace(/_/g, '-')}`),

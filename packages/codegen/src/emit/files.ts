@@ -2,7 +2,7 @@
  * Which files a package has and how each is made: a template and a context
  * builder, or data serialised in TS (JSON files carry no header).
  */
-import type { KernelName, KernelPlan } from '../lower/plan.ts';
+import { isVisionPlan, type KernelName, type PackagePlan } from '../lower/plan.ts';
 import {
   configContext,
   initContext,
@@ -13,6 +13,7 @@ import {
 } from './context.ts';
 import { fragmentsContext } from './fragments.ts';
 import { lmContext } from './lm-context.ts';
+import { visionConfigContext, visionFragmentsContext, visionInitContext, visionModuleContext } from './vision-context.ts';
 import type { LaunchConfig } from '@mamba2/dsl';
 
 export interface TemplatedFile {
@@ -44,6 +45,10 @@ export const KERNEL_SOURCES: Readonly<Record<KernelName, string>> = {
   dt: 'kernels/dt.py',
   norm: 'kernels/norm.py',
   norm_bwd: 'kernels/norm_bwd.py',
+  conv2d: 'kernels/conv2d.py',
+  conv2d_bwd: 'kernels/conv2d_bwd.py',
+  cross_scan: 'cross_scan.py',
+  cross_merge: 'kernels/cross_merge.py',
 };
 
 /** Library files every package carries besides its kernels. */
@@ -64,16 +69,32 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/ssd_varlen.py',
 ];
 
-export function libraryFiles(plan: KernelPlan): LibraryFile[] {
+/** Library files a vision package carries besides LIBRARY_COMMON and its kernels. */
+const LIBRARY_VISION: readonly string[] = ['conv2d_autograd.py'];
+
+export function libraryFiles(plan: PackagePlan): LibraryFile[] {
   const pkg = plan.name;
   return [
     ...LIBRARY_COMMON.map((source) => ({ path: `${pkg}/${source}`, source })),
+    ...(isVisionPlan(plan) ? LIBRARY_VISION.map((source) => ({ path: `${pkg}/${source}`, source })) : []),
     ...plan.kernels.map((k) => ({ path: `${pkg}/${KERNEL_SOURCES[k]}`, source: KERNEL_SOURCES[k] })),
   ];
 }
 
-export function templatedFiles(plan: KernelPlan, meta: FileMeta, launch: LaunchConfig): TemplatedFile[] {
+export function templatedFiles(plan: PackagePlan, meta: FileMeta, launch: LaunchConfig): TemplatedFile[] {
   const pkg = plan.name;
+  if (isVisionPlan(plan)) {
+    // no lm.py: a vision block is not a layer of the language model
+    return [
+      { path: 'pyproject.toml', template: 'python/pyproject.toml.hbs', context: pyprojectContext(plan, meta) },
+      { path: `${pkg}/__init__.py`, template: 'python/__init__.py.hbs', context: visionInitContext(plan, meta) },
+      { path: `${pkg}/_config.py`, template: 'python/_config.py.hbs', context: visionConfigContext(plan, meta, launch) },
+      { path: `${pkg}/module.py`, template: 'python/vision_module.py.hbs', context: visionModuleContext(plan, meta, launch) },
+      { path: `${pkg}/py.typed`, template: 'python/py.typed.hbs', context: visionInitContext(plan, meta) },
+      { path: `${pkg}/kernels/__init__.py`, template: 'python/kernels/__init__.py.hbs', context: kernelsInitContext(plan, meta) },
+      { path: `${pkg}/_fragments.py`, template: 'python/_fragments.py.hbs', context: visionFragmentsContext(plan, meta) },
+    ];
+  }
   return [
     { path: 'pyproject.toml', template: 'python/pyproject.toml.hbs', context: pyprojectContext(plan, meta) },
     { path: `${pkg}/__init__.py`, template: 'python/__init__.py.hbs', context: initContext(plan, meta) },

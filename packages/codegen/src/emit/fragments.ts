@@ -7,7 +7,16 @@
  * uses, and which call flags each fragment serves. The template
  * (_fragments.py.hbs) only inserts the lines.
  */
-import type { KernelPlan } from '../lower/plan.ts';
+import type { KernelPlan, ScanPlan } from '../lower/plan.ts';
+
+/** What the fragments are decided from: a sequence plan, or a vision plan's per-order scan. */
+export interface FragmentSource {
+  readonly name: string;
+  readonly dt: KernelPlan['dt'];
+  readonly norm: KernelPlan['norm'];
+  readonly scan: Pick<ScanPlan, 'd' | 'gateZ'>;
+  readonly conv: { readonly activation: 'silu' | 'identity' };
+}
 import { baseContext, type BaseContext, type FileMeta } from './context.ts';
 import { pyBool, pyStr } from './python.ts';
 
@@ -31,7 +40,7 @@ function pyFlags(flags: readonly (readonly [string, boolean])[]): string {
 }
 
 /** dt chain: raw dt -> dt, the steps the model's dt prologue has, in its order. */
-export function dtChainFragment(plan: KernelPlan): JitFragment {
+export function dtChainFragment(plan: FragmentSource): JitFragment {
   const { dt } = plan;
   const steps: string[] = [];
   const body: string[] = [];
@@ -58,7 +67,7 @@ export function dtChainFragment(plan: KernelPlan): JitFragment {
 }
 
 /** Scan epilogue: what follows the scan inside its kernel (D skip, z gate). */
-export function scanEpilogueFragment(plan: KernelPlan): JitFragment {
+export function scanEpilogueFragment(plan: FragmentSource): JitFragment {
   const { scan } = plan;
   const parts: string[] = [];
   const body: string[] = [];
@@ -85,7 +94,7 @@ export function scanEpilogueFragment(plan: KernelPlan): JitFragment {
 
 /** Conv activation, applied to the conv output in fp32. */
 export function convActivationFragment(
-  plan: KernelPlan,
+  plan: FragmentSource,
 ): JitFragment & { readonly name: string; readonly nameLiteral: string } {
   const act = plan.conv.activation;
   const body = act === 'silu' ? ['return v * tl.sigmoid(v)'] : ['return v'];

@@ -10,7 +10,7 @@
  * of this touches the IR, so none of it changes the model's hash.
  */
 import type { KernelSource, LaunchConfig, LaunchOptions, TunedTable } from '@mamba2/dsl';
-import type { KernelPlan } from './plan.ts';
+import type { PackagePlan } from './plan.ts';
 
 /** The chunked scan's chunk length and the module's chunk_size default (the seed's 256). */
 export const DEFAULT_CHUNK_SIZE = 256;
@@ -32,7 +32,7 @@ export interface ResolveLaunchOptions {
 }
 
 /** Every setting resolved: the options given win, the rest are the heuristic defaults. */
-export function resolveLaunch(_plan: KernelPlan, o: LaunchOptions, r: ResolveLaunchOptions = {}): LaunchConfig {
+export function resolveLaunch(_plan: PackagePlan, o: LaunchOptions, r: ResolveLaunchOptions = {}): LaunchConfig {
   const src = (kernel: string): KernelSource => ({ kernel, kernelSha: r.kernelShas?.[kernel] ?? null });
   return {
     scanImpl: o.scanImpl ?? 'fused',

@@ -27,7 +27,8 @@ import type {
 } from '@mamba2/dsl';
 import { UnsupportedGraphError } from './errors.ts';
 import { checkClassName, checkPackageName, checkParamName } from './names.ts';
-import type { KernelName, KernelPlan, NormPlan, Slice } from './plan.ts';
+import { isVisionGraph, lowerVision } from './lower-vision.ts';
+import type { KernelName, KernelPlan, NormPlan, PackagePlan, Slice } from './plan.ts';
 
 /** What a value (a Ref) is in the block, as far as lowering has seen. */
 type Role =
@@ -274,7 +275,12 @@ function expectEq(what: string, got: number, want: number, nodeId: string): void
   if (got !== want) throw new UnsupportedGraphError(`${what} is ${got}, expected ${want}`, nodeId);
 }
 
-/** Lower a graph to the plan the emitters render. Throws UnsupportedGraphError. */
+/** Any graph: a vision block (image input, multi-order scan) or a sequence block. */
+export function lowerPackage(graph: Graph): PackagePlan {
+  return isVisionGraph(graph) ? lowerVision(graph) : lower(graph);
+}
+
+/** Lower a sequence graph to the plan the emitters render. Throws UnsupportedGraphError. */
 export function lower(graph: Graph): KernelPlan {
   const st: LowerState = { roles: new Map(), slots: {}, projUse: new Map(), yEnd: null, yOps: [] };
   const ids = new Set<string>();

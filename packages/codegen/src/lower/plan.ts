@@ -6,8 +6,12 @@
  */
 
 /** Generated kernel modules under <name>/kernels/ (forward, and backward for autograd.py). */
-export type KernelName = 'ssd_fused' | 'ssd_chunked' | 'ssd_bwd' | 'conv' | 'conv_bwd' | 'dt' | 'norm' | 'norm_bwd';
-export const KERNEL_NAMES: readonly KernelName[] = ['conv', 'conv_bwd', 'dt', 'norm', 'norm_bwd', 'ssd_bwd', 'ssd_chunked', 'ssd_fused'];
+export type KernelName =
+  | 'ssd_fused' | 'ssd_chunked' | 'ssd_bwd' | 'conv' | 'conv_bwd' | 'dt' | 'norm' | 'norm_bwd'
+  | 'conv2d' | 'conv2d_bwd' | 'cross_scan' | 'cross_merge';
+export const KERNEL_NAMES: readonly KernelName[] = [
+  'conv', 'conv2d', 'conv2d_bwd', 'conv_bwd', 'cross_merge', 'cross_scan', 'dt', 'norm', 'norm_bwd', 'ssd_bwd', 'ssd_chunked', 'ssd_fused',
+];
 
 /** A [start, stop) slice of the last axis of a tensor. */
 export interface Slice {
@@ -100,4 +104,66 @@ export interface KernelPlan {
   readonly outProj: LinearPlan;
   /** Kernel modules the package ships, sorted. */
   readonly kernels: readonly KernelName[];
+}
+
+/** The depthwise 2-D conv of a vision block (kernels/conv2d.py). */
+export interface Conv2dPlan {
+  readonly param: string;
+  readonly channels: number;
+  readonly kernelSize: number;
+  readonly bias: boolean;
+  readonly activation: 'silu' | 'identity';
+  /** null: PyTorch's default Conv2d init. */
+  readonly init: number | null;
+}
+
+/**
+ * A vision block (VMamba's SS2D on the SSD scan): image in, in_proj -> (x, z),
+ * depthwise conv2d on x, per-order dt/B/C projections, the multi-order scan
+ * (cross_scan.py: cross_scan_combined), norm / gate, out_proj, image out.
+ */
+export interface VisionPlan {
+  readonly kind: 'vision';
+  readonly name: string;
+  readonly className: string;
+  readonly image: { readonly height: number; readonly width: number };
+  readonly directions: 'bidirectional' | 'cross2d';
+  /** K, the number of scan orders. */
+  readonly orders: number;
+  readonly dims: {
+    readonly dModel: number;
+    readonly dInner: number;
+    /** Heads per order. */
+    readonly nheads: number;
+    readonly headdim: number;
+    readonly ngroups: number;
+    readonly dState: number;
+    readonly dInProj: number;
+    /** Rows of each order's projection: nheads + 2 * ngroups * dState (dt, B, C). */
+    readonly xProjOut: number;
+    readonly expand: number;
+  };
+  readonly inProj: LinearPlan;
+  /** Where x and z (null without a gate) sit in in_proj's output. */
+  readonly inSplit: { readonly x: Slice; readonly z: Slice | null };
+  readonly conv: Conv2dPlan;
+  readonly xProj: { readonly param: string; readonly inFeatures: number };
+  readonly dt: DtPlan;
+  readonly scan: {
+    readonly aInitRange: readonly [number, number];
+    /** One D per order and head (cross_scan_combined's D [K, h]); null without a DSkip. */
+    readonly d: { readonly perChannel: false } | null;
+    /** z gate applied by the cross scan's merge (a Gate node and no RMSNorm). */
+    readonly gateZ: boolean;
+  };
+  readonly norm: NormPlan | null;
+  readonly outProj: LinearPlan;
+  readonly kernels: readonly KernelName[];
+}
+
+/** What lowering gives a package: a sequence block or a vision block. */
+export type PackagePlan = KernelPlan | VisionPlan;
+
+export function isVisionPlan(p: PackagePlan): p is VisionPlan {
+  return (p as Partial<VisionPlan>).kind === 'vision';
 }

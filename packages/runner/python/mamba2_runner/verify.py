@@ -4,7 +4,8 @@
         [--dtypes fp32,bf16] [--json PATH] [--shapes quick|full|auto] [--seed N]
 
 For every op the model uses (causal conv, dt prologue, SSD scan through
-mamba_chunk_scan_combined with the model's flags, gated RMSNorm) and for the
+mamba_chunk_scan_combined with the model's flags, gated RMSNorm; a vision
+block's conv2d and cross scan: verify_vision.py) and for the
 whole block (the generated nn.Module with fresh random weights, the same
 state_dict loaded into reference.graph.ref_block), over several shapes and
 dtypes: relative error ||out - ref|| / ||ref|| in float64 (checks.rel_err)
@@ -577,6 +578,11 @@ def run_verify(
     if not grads:
         want.discard("grads")
     kinds = {n["kind"] for n in ir["nodes"]}
+    from .verify_vision import is_vision, run_vision
+
+    if is_vision(ir):  # an image input and a multi-order scan: verify_vision.py's rows
+        run_vision(chk, dtypes, want, shapes)
+        return report
     bl = shapes_for(ir, shapes, pkg_chunk(pkg, ir))
     features = _one(ir, "Input")["features"] if "Input" in kinds else None
     for dtype in dtypes:

@@ -19,8 +19,11 @@ from typing import Callable, Dict, Mapping, Optional
 import torch
 from torch import Tensor
 
-from .ops import ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated, ref_silu
+from .ops import ref_causal_conv1d, ref_depthwise_conv2d, ref_dt_transform, ref_rmsnorm_gated, ref_silu
 from .scan import ref_scan
+
+# K, the number of scan orders, of each SsdScan directions (nodes.ts SCAN_ORDERS)
+SCAN_ORDERS = {None: 1, "forward": 1, "bidirectional": 2, "cross2d": 4}
 
 F64 = torch.float64
 
@@ -34,6 +37,8 @@ class _Ctx:
         self.sd = state_dict
         self.seq_idx = seq_idx
         self.values: Dict[str, Tensor] = {}
+        self.image: Optional[tuple] = None  # (height, width) of an image input
+        self.image_out = False  # u came as [b, H, W, C]: the output goes back to that shape
 
     def get(self, ref: str) -> Tensor:
         if ref not in self.values:
@@ -55,6 +60,17 @@ class _Ctx:
 def _input(node, ctx, u):
     if u.shape[-1] != node["features"]:
         raise IRInterpretError(f"input has {u.shape[-1]} features, the model expects {node['features']}")
+    image = node.get("image")
+    if image is not None:
+        ctx.image = (image["height"], image["width"])
+        h, w = ctx.image
+        if u.dim() == 4:
+            if tuple(u.shape[1:3]) != (h, w):
+                raise IRInterpretError(f"input image is {tuple(u.shape[1:3])}, the model expects {(h, w)}")
+            ctx.image_out = True
+            u = u.reshape(u.shape[0], h * w, u.shape[-1])  # row-major tokens
+        elif u.shape[1] != h * w:
+            raise IRInterpretError(f"input has {u.shape[1]} tokens, the model's {h}x{w} image has {h * w}")
     return u.to(F64)
 
 
@@ -89,6 +105,30 @@ def _conv(node, ctx, u):
     return ref_causal_conv1d(x, w, b, node["activation"], seq_idx=ctx.seq_idx)
 
 
+def _conv2d(node, ctx, u):
+    if ctx.image is None:
+        raise IRInterpretError(f"DepthwiseConv2d {node['id']!r} needs the Input's image size")
+    x = ctx.get(node["input"])
+    h, w = ctx.image
+    k = node["kernelSize"]
+    wt = ctx.param(f"{node['param']}.weight").reshape(node["channels"], k, k)
+    b = ctx.param(f"{node['param']}.bias") if node["bias"] else None
+    out = ref_depthwise_conv2d(x.reshape(x.shape[0], h, w, x.shape[-1]), wt, b, node["activation"])
+    return out.reshape(x.shape[0], h * w, x.shape[-1])
+
+
+def _scan_projection(node, ctx, u):
+    x = ctx.get(node["input"])
+    K, hd, gn = node["orders"], node["nheads"], node["ngroups"] * node["dState"]
+    wt = ctx.param(f"{node['param']}.weight").reshape(K, hd + 2 * gn, node["inFeatures"])
+    out = torch.einsum("bld,kcd->blkc", x, wt)  # [b, l, K, nheads + 2*g*n], order-major ports
+    b, l = x.shape[:2]
+    ctx.values[f"{node['id']}.dt"] = out[..., :hd].reshape(b, l, K * hd)
+    ctx.values[f"{node['id']}.B"] = out[..., hd:hd + gn].reshape(b, l, K * gn)
+    ctx.values[f"{node['id']}.C"] = out[..., hd + gn:].reshape(b, l, K * gn)
+    return None
+
+
 def _dt(node, ctx, u):
     dt = ctx.get(node["input"])
     bias = ctx.param("dt_bias") if node["bias"] else None
@@ -96,7 +136,33 @@ def _dt(node, ctx, u):
     return ref_dt_transform(dt, bias, node["softplus"], (lo, math.inf if hi is None else hi))
 
 
+def _cross_scan(node, ctx, u):
+    """A multi-order scan: v's float64 ref_cross_scan on the IR's order-major dt, B, C."""
+    from .cross_scan import ref_cross_scan
+
+    h, p, g, n = node["nheads"], node["headdim"], node["ngroups"], node["dState"]
+    K = SCAN_ORDERS[node["directions"]]
+    x = ctx.get(node["x"])
+    b, l = x.shape[:2]
+    if ctx.image is not None:
+        height, width = ctx.image
+    elif node["directions"] == "bidirectional":
+        height, width = 1, l
+    else:
+        raise IRInterpretError(f"scan {node['id']!r}: directions 'cross2d' needs the Input's image size")
+    dt = ctx.get(node["dt"]).reshape(b, l, K, h).transpose(1, 2)
+    B = ctx.get(node["B"]).reshape(b, l, K, g, n).transpose(1, 2)
+    C = ctx.get(node["C"]).reshape(b, l, K, g, n).transpose(1, 2)
+    A = -torch.exp(ctx.param("A_log")).reshape(K, h)
+    # dt is already transformed by its DtTransform node (see _scan)
+    y = ref_cross_scan(x.reshape(b, l, h, p), dt, A, B, C, height, width, node["directions"],
+                       dt_softplus=False, dt_limit=(-math.inf, math.inf))
+    return y.to(F64).reshape(b, l, h * p)
+
+
 def _scan(node, ctx, u):
+    if node.get("directions") not in (None, "forward"):
+        return _cross_scan(node, ctx, u)
     h, p, g, n = node["nheads"], node["headdim"], node["ngroups"], node["dState"]
     x = ctx.get(node["x"])
     b, l = x.shape[:2]
@@ -125,8 +191,9 @@ def _dskip(node, ctx, u):
     y = ctx.get(node["y"])
     x = ctx.get(node["x"])
     h, p = node["nheads"], node["headdim"]
+    K = node.get("orders", 1)  # one D per scan order: y + sum_k D_k x
     D = ctx.param("D")
-    D = D.reshape(h, p) if node["perChannel"] else D.reshape(h, 1).expand(h, p)
+    D = D.reshape(K, h, p).sum(0) if node["perChannel"] else D.reshape(K, h).sum(0).reshape(h, 1).expand(h, p)
     return y + x * D.reshape(h * p)
 
 
@@ -144,7 +211,10 @@ def _rmsnorm(node, ctx, u):
 
 
 def _output(node, ctx, u):
-    return ctx.get(node["input"])
+    out = ctx.get(node["input"])
+    if ctx.image_out:
+        out = out.reshape(out.shape[0], *ctx.image, out.shape[-1])
+    return out
 
 
 # One entry per NodeKind of nodes.ts: a kind missing here fails loudly below.
@@ -153,6 +223,8 @@ NODE_EVAL: Dict[str, Callable] = {
     "Linear": _linear,
     "Split": _split,
     "CausalConv1d": _conv,
+    "DepthwiseConv2d": _conv2d,
+    "ScanProjection": _scan_projection,
     "DtTransform": _dt,
     "SsdScan": _scan,
     "DSkip": _dskip,
@@ -163,7 +235,9 @@ NODE_EVAL: Dict[str, Callable] = {
 
 
 def ref_block(ir: dict, state_dict: Mapping[str, Tensor], u: Tensor, seq_idx: Optional[Tensor] = None) -> Tensor:
-    """u: [batch, seqlen, features] -> float64 [batch, seqlen, features] per ir.json."""
+    """u: [batch, seqlen, features] -> float64 [batch, seqlen, features] per ir.json.
+    A model with an image input takes u [batch, height, width, features] (and returns
+    that shape) or its row-major tokens [batch, height*width, features]."""
     ctx = _Ctx(state_dict, seq_idx)
     for node in ir["nodes"]:
         fn = NODE_EVAL.get(node["kind"])

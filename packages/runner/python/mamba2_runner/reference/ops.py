@@ -1,4 +1,4 @@
-"""float64 references for the small ops: causal conv, dt prologue, gated RMSNorm.
+"""float64 references for the small ops: causal conv, depthwise conv2d, dt prologue, gated RMSNorm.
 
 Plain PyTorch written from ../shared/MAMBA2.md, sharing nothing with the
 generated kernels. Every function upcasts its inputs to float64 and returns
@@ -64,6 +64,41 @@ def ref_causal_conv1d(
             same = (seq_idx[:, shift:] == seq_idx[:, : L - shift]).to(x.device)  # [B, L - shift]
             tap = torch.where(same[..., None], tap, torch.zeros_like(tap))
         out[:, shift:, :] += tap
+    if bias is not None:
+        out = out + _f64(bias)
+    if activation in ("silu", "swish"):
+        out = ref_silu(out)
+    elif activation not in (None, "identity"):
+        raise ValueError(f"unknown activation {activation!r}: use 'silu', 'swish' or 'identity'")
+    return out
+
+
+def ref_depthwise_conv2d(
+    x: Tensor, weight: Tensor, bias: Optional[Tensor] = None, activation: Optional[str] = "silu",
+) -> Tensor:
+    """x: [B, H, W, C] (channels last), weight: [C, KH, KW] (or nn.Conv2d's [C, 1, KH, KW]),
+    KH and KW odd, bias: [C] | None.
+
+    out[b, i, j, c] = sum_{di, dj} weight[c, di, dj] * x[b, i + di - KH//2, j + dj - KW//2, c]
+    (+ bias[c]), x taken as 0 outside the image (padding 'same', non-causal),
+    then the activation ("silu"/"swish", or None/"identity"). Written tap by
+    tap on a zero-padded copy, sharing nothing with the kernels or F.conv2d.
+    """
+    x = _f64(x)
+    w = _f64(weight)
+    if w.dim() == 4:
+        w = w[:, 0]
+    Bsz, H, W, C = x.shape
+    kh, kw = w.shape[1:]
+    if w.shape[0] != C or kh % 2 == 0 or kw % 2 == 0:
+        raise ValueError(f"conv2d weight {tuple(w.shape)} must be [{C}, KH, KW] with odd KH, KW")
+    ph, pw = kh // 2, kw // 2
+    xp = torch.zeros(Bsz, H + 2 * ph, W + 2 * pw, C, dtype=F64, device=x.device)
+    xp[:, ph:ph + H, pw:pw + W, :] = x
+    out = torch.zeros(Bsz, H, W, C, dtype=F64, device=x.device)
+    for di in range(kh):
+        for dj in range(kw):
+            out = out + w[:, di, dj] * xp[:, di:di + H, dj:dj + W, :]
     if bias is not None:
         out = out + _f64(bias)
     if activation in ("silu", "swish"):
