@@ -99,15 +99,13 @@ def test_a_nan_in_x_reaches_the_final_state_of_its_own_sequence(device, impl):
     _check(impl, args, kw, clean, dependent, final_dependent)
 
 
-# Not yet exact (see docs/ARCHITECTURE.md, Fragments / non-finite inputs): the
-# intra-chunk term is one dot over the chunk, (W masked to i >= j) @ x, and the
-# masked zeros of W still meet x[t]: 0 * NaN spreads a NaN in x to the rows
-# before t of its chunk. Exact handling costs a second dot per chunk in the
-# latency-bound walk, to be measured on the GPU first. strict: when fixed,
-# this fails as XPASS and moves up.
-@pytest.mark.xfail(strict=True, reason="0 * NaN inside the intra-chunk dot (rows before t of the chunk)")
-def test_a_nan_in_x_mid_chunk_leaves_the_earlier_rows_of_its_chunk_finite(device, impl):
+@pytest.mark.parametrize("packed", [False, True], ids=["no-seq_idx", "seq_idx"])
+def test_a_nan_in_x_mid_chunk_leaves_the_earlier_rows_of_its_chunk_finite(device, impl, packed):
+    # without seq_idx the kernels take the first non-finite row of each column,
+    # with it the count of reaching rows (ssd_common.nonfinite_rows): both forms
     args, kw = _inputs(device, [])
+    if not packed:
+        kw.pop("seq_idx")
     x = args[0]
     clean = (x.clone(),) + args[1:]
     x[0, 21, 1, 3] = float("nan")
@@ -115,6 +113,39 @@ def test_a_nan_in_x_mid_chunk_leaves_the_earlier_rows_of_its_chunk_finite(device
     dependent[0, 21:, 1, 3] = True
     final_dependent = torch.zeros(1, 2, 16, 16, dtype=torch.bool, device=device)
     final_dependent[0, 1, 3, :] = True
+    _check(impl, args, kw, clean, dependent, final_dependent)
+
+
+def test_non_finite_x_in_three_sequences_of_one_chunk_stays_in_each_from_its_own_time(device, impl):
+    # sequences [0, 20), [20, 26), [26, 64): chunk [16, 32) holds the end of the
+    # first, all of the second and the start of the third; one bad x in each,
+    # all in the same (head, channel), so one count per column is not enough
+    args, kw = _inputs(device, [20, 26])
+    x = args[0]
+    clean = (x.clone(),) + args[1:]
+    x[0, 18, 1, 3] = float("nan")
+    x[0, 23, 1, 3] = float("inf")
+    x[0, 29, 1, 3] = float("-inf")
+    dependent = torch.zeros_like(x, dtype=torch.bool)
+    for t0, t1 in ((18, 20), (23, 26), (29, 64)):
+        dependent[0, t0:t1, 1, 3] = True
+    final_dependent = torch.zeros(1, 2, 16, 16, dtype=torch.bool, device=device)
+    final_dependent[0, 1, 3, :] = True
+    _check(impl, args, kw, clean, dependent, final_dependent)
+
+
+def test_a_nan_in_B_before_a_sequence_start_in_its_chunk_does_not_reach_the_next_sequence(device, impl):
+    # B[21] is NaN, the next sequence starts at 24 in the same chunk [16, 32):
+    # the state the chunk passes on holds only the new sequence, and its dot
+    # must not meet B[21] (0 * NaN); g = 1, so every head and channel of
+    # [21, 24) depends on it
+    args, kw = _inputs(device, [24])
+    B = args[3]
+    clean = args[:3] + (B.clone(),) + args[4:]
+    B[0, 21, 0, 7] = float("nan")
+    dependent = torch.zeros_like(args[0], dtype=torch.bool)
+    dependent[0, 21:24] = True
+    final_dependent = torch.zeros(1, 2, 16, 16, dtype=torch.bool, device=device)
     _check(impl, args, kw, clean, dependent, final_dependent)
 
 
