@@ -13,11 +13,11 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="9679a689500730c2071ff0f4804d1b1a2729aae61692e16c55551354a56aa6aa",
+        kernel="kernels/ssd_fused.py", kernel_sha="60bc7d751fa1583821c109151b9f0ad35e6f68ec268a2feedcad1e3d546ef9a7",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="ec6405d4c457e04a5da0050ba7adac9bb7b91b8292338572689b053de2cc2798",
+        kernel="kernels/ssd_chunked.py", kernel_sha="44bce3a20f13124b1cd2f9ab346f78abe27f28e843f89635f35d0417e847396b",
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,

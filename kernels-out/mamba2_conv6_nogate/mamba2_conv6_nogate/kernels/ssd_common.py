@@ -9,6 +9,11 @@ use them too), each written once:
                  cumsum of dt * A * log2(e) (decays are exp2 of differences),
                  restarted at each sequence start (segment_cumsum).
   segment_ids    seq_idx -> segment counter of each position of a chunk.
+  x_finite /     non-finite x in the intra-chunk dot: the dot reads x with
+  nonfinite_rows its NaN/Inf elements as 0 (a NaN would meet the masked zeros
+                 of W, 0 * NaN = NaN, and reach earlier rows and other
+                 sequences of its chunk); nonfinite_rows then says which
+                 outputs the recurrence does give a non-finite value.
   carry_state    one step of the state-passing walk between chunks or
                  L-segments: S <- exp2(decay) S + S_local, or S_local where
                  a sequence starts (tl.where: a NaN or Inf of the sequence
@@ -77,3 +82,38 @@ def carry_state(b_S, b_decay, b_S_local, m_reset):
     exp2(b_decay) plus the piece's own end state; only the piece's own where
     a sequence starts inside it (m_reset)."""
     return tl.where(m_reset, b_S_local, b_S * tl.exp2(b_decay) + b_S_local)
+
+
+@triton.jit
+def x_finite(b_x):
+    """True where b_x is finite (NaN fails every comparison)."""
+    return tl.abs(b_x) < float("inf")
+
+
+@triton.jit
+def nonfinite_rows(m_fin, m_ij, o_q, AXIS: tl.constexpr, DOT_DTYPE: tl.constexpr, CHUNK: tl.constexpr,
+                   HAS_SEQ_IDX: tl.constexpr):
+    """Which intra-chunk outputs a non-finite x reaches, as in the recurrence:
+    output i of column p iff some x[j, p] with j <= i in i's sequence is
+    non-finite. m_fin: x_finite of the chunk's x tile, time on axis AXIS
+    ([Q, P] for AXIS 0, [P, Q] for AXIS 1); m_ij: the intra-chunk mask of
+    that kernel ([i, j] for AXIS 0, [j, i] for AXIS 1). Returns the mask in
+    m_fin's shape.
+    Without seq_idx one reduction: i >= the column's first non-finite row.
+    With seq_idx the rows a position reaches end at its sequence's end, so
+    the count of reaching non-finite rows is one small dot with the mask
+    (exact for any number of sequences and bad rows in a chunk)."""
+    if HAS_SEQ_IDX:
+        b_bad = (~m_fin).to(DOT_DTYPE)
+        if AXIS == 0:
+            b_n = tl.dot(m_ij.to(DOT_DTYPE), b_bad)
+        else:
+            b_n = tl.dot(b_bad, m_ij.to(DOT_DTYPE))
+        return b_n > 0
+    else:
+        if AXIS == 0:
+            b_first = tl.min(tl.where(m_fin, CHUNK, o_q[:, None]), axis=0)
+            return o_q[:, None] >= b_first[None, :]
+        else:
+            b_first = tl.min(tl.where(m_fin, CHUNK, o_q[None, :]), axis=1)
+            return o_q[None, :] >= b_first[:, None]

@@ -34,7 +34,7 @@ from .host import INTERPRETED as _INTERPRETED
 from .host import (
     cdiv, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2, scan_epilogue_for,
 )
-from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
+from .ssd_common import LOG2E, carry_state, dt_prologue, nonfinite_rows, segment_ids, x_finite
 
 
 # CHUNK is only a tile size here: the fused walk gives the same result for any
@@ -142,7 +142,10 @@ def _ssd_fused_fwd_kernel(
         b_B = tl.load(p_B + o_Bq, mask=m_tn, other=0.0)
         b_C = tl.load(p_C + o_Cq, mask=m_tn, other=0.0)
         b_x = tl.load(p_x + o_xq, mask=m_tp, other=0.0)
-        b_xd = b_x.to(DOT_DTYPE)
+        # the intra-chunk dot reads x with its non-finite elements as 0 (a NaN
+        # would meet the masked zeros of W: 0 * NaN); nonfinite_rows puts them back
+        m_xfin = x_finite(b_x)
+        b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
         b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
         b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
@@ -176,15 +179,19 @@ def _ssd_fused_fwd_kernel(
         if HAS_SEQ_IDX:  # only positions before the chunk's first change see S
             b_yS = tl.where((b_seg == 0)[:, None], b_yS, 0.0)
         b_y += b_yS
+        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 0, DOT_DTYPE, CHUNK, HAS_SEQ_IDX), float("nan"), b_y)
 
         # ---- state for the next chunk ----
         b_xw = b_x * b_w_state[:, None]
         b_acc = b_S * b_keep
+        b_Bs = b_B
         if HAS_SEQ_IDX:  # only the last segment is carried; a change drops the old state
-            b_xw = tl.where((b_seg == b_seg_last)[:, None], b_xw, 0.0)
+            m_lastseg = b_seg == b_seg_last
+            b_xw = tl.where(m_lastseg[:, None], b_xw, 0.0)
+            b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
             b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
         b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(tl.trans(b_xw), b_B, acc=b_acc)
+        b_S = tl.dot(tl.trans(b_xw), b_Bs, acc=b_acc)
 
         # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:
@@ -328,7 +335,9 @@ def _ssd_state_T_kernel(
         b_acc = b_S * b_keep
         if HAS_SEQ_IDX:  # tl.where, not * 0: see the one-launch kernel
             b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
-            b_xw = tl.where((b_seg == b_seg_last)[None, :], b_xw, 0.0)
+            m_lastseg = b_seg == b_seg_last
+            b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
+            b_B = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
             b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
             b_step = tl.where(b_seg_last == 0, b_step, -float("inf"))
         b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
@@ -449,7 +458,8 @@ def _ssd_fused_T_kernel(
         b_dt = tl.load(p_dtp + o_q)
         b_cs = tl.load(p_csp + o_q)
         b_cs_last = tl.load(p_csp + (CHUNK - 1))
-        b_xd = b_x.to(DOT_DTYPE)
+        m_xfin = x_finite(b_x)  # see the one-launch kernel
+        b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
         b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
         b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
@@ -470,15 +480,19 @@ def _ssd_fused_T_kernel(
         if HAS_SEQ_IDX:
             b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
         b_y += b_yS
+        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 1, DOT_DTYPE, CHUNK, HAS_SEQ_IDX), float("nan"), b_y)
 
         # ---- state for the next chunk ----
         b_xw = b_x.to(tl.float32) * b_w_state[None, :]
         b_acc = b_S * b_keep
+        b_Bs = b_B
         if HAS_SEQ_IDX:
-            b_xw = tl.where((b_seg == b_seg_last)[None, :], b_xw, 0.0)
+            m_lastseg = b_seg == b_seg_last
+            b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
+            b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
             b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
         b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(b_xw, b_B, acc=b_acc)
+        b_S = tl.dot(b_xw, b_Bs, acc=b_acc)
 
         # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:

@@ -27,7 +27,7 @@ import triton.language as tl
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED
 from .host import cdiv, check_chunk_size, dot_precision, dt_chain_for, limit_pair, next_pow2, scan_epilogue_for
-from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids
+from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids, x_finite
 
 
 @triton.jit
@@ -121,9 +121,11 @@ def _chunk_state_kernel(
             # only the chunk's last segment carries into the state (tl.where on
             # x too: 0 * NaN is NaN, and no NaN of an earlier sequence may pass)
             m_last_seg = tl.load(seg_in + o_seg + o_q) == b_seg_end
-            b_scale = tl.where(m_last_seg, b_scale, 0.0)
             b_xT = tl.where(m_last_seg[None, :], b_xT, 0.0)
-        b_Bs = (b_B.to(tl.float32) * b_scale[:, None]).to(b_xT.dtype)
+        b_Bs = b_B.to(tl.float32) * b_scale[:, None]
+        if HAS_SEQ_IDX:  # on the product: a NaN/Inf in B or dt of an earlier sequence
+            b_Bs = tl.where(m_last_seg[:, None], b_Bs, 0.0)
+        b_Bs = b_Bs.to(b_xT.dtype)
         b_acc += tl.dot(b_xT, b_Bs, input_precision=DOT_PRECISION)
 
     o_s = (((i_b * NCHUNKS + i_c) * H + i_h) * P + o_p[:, None]) * N + o_n[None, :]
@@ -224,7 +226,15 @@ def _chunk_scan_kernel(
 
     # intra-chunk: ((C B^T) o L o dt_j) x, causal and within one segment
     # static trip count (see _state_passing_kernel on runtime bounds); blocks
-    # wholly above the diagonal are skipped
+    # wholly above the diagonal are skipped. The dot reads non-finite x as 0
+    # (0 * NaN would reach earlier rows and other sequences): b_first (the
+    # first non-finite row of each column) or, with seq_idx, b_nbad (how many
+    # non-finite x each output's mask row meets) put them back where the
+    # recurrence has them (ssd_common.nonfinite_rows, blockwise).
+    if HAS_SEQ_IDX:
+        b_nbad = tl.zeros((BLOCK_M, BLOCK_P), dtype=tl.float32)
+    else:
+        b_first = tl.full((BLOCK_P,), CHUNK, dtype=tl.int32)
     for k in range(0, CHUNK, BLOCK_K):
         if k < (i_m + 1) * BLOCK_M:
             o_j = k + tl.arange(0, BLOCK_K)
@@ -242,7 +252,17 @@ def _chunk_scan_kernel(
             b_G = tl.where(m_ij, b_G * tl.exp2(b_cs_i[:, None] - b_cs_j[None, :]) * b_dt_j[None, :], 0.0)
             b_x = tl.load(p_x + o_tj[:, None] * stride_xl + o_p[None, :] * stride_xp,
                           mask=m_j[:, None] & m_p[None, :], other=0.0)
+            m_xfin = x_finite(b_x)
+            if HAS_SEQ_IDX:
+                b_nbad += tl.dot(m_ij.to(b_x.dtype), (~m_xfin).to(b_x.dtype), input_precision=DOT_PRECISION)
+            else:
+                b_first = tl.minimum(b_first, tl.min(tl.where(m_xfin, CHUNK, o_j[:, None]), axis=0))
+            b_x = tl.where(m_xfin, b_x, 0.0)
             b_acc += tl.dot(b_G.to(b_x.dtype), b_x, input_precision=DOT_PRECISION)
+    if HAS_SEQ_IDX:
+        b_acc = tl.where(b_nbad > 0, float("nan"), b_acc)
+    else:
+        b_acc = tl.where(o_i[:, None] >= b_first[None, :], float("nan"), b_acc)
 
     m_out = m_i[:, None] & m_p[None, :]
     # epilogue (fragment): D skip, z gate
