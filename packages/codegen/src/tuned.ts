@@ -7,8 +7,12 @@
  * block_p, num_warps, num_stages}, status, ms, speedup}`. Only rows whose
  * headdim is the model's count (a tile tuned for another headdim says nothing
  * about this kernel). Rows are bucketed by (nheads, seqlen rounded up to a
- * power of two); in each bucket the settings that were "ok" at every measured
- * shape of the bucket and took the least total time win.
+ * power of two); in each bucket the settings that were "ok" and beat the
+ * default by more than the noise measured in the same run (speedup > 1 +
+ * noise) at every measured shape of the bucket, and took the least total
+ * time, win. A bucket where nothing did gets no row: its shapes keep the
+ * default heuristics. Only `fwd` rows of ours count (mamba2_runner.tuning
+ * also writes backward, block and incumbent rows).
  *
  * Lookup in ssd_fused_fwd (LaunchConfig.tuned_row): arguments the caller
  * passes win; otherwise the first row with equal nheads and seqlen <=
@@ -29,7 +33,8 @@ export class TunedFileError extends Error {
 export interface TunedEntry {
   readonly nheads: number;
   readonly max_seqlen: number;
-  readonly chunk_size: number;
+  /** The fused walk's tile (block_q); null keeps the default. */
+  readonly chunk_size: number | null;
   readonly block_p: number | null;
   readonly num_warps: number | null;
   readonly num_stages: number | null;
@@ -47,22 +52,53 @@ export interface SweepRow {
   readonly kernel_sha?: string | null;
   /** What the row was measured on (mamba2_runner.sweep_provenance): gpu_model = torch.cuda.get_device_name. */
   readonly provenance?: { readonly gpu_model?: string | null } | null;
+  /** 'fwd' | 'bwd' | 'block' (mamba2_runner.tuning); absent in older forward-only sweeps. Only 'fwd' rows are tuned rows. */
+  readonly kind?: string;
+  /** 'ours' | 'mamba_ssm' (the incumbent, never a tuned row); absent in older sweeps. */
+  readonly provider?: string;
   readonly shape?: { batch: number; seqlen: number; nheads: number; headdim: number };
-  readonly params?: { chunk_size: number; block_p: number | null; num_warps: number | null; num_stages: number | null };
+  /** {} is the default config; block_q (older sweeps: chunk_size) is the fused walk's tile. */
+  readonly params?: {
+    chunk_size?: number | null; block_q?: number | null; block_p?: number | null; num_warps?: number | null;
+    num_stages?: number | null; split?: number | null;
+  };
   readonly status?: string;
   readonly ms?: number | null;
+  /** The default config's time at this shape, measured in the same run, and its relative spread there (the noise). */
+  readonly default_ms?: number | null;
+  readonly noise?: number | null;
   readonly speedup?: number | null;
 }
 
 export const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
 
-/** Best settings per (headdim, nheads, seqlen bucket), sorted by those keys. */
+/** The settings of a row that a LAUNCH.tuned row can hold, or null when it holds none of them (the default) or needs another knob. */
+function tunable(p: NonNullable<SweepRow['params']>): [number | null, number | null, number | null, number | null] | null {
+  if (p.split !== undefined && p.split !== null) return null; // LAUNCH.fused.split is package-wide, not a row
+  const v = [p.block_q ?? p.chunk_size ?? null, p.block_p ?? null, p.num_warps ?? null, p.num_stages ?? null] as
+    [number | null, number | null, number | null, number | null];
+  return v.every((x) => x === null) ? null : v;
+}
+
+/** A row beat the default at its shape by more than the noise of that run: speedup > 1 + noise. */
+export function beatsDefault(r: SweepRow): boolean {
+  return typeof r.speedup === 'number' && typeof r.noise === 'number' && Number.isFinite(r.noise) && r.speedup > 1 + r.noise;
+}
+
+/**
+ * Best settings per (headdim, nheads, seqlen bucket), sorted by those keys. A setting is a candidate of
+ * its bucket only if it was ok and beat the default by more than the noise (beatsDefault) at every
+ * measured shape of the bucket; among candidates the least total time wins. A bucket without one has no
+ * row, so its shapes keep the default heuristics: a tuned package is never slower than the default
+ * where the sweep looked, beyond that run's noise.
+ */
 export function tunedChoices(rows: readonly SweepRow[]): TunedChoice[] {
-  interface Cand { params: NonNullable<SweepRow['params']>; ms: number[]; speedups: number[]; shapes: Set<string> }
+  interface Cand { v: NonNullable<ReturnType<typeof tunable>>; ms: number[]; speedups: number[]; shapes: Set<string> }
   interface Bucket { headdim: number; nheads: number; maxSeqlen: number; shapes: Set<string>; cands: Map<string, Cand> }
   const buckets = new Map<string, Bucket>();
   for (const r of rows) {
     if (!r.shape || !r.params) continue;
+    if ((r.kind ?? 'fwd') !== 'fwd' || (r.provider ?? 'ours') !== 'ours') continue;
     const { headdim, nheads, seqlen, batch } = r.shape;
     const maxSeqlen = nextPow2(seqlen);
     const key = `${headdim}/${nheads}/${maxSeqlen}`;
@@ -70,31 +106,29 @@ export function tunedChoices(rows: readonly SweepRow[]): TunedChoice[] {
     if (!b) buckets.set(key, (b = { headdim, nheads, maxSeqlen, shapes: new Set(), cands: new Map() }));
     const shapeKey = `${batch}x${seqlen}`;
     b.shapes.add(shapeKey);
-    if (r.status !== 'ok' || typeof r.ms !== 'number') continue;
-    const pk = JSON.stringify([r.params.chunk_size, r.params.block_p, r.params.num_warps, r.params.num_stages]);
+    const v = tunable(r.params);
+    if (v === null || r.status !== 'ok' || typeof r.ms !== 'number' || !beatsDefault(r)) continue;
+    const pk = JSON.stringify(v);
     let c = b.cands.get(pk);
-    if (!c) b.cands.set(pk, (c = { params: r.params, ms: [], speedups: [], shapes: new Set() }));
+    if (!c) b.cands.set(pk, (c = { v, ms: [], speedups: [], shapes: new Set() }));
     c.ms.push(r.ms);
-    if (typeof r.speedup === 'number') c.speedups.push(r.speedup);
+    c.speedups.push(r.speedup as number);
     c.shapes.add(shapeKey);
   }
   const out: TunedChoice[] = [];
   for (const b of buckets.values()) {
     let best: { c: Cand; total: number } | null = null;
     for (const c of b.cands.values()) {
-      if (c.shapes.size < b.shapes.size) continue; // failed or missing at one of the bucket's shapes
+      if (c.shapes.size < b.shapes.size) continue; // failed, missing or within the noise at one of the bucket's shapes
       const total = c.ms.reduce((a, x) => a + x, 0);
       if (best === null || total < best.total) best = { c, total };
     }
     if (best === null) continue;
     const { c } = best;
-    const speedup = c.speedups.length === b.shapes.size
-      ? Math.exp(c.speedups.reduce((a, s) => a + Math.log(s), 0) / c.speedups.length)
-      : null;
+    const speedup = Math.exp(c.speedups.reduce((a, s) => a + Math.log(s), 0) / c.speedups.length);
     out.push({
       headdim: b.headdim, nheads: b.nheads, max_seqlen: b.maxSeqlen,
-      chunk_size: c.params.chunk_size, block_p: c.params.block_p ?? null,
-      num_warps: c.params.num_warps ?? null, num_stages: c.params.num_stages ?? null,
+      chunk_size: c.v[0], block_p: c.v[1], num_warps: c.v[2], num_stages: c.v[3],
       ms: best.total / c.ms.length, speedup,
     });
   }
@@ -158,12 +192,14 @@ const rowGpu = (r: SweepRow): string | null => {
  * with a warning.
  */
 export function tunedFor(
-  rows: readonly SweepRow[],
+  allRows: readonly SweepRow[],
   headdim: number,
   sha: string,
   file = '<tuned>',
   gpu: string | null = null,
 ): { table: TunedTable; warnings: string[] } {
+  // only forward rows of ours become tuned rows: a backward or block record carries another kernel's sha
+  const rows = allRows.filter((r) => (r.kind ?? 'fwd') === 'fwd' && (r.provider ?? 'ours') === 'ours');
   const other = rows.filter((r) => typeof r.kernel_sha === 'string' && r.kernel_sha !== sha);
   if (other.length > 0) {
     throw new TunedFileError(

@@ -6,8 +6,13 @@ const row = (batch: number, seqlen: number, headdim: number, chunk: number, bp: 
   JSON.stringify({
     shape: { batch, seqlen, nheads: 5120 / headdim, headdim },
     params: { chunk_size: chunk, block_p: bp, num_warps: 4, num_stages: 2 },
-    status, ms, speedup: 1,
+    // the default took 1 ms at every shape, with a 2 % spread over its repeats in that run
+    status, ms, default_ms: 1, noise: 0.02, speedup: 1 / ms,
   });
+const newRow = (params: object, ms: number, noise = 0.02, extra: object = {}) => ({
+  kind: 'fwd', provider: 'ours', shape: { batch: 4, seqlen: 4096, nheads: 80, headdim: 64 }, params,
+  status: 'ok', ms, default_ms: 1, noise, speedup: 1 / ms, ...extra,
+});
 
 describe('--tuned results', () => {
   it('keeps, per (nheads, seqlen bucket), the settings fastest over the bucket and only rows of the model headdim', () => {
@@ -28,6 +33,30 @@ describe('--tuned results', () => {
   it('drops settings that failed at one of the shapes of their bucket', () => {
     const text = [row(4, 3000, 64, 32, 64, 0.5), row(2, 4096, 64, 32, 64, 0.1, 'wrong'), row(4, 3000, 64, 64, 64, 0.9), row(2, 4096, 64, 64, 64, 0.3)].join('\n');
     expect(parseTuned(text, 64).map((e) => e.chunk_size)).toEqual([64]);
+  });
+
+  it('enters a setting only where it beat the default by more than the noise of its run, so a bucket without one keeps the defaults', () => {
+    const within = [newRow({ block_q: 64, num_warps: 8 }, 0.985), newRow({}, 1)];
+    expect(tunedFor(within, 64, 'e'.repeat(64)).table.rows).toEqual([]);
+    const beyond = [newRow({ block_q: 64, num_warps: 8 }, 0.9), newRow({}, 1)];
+    expect(tunedFor(beyond, 64, 'e'.repeat(64)).table.rows).toEqual([
+      { nheads: 80, maxSeqlen: 4096, blockQ: 64, blockP: null, warps: 8, stages: null },
+    ]);
+    // a noisy run: the same 10 % gain is within a 15 % spread of the default
+    expect(tunedFor([newRow({ block_q: 64 }, 0.9, 0.15)], 64, 'e'.repeat(64)).table.rows).toEqual([]);
+    // no noise measured (an older sweep): no evidence, no row
+    expect(tunedFor([newRow({ block_q: 64 }, 0.5, Number.NaN)], 64, 'e'.repeat(64)).table.rows).toEqual([]);
+  });
+
+  it('takes only forward rows of ours: backward, block and incumbent rows, and package-wide split settings, never become rows', () => {
+    const rows = [
+      newRow({ block_q: 64 }, 0.5, 0.02, { kind: 'bwd', kernel_sha: 'b'.repeat(64) }),
+      newRow({ block_q: 64 }, 0.5, 0.02, { kind: 'block', kernel_sha: 'c'.repeat(64) }),
+      newRow({ chunk_size: 256 }, 0.5, 0.02, { provider: 'mamba_ssm' }),
+      newRow({ split: 4 }, 0.5),
+    ];
+    // the bwd/block rows' other shas are not refused either: they are not this kernel's rows
+    expect(tunedFor(rows, 64, 'e'.repeat(64)).table.rows).toEqual([]);
   });
 
   it('names the file and line of a malformed row', () => {

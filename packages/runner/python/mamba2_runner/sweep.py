@@ -116,6 +116,7 @@ class Runner:
         self._inputs: Optional[dict] = None
         self._ref: Optional[Any] = None
         self.baselines: dict[str, float] = {}
+        self.noise: dict[str, float] = {}
 
     # -- packages and inputs
 
@@ -275,7 +276,11 @@ class Runner:
             fn = self.call(base["package"], base["shape"], None)
             fn()
             self.sync()
-            ms = self.time_ms(fn)
+            # three timings: their median is the default's time, their spread the run's noise
+            # (gen --tuned takes a config only where it beat the default by more than that)
+            runs = sorted(self.time_ms(fn) for _ in range(3))
+            ms = runs[1]
+            self.noise[problem] = (runs[-1] - runs[0]) / ms if ms > 0 else math.nan
         except Exception as exc:  # a broken default is reported, not fatal
             log(f"baseline for {problem} failed: {classify(exc)[1]}")
             ms = math.nan
@@ -291,7 +296,7 @@ class Runner:
             "type": "config", "id": cfg["id"], "package": cfg["package"], "problem": cfg["problem"], "shape": cfg["shape"],
             "params": cfg["params"], "device": self.device, "dtype": self.dtype_name,
             "status": "error", "reason": None, "ms": None, "rel_err": None,
-            "baseline_ms": None, "speedup": None,
+            "baseline_ms": None, "default_ms": None, "noise": None, "speedup": None,
         }
         try:
             if cfg["params"].get("sleep_s"):  # tests: a config that hangs
@@ -299,7 +304,8 @@ class Runner:
             if cfg["params"].get("crash"):  # tests: a config that kills the process
                 os.kill(os.getpid(), signal.SIGKILL)
             base = self.baseline(cfg)
-            rec["baseline_ms"] = _finite(base)
+            rec["baseline_ms"] = rec["default_ms"] = _finite(base)
+            rec["noise"] = _finite(self.noise.get(cfg["problem"]))
             fn = self.call(cfg["package"], cfg["shape"], cfg["params"])
             out = fn()
             self.sync()

@@ -36,6 +36,8 @@ export interface SweepRecord {
   readonly ms: number | null;
   readonly rel_err: number | null;
   readonly baseline_ms: number | null;
+  /** The default's relative spread over its three timings in this run (gen --tuned needs speedup > 1 + noise). */
+  readonly noise?: number | null;
   readonly speedup: number | null;
   readonly device?: string;
   /** sha256 of the measured ssd_fused.py's library source (`gen --tuned` refuses rows of another). */

@@ -20,7 +20,7 @@ export function tunedPython(entries: readonly TunedEntry[], headdim: number): st
   const rows = entries
     .filter((e) => e.headdim === headdim)
     .map((e) =>
-      `    {"nheads": ${e.nheads}, "max_seqlen": ${e.max_seqlen}, "chunk_size": ${e.chunk_size}, ` +
+      `    {"nheads": ${e.nheads}, "max_seqlen": ${e.max_seqlen}, "chunk_size": ${py(e.chunk_size)}, ` +
       `"block_p": ${py(e.block_p)}, "num_warps": ${py(e.num_warps)}, "num_stages": ${py(e.num_stages)}},`,
     );
   return rows.length === 0 ? 'TUNED = []\n' : `TUNED = [\n${rows.join('\n')}\n]\n`;
