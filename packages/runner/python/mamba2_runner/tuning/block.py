@@ -139,12 +139,14 @@ def library_block(d_model: int, headdim: int, d_state: int, q: int, device: str,
             return F.linear(y, self.out_proj.weight)
 
     mod = LibraryBlock()
+    dgen = torch.Generator(device=device)  # drawn on the device: a d_model 2560 in_proj is 27M numbers
+    dgen.manual_seed(int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen)))
     with torch.no_grad():  # random weights drawn here (not zeros or ones): every term is exercised by the check
         for name, prm in mod.named_parameters():
             if name in ("D", "norm.weight"):
-                prm.copy_((1 + 0.3 * torch.randn(prm.shape, generator=gen)).to(prm.dtype))
+                prm.copy_((1 + 0.3 * torch.randn(prm.shape, generator=dgen, device=device)).to(prm.dtype))
             elif prm.dim() >= 2:
-                prm.copy_((torch.randn(prm.shape, generator=gen) / math.sqrt(prm.shape[-1])).to(prm.dtype))
+                prm.copy_((torch.randn(prm.shape, generator=dgen, device=device) / math.sqrt(prm.shape[-1])).to(prm.dtype))
             elif name == "conv1d.bias":
-                prm.copy_((0.1 * torch.randn(prm.shape, generator=gen)).to(prm.dtype))
+                prm.copy_((0.1 * torch.randn(prm.shape, generator=dgen, device=device)).to(prm.dtype))
     return mod

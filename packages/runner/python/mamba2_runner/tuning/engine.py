@@ -263,8 +263,16 @@ def run_many(jobs: list[Job], *, workers: int, budget_s: float, resume: bool = F
         bad = sum(r["status"] != "ok" for r in checks.values())
         log(f"tuning: checks done in {time.time() - t_start:.0f} s ({bad} not ok); timing the others one by one")
         left = 0
-        for job in jobs:
-            left += _time_job(job, checks, device, shas, prov, t_start, budget_s, classify)
+        # ours first (every job), the incumbent last: its autotuning may still have to compile what
+        # phase 1 could not, and a budget that runs out then costs only incumbent timings
+        writers = {id(j): ResultsWriter(j.out) for j in jobs}
+        defaults: dict[str, tuple] = {}
+        for provider in ("ours", "mamba_ssm"):
+            for job in jobs:
+                left += _time_job(job, checks, device, shas, prov, t_start, budget_s, classify, writers[id(job)],
+                                  provider, defaults)
+        for w in writers.values():
+            w.close()
         log(f"tuning: done in {time.time() - t_start:.0f} s")
         return 1 if left else 0
     finally:
@@ -273,9 +281,10 @@ def run_many(jobs: list[Job], *, workers: int, budget_s: float, resume: bool = F
 
 
 def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_start: float, budget_s: float,
-              classify: Callable) -> int:
+              classify: Callable, writer: ResultsWriter, provider: str, defaults: dict) -> int:
+    """Time (and record) the job's configs of one provider; `defaults` carries each problem's
+    (default ms, noise) from the `ours` pass to the incumbent's."""
     mod, opts = job.mod, job.opts
-    writer = ResultsWriter(job.out)
 
     def write(cfg: dict, extra: dict) -> None:
         t = utc_now()
@@ -289,9 +298,13 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
         log(f"{rec['status']:>16} {cfg['id']}" + (f"  {ms:.4f} ms" if isinstance(ms, float) else "")
             + (f"  ({rec.get('reason')})" if rec.get("reason") else ""))
 
+    cases: dict[str, Any] = {}
+
     def measure(cfg: dict, chk: dict) -> dict:
         try:
-            case = mod.Case(cfg, device, opts)
+            case = cases.get(cfg["id"])
+            if case is None:
+                case = cases[cfg["id"]] = mod.Case(cfg, device, opts)
             fn = case.fn()
             fn()  # loads the kernels phase 1 compiled (disk cache)
             res = {**chk, "ms": time_ms(fn, device, opts)}
@@ -305,7 +318,8 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
 
     by_problem: dict[str, list[dict]] = {}
     for c in job.todo:  # type: ignore[attr-defined]
-        by_problem.setdefault(c["problem"], []).append(c)
+        if c.get("provider", "ours") == provider:
+            by_problem.setdefault(c["problem"], []).append(c)
     left = 0
     for cfgs in by_problem.values():
         default = next((c for c in cfgs if not c["params"] and c.get("provider", "ours") == "ours"), None)
@@ -334,9 +348,14 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
                 default_runs.append(res)
             else:
                 results[cfg["id"]] = res
+        cases.clear()  # frees this problem's tensors before the next
         base_runs = [r["ms"] for r in default_runs if r.get("ms") is not None]
         base = sorted(base_runs)[len(base_runs) // 2] if base_runs else None
         noise = (max(base_runs) - min(base_runs)) / base if base and len(base_runs) > 1 else None
+        if default is not None:
+            defaults[f"{job.module}:{cfgs[0]['problem']}"] = (base, noise)
+        else:
+            base, noise = defaults.get(f"{job.module}:{cfgs[0]['problem']}", (None, None))
         timed: list[tuple[dict, dict]] = []
         if default is not None:
             dres = next((r for r in default_runs if r.get("ms") is not None), default_runs[-1])
@@ -350,5 +369,4 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
             extra.update(default_ms=base, noise=noise, speedup=base / ms if base and ms else None)
             extra.update(mod.floor(cfg, ms, prov.get("gpu_model")))
             write(cfg, extra)
-    writer.close()
     return left
