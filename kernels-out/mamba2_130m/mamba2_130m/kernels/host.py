@@ -111,6 +111,15 @@ MIN_CHUNK_SIZE = 16
 MAX_CHUNK_SIZE = 256
 
 
+def check_scan_order(order, height, width, seqlen, seq_idx, why=""):
+    """Raise unless a scan in order `order` (ssd_common.token_index) can run:
+    order 0 always; another order needs height * width == seqlen and no seq_idx."""
+    if order != 0 and (seq_idx is not None or height * width != seqlen or why):
+        raise ValueError(
+            f"scan order {order} needs height * width == seqlen and no seq_idx{why}, got {height} x {width} "
+            f"for seqlen {seqlen}, seq_idx {'set' if seq_idx is not None else 'None'}")
+
+
 def check_chunk_size(chunk_size):
     """Raise unless chunk_size is a power of two in MIN_CHUNK_SIZE..MAX_CHUNK_SIZE."""
     ok = (

@@ -22,7 +22,7 @@ import triton.language as tl
 
 from .._config import LAUNCH
 from ..fragments import softplus_f32
-from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
+from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .ssd_common import LOG2E, row_offsets
 from .ssd_fused import _ssd_dt_cumsum_kernel
@@ -581,11 +581,7 @@ def _ssd_bwd_v4(
     transposed=False, order=0, height=1, width=1,
 ):
     b, l, h, p = x.shape
-    if order != 0 and (transposed or seq_idx is not None or height * width != l):
-        raise ValueError(
-            f"scan order {order} runs in the v4 backward with height * width == seqlen and no seq_idx, "
-            f"got transposed={transposed}, {height} x {width} for seqlen {l}, "
-            f"seq_idx {'set' if seq_idx is not None else 'None'}")
+    check_scan_order(order, height, width, l, seq_idx, why=" (and backward v4, not v5)" if transposed else "")
     okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
     g, n = B.shape[2], B.shape[3]
     dev = x.device

@@ -29,7 +29,8 @@ from .._config import LAUNCH
 from ..fragments import dt_chain as standard_dt_chain
 from .host import INTERPRETED as _INTERPRETED
 from .host import (
-    cdiv, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2, scan_epilogue_for,
+    cdiv, check_scan_order, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2,
+    scan_epilogue_for,
 )
 from .ssd_common import (
     LOG2E, carry_state, dt_prologue, nonfinite_rows, row_offsets, segment_ids, token_index, x_finite,
@@ -663,12 +664,9 @@ def ssd_fused_fwd(
     block_p, num_warps, num_stages: launch overrides; default from _config
     (LAUNCH.fused, block_p 0 = _pick_block_p), or from the LAUNCH.tuned row for (h, l).
     dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
-    order, height, width: scan order over a height x width image (l = height
-    * width; ssd_common.token_index; cross_scan.py): every tensor stays in
-    natural token order and is read and written through the order's index
-    map; 0 is the plain scan. Not with seq_idx.
-    out: write into this [b, l, h, p] tensor (a view, last dim contiguous)
-    instead of a new one; accumulate: out (fp32) += y (cross-scan merge).
+    order, height, width: scan order over a height x width image (ssd_common.token_index,
+    cross_scan.py); tensors stay in natural token order. out: write into this
+    [b, l, h, p] view (last dim contiguous); accumulate: out (fp32) += y.
 
     Small problems run the one-launch kernel; larger ones the T+pre path
     (dt pre-kernel, transposed walk, split-L when programs are too few), see
@@ -678,10 +676,7 @@ def ssd_fused_fwd(
     """
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
-    if order != 0 and (seq_idx is not None or height * width != l):
-        raise ValueError(
-            f"scan order {order} needs height * width == seqlen and no seq_idx, got "
-            f"{height} x {width} for seqlen {l}, seq_idx {'set' if seq_idx is not None else 'None'}")
+    check_scan_order(order, height, width, l, seq_idx)
     if accumulate and (out is None or out.dtype != torch.float32):
         raise ValueError("accumulate=True needs out: an fp32 [b, l, h, p] accumulator")
     x, B, C, z, initial_states = (
