@@ -14,6 +14,9 @@ use them too), each written once:
                  of W, 0 * NaN = NaN, and reach earlier rows and other
                  sequences of its chunk); nonfinite_rows then says which
                  outputs the recurrence does give a non-finite value.
+  token_index    scan position -> natural (row-major) token of a scan order
+                 (cross scans over an image, MAMBA2.md "Scans in other
+                 orders"); row_offsets is its per-chunk form.
   carry_state    one step of the state-passing walk between chunks or
                  L-segments: S <- exp2(decay) S + S_local, or S_local where
                  a sequence starts (tl.where: a NaN or Inf of the sequence
@@ -117,3 +120,37 @@ def nonfinite_rows(m_fin, m_ij, o_q, AXIS: tl.constexpr, DOT_DTYPE: tl.constexpr
         else:
             b_first = tl.min(tl.where(m_fin, CHUNK, o_q[None, :]), axis=1)
             return o_q[None, :] >= b_first[:, None]
+
+
+# ---- scan orders (cross scans over an HI x WI image, cross_scan.py) ----
+# ORDER 0 row-major (today's scan: t is the token), 1 column-major
+# (t = j * HI + i), 2 / 3 = 0 / 1 reversed. Every kernel that reads or writes
+# a sequence position goes through these two, so ORDER 0 compiles to exactly
+# the addressing it had (the branches are constexpr).
+
+
+@triton.jit
+def token_index(t, HI, WI, ORDER: tl.constexpr):
+    """The natural (row-major, i * WI + j) token that scan position t of
+    order ORDER visits. Positions past L map outside [0, L) or anywhere:
+    callers mask them by t < L, never by the token."""
+    if ORDER == 0:
+        return t
+    elif ORDER == 1:
+        return (t % HI) * WI + t // HI
+    elif ORDER == 2:
+        return HI * WI - 1 - t
+    else:
+        u = HI * WI - 1 - t
+        return (u % HI) * WI + u // HI
+
+
+@triton.jit
+def row_offsets(o_q, t0, HI, WI, ORDER: tl.constexpr):
+    """Row offsets, relative to natural row t0, of the chunk of scan positions
+    t0 + o_q: o_q itself for ORDER 0 (so pointers advanced by CHUNK rows and
+    offsets o_q * stride stay exactly as they were), else token - t0."""
+    if ORDER == 0:
+        return o_q
+    else:
+        return token_index(t0 + o_q, HI, WI, ORDER) - t0

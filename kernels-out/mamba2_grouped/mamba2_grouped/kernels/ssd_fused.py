@@ -32,9 +32,12 @@ from .._config import LAUNCH
 from ..fragments import dt_chain as standard_dt_chain
 from .host import INTERPRETED as _INTERPRETED
 from .host import (
-    cdiv, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2, scan_epilogue_for,
+    cdiv, check_scan_order, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2,
+    scan_epilogue_for,
 )
-from .ssd_common import LOG2E, carry_state, dt_prologue, nonfinite_rows, segment_ids, x_finite
+from .ssd_common import (
+    LOG2E, carry_state, dt_prologue, nonfinite_rows, row_offsets, segment_ids, token_index, x_finite,
+)
 
 
 # CHUNK is only a tile size here: the fused walk gives the same result for any
@@ -74,7 +77,12 @@ def _ssd_fused_fwd_kernel(
     STORE_FINAL: tl.constexpr,
     DT_CHAIN: tl.constexpr,
     SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    ACCUMULATE: tl.constexpr = False,
+    HI=1, WI=1,
 ):
+    """ORDER (ssd_common.token_index): the scan order over an HI x WI image;
+    0 is the plain scan. ACCUMULATE: out (fp32) += y instead of out = y."""
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = i_bh // H
@@ -136,12 +144,26 @@ def _ssd_fused_fwd_kernel(
         m_t = o_t < L
         m_tp = m_t[:, None] & m_p[None, :]
         m_tn = m_t[:, None] & m_n[None, :]
+        if ORDER == 0:
+            o_dtc = o_q * stride_dtl
+            o_xc, o_oc, o_Bc, o_Cc = o_xq, o_oq, o_Bq, o_Cq
+            if HAS_Z:
+                o_zc = o_zq
+        else:  # the chunk's rows through the order's index map
+            o_r = row_offsets(o_q, i_c * CHUNK, HI, WI, ORDER)
+            o_dtc = o_r * stride_dtl
+            o_xc = o_r[:, None] * stride_xl + o_p[None, :]
+            o_oc = o_r[:, None] * stride_ol + o_p[None, :]
+            o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
+            o_Cc = o_r[:, None] * stride_Cl + o_n[None, :]
+            if HAS_Z:
+                o_zc = o_r[:, None] * stride_zl + o_p[None, :]
 
         # ---- loads of this chunk: none of them depends on the state ----
-        b_dt = tl.load(p_dt + o_q * stride_dtl, mask=m_t, other=0.0).to(tl.float32)
-        b_B = tl.load(p_B + o_Bq, mask=m_tn, other=0.0)
-        b_C = tl.load(p_C + o_Cq, mask=m_tn, other=0.0)
-        b_x = tl.load(p_x + o_xq, mask=m_tp, other=0.0)
+        b_dt = tl.load(p_dt + o_dtc, mask=m_t, other=0.0).to(tl.float32)
+        b_B = tl.load(p_B + o_Bc, mask=m_tn, other=0.0)
+        b_C = tl.load(p_C + o_Cc, mask=m_tn, other=0.0)
+        b_x = tl.load(p_x + o_xc, mask=m_tp, other=0.0)
         # the intra-chunk dot reads x with its non-finite elements as 0 (a NaN
         # would meet the masked zeros of W: 0 * NaN); nonfinite_rows puts them back
         m_xfin = x_finite(b_x)
@@ -195,11 +217,13 @@ def _ssd_fused_fwd_kernel(
 
         # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:
-            b_z = tl.load(p_z + o_zq, mask=m_tp, other=0.0).to(tl.float32)
+            b_z = tl.load(p_z + o_zc, mask=m_tp, other=0.0).to(tl.float32)
         else:
             b_z = 0.0
         b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
-        tl.store(p_o + o_oq, b_y.to(out.dtype.element_ty), mask=m_tp)
+        if ACCUMULATE:
+            b_y += tl.load(p_o + o_oc, mask=m_tp, other=0.0)
+        tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_tp)
 
         p_x += CHUNK * stride_xl
         p_dt += CHUNK * stride_dtl
@@ -241,6 +265,7 @@ def _ssd_dt_cumsum_kernel(
     DT_CHAIN: tl.constexpr = standard_dt_chain,  # defaults: callers that pass neither (ssd_bwd)
     HAS_SEQ_IDX: tl.constexpr = False,
     seq_idx=None, stride_sb=0, stride_sl=0,
+    ORDER: tl.constexpr = 0, HI=1, WI=1,
 ):
     """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
     chunk-local cumsum times A log2(e) (restarted at sequence starts with seq_idx). Rows are LP = padded chunks * CHUNK
@@ -256,7 +281,8 @@ def _ssd_dt_cumsum_kernel(
     m_th = m_t[:, None] & m_h[None, :]
 
     p_dt = dt + i_b.to(tl.int64) * stride_dtb
-    b_dt = tl.load(p_dt + o_t[:, None] * stride_dtl + o_h[None, :] * stride_dth, mask=m_th, other=0.0).to(tl.float32)
+    o_tok = token_index(o_t, HI, WI, ORDER)  # the order's tokens (ORDER 0: o_t)
+    b_dt = tl.load(p_dt + o_tok[:, None] * stride_dtl + o_h[None, :] * stride_dth, mask=m_th, other=0.0).to(tl.float32)
     if HAS_DT_BIAS:
         b_bias = tl.load(dt_bias + o_h, mask=m_h, other=0.0).to(tl.float32)[None, :]
     else:
@@ -288,6 +314,8 @@ def _ssd_state_T_kernel(
     BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    HI=1, WI=1,
 ):
     """Split-L pass 1, grid (p_blocks, B * H, NSEG - 1): the end state of
     L-segment i_k started from zero, and its total log2 decay (-inf when a
@@ -322,8 +350,14 @@ def _ssd_state_T_kernel(
     for i_c in range(0, SEG_LOOP):
         o_t = t0 + i_c * CHUNK + o_q
         m_t = o_t < L
-        b_x = tl.load(p_x + o_xT, mask=m_p[:, None] & m_t[None, :], other=0.0)
-        b_B = tl.load(p_B + o_B, mask=m_t[:, None] & m_n[None, :], other=0.0)
+        if ORDER == 0:
+            o_xc, o_Bc = o_xT, o_B
+        else:  # the chunk's rows through the order's index map
+            o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
+            o_xc = o_p[:, None] + o_r[None, :] * stride_xl
+            o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
+        b_x = tl.load(p_x + o_xc, mask=m_p[:, None] & m_t[None, :], other=0.0)
+        b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
         b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
         b_dt = tl.load(p_dtp + o_q)
         b_cs = tl.load(p_csp + o_q)
@@ -378,6 +412,9 @@ def _ssd_fused_T_kernel(
     STORE_FINAL: tl.constexpr,
     SPLIT: tl.constexpr,
     SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    ACCUMULATE: tl.constexpr = False,
+    HI=1, WI=1,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence."""
@@ -450,11 +487,23 @@ def _ssd_fused_T_kernel(
         o_t = t0 + i_c * CHUNK + o_q
         m_t = o_t < L
         m_pt = m_p[:, None] & m_t[None, :]
+        if ORDER == 0:
+            o_xc, o_oc, o_Bc, o_Cc = o_xT, o_oT, o_B, o_CT
+            if HAS_Z:
+                o_zc = o_zT
+        else:  # the chunk's rows through the order's index map
+            o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
+            o_xc = o_p[:, None] + o_r[None, :] * stride_xl
+            o_oc = o_p[:, None] + o_r[None, :] * stride_ol
+            o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
+            o_Cc = o_n[:, None] + o_r[None, :] * stride_Cl
+            if HAS_Z:
+                o_zc = o_p[:, None] + o_r[None, :] * stride_zl
 
         # ---- loads of this chunk: none of them depends on the state ----
-        b_B = tl.load(p_B + o_B, mask=m_t[:, None] & m_n[None, :], other=0.0)
-        b_C = tl.load(p_C + o_CT, mask=m_n[:, None] & m_t[None, :], other=0.0)
-        b_x = tl.load(p_x + o_xT, mask=m_pt, other=0.0)
+        b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
+        b_C = tl.load(p_C + o_Cc, mask=m_n[:, None] & m_t[None, :], other=0.0)
+        b_x = tl.load(p_x + o_xc, mask=m_pt, other=0.0)
         b_dt = tl.load(p_dtp + o_q)
         b_cs = tl.load(p_csp + o_q)
         b_cs_last = tl.load(p_csp + (CHUNK - 1))
@@ -496,11 +545,13 @@ def _ssd_fused_T_kernel(
 
         # ---- epilogue (fragment): D skip, z gate ----
         if HAS_Z:
-            b_z = tl.load(p_z + o_zT, mask=m_pt, other=0.0).to(tl.float32)
+            b_z = tl.load(p_z + o_zc, mask=m_pt, other=0.0).to(tl.float32)
         else:
             b_z = 0.0
         b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
-        tl.store(p_o + o_oT, b_y.to(out.dtype.element_ty), mask=m_pt)
+        if ACCUMULATE:
+            b_y += tl.load(p_o + o_oc, mask=m_pt, other=0.0)
+        tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_pt)
 
         p_x += CHUNK * stride_xl
         p_B += CHUNK * stride_Bl
@@ -601,6 +652,7 @@ def ssd_fused_fwd(
     x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
     seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf), return_final_states=False,
     *, block_p=None, block_q=None, num_warps=None, num_stages=None, dt_chain=None, epilogue=None,
+    order=0, height=1, width=1, out=None, accumulate=False,
 ):
     """Fused SSD forward. Inputs are assumed validated (functional.py).
 
@@ -615,6 +667,9 @@ def ssd_fused_fwd(
     block_p, num_warps, num_stages: launch overrides; default from _config
     (LAUNCH.fused, block_p 0 = _pick_block_p), or from the LAUNCH.tuned row for (h, l).
     dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
+    order, height, width: scan order over a height x width image (ssd_common.token_index,
+    cross_scan.py); tensors stay in natural token order. out: write into this
+    [b, l, h, p] view (last dim contiguous); accumulate: out (fp32) += y.
 
     Small problems run the one-launch kernel; larger ones the T+pre path
     (dt pre-kernel, transposed walk, split-L when programs are too few), see
@@ -624,6 +679,9 @@ def ssd_fused_fwd(
     """
     b, l, h, p = x.shape
     g, n = B.shape[2], B.shape[3]
+    check_scan_order(order, height, width, l, seq_idx)
+    if accumulate and (out is None or out.dtype != torch.float32):
+        raise ValueError("accumulate=True needs out: an fp32 [b, l, h, p] accumulator")
     x, B, C, z, initial_states = (
         last_dim_contiguous(t) for t in (x, B, C, z, initial_states)
     )
@@ -648,7 +706,11 @@ def ssd_fused_fwd(
     block_n = max(16, next_pow2(n))
     dot = dot_dtype(x.dtype)
 
-    out = torch.empty((b, l, h, p), device=x.device, dtype=x.dtype)
+    if out is None:
+        out = torch.empty((b, l, h, p), device=x.device, dtype=x.dtype)
+    elif tuple(out.shape) != (b, l, h, p) or out.stride(3) != 1:
+        raise ValueError(f"out must be [b, l, h, p] = {(b, l, h, p)} with a contiguous last dim, "
+                         f"got {tuple(out.shape)} strides {out.stride()}")
     final = (
         torch.empty((b, h, p, n), device=x.device, dtype=torch.float32)
         if return_final_states else None
@@ -673,6 +735,8 @@ def ssd_fused_fwd(
         STORE_FINAL=final is not None,
         SCAN_EPILOGUE=scan_epilogue_for(D is not None, z is not None, epilogue),
     )
+    if order != 0 or accumulate:  # only then: the plain scan's launch stays as it was
+        flags.update(ORDER=order, ACCUMULATE=bool(accumulate), HI=height, WI=width)
     chain = dt_chain_for(dt_bias is not None, dt_softplus, dt_chain)
     D_arg = D if D is not None else x
     init_arg = initial_states if initial_states is not None else x
@@ -735,6 +799,7 @@ def ssd_fused_fwd(
         DT_CHAIN=chain,
         HAS_SEQ_IDX=seq_idx is not None,
         seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1],
+        **({} if order == 0 else dict(ORDER=order, HI=height, WI=width)),
         num_warps=4,
     )
     sseg = dseg = dtp  # placeholders, never read unless SPLIT
@@ -752,6 +817,7 @@ def ssd_fused_fwd(
             BLOCK_N=block_n,
             DOT_DTYPE=dot,
             HAS_SEQ_IDX=seq_idx is not None,
+            **({} if order == 0 else dict(ORDER=order, HI=height, WI=width)),
             **launch,
         )
     _ssd_fused_T_kernel[(n_p, b * h, nseg)](
