@@ -2,6 +2,7 @@
 
     python scripts/gpu/crossscan_bench.py --out bench/results/<date>-h200-crossscan.json
     TRITON_INTERPRET=1 python scripts/gpu/crossscan_bench.py --smoke --out /tmp/cs.json   (CPU, tiny)
+    --cases 56x56 14x14 bidirectional: a subset; --skip-checks: no part 1; exit status 1 if any check fails.
 
 1. Correctness at small shapes, cuda fp32 and bf16: cross_scan_combined's
    output and every gradient (x, dt, A, B, C, D, z, dt_bias) against torch
@@ -216,11 +217,11 @@ def timer(smoke, warmup, rep):
     return lambda fn, grad_to_none=None: triton.testing.do_bench(fn, warmup=warmup, rep=rep, grad_to_none=grad_to_none)
 
 
-def bench(device, smoke, warmup, rep):
+def bench(device, smoke, warmup, rep, only=None):
     import torch
 
     bench_ms = timer(smoke, warmup, rep)
-    cases = SMOKE_CASES if smoke else CASES
+    cases = [c for c in (SMOKE_CASES if smoke else CASES) if not only or any(o in c["name"] for o in only)]
     dtype = torch.float32 if smoke else torch.bfloat16
     scan = None
     if not smoke:
@@ -325,6 +326,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5, help="do_bench warmup (ms)")
     ap.add_argument("--rep", type=int, default=25, help="do_bench rep (ms)")
     ap.add_argument("--skip-checks", action="store_true", help="skip part 1 (small-shape correctness)")
+    ap.add_argument("--cases", nargs="*", help="time only the cases whose name contains one of these")
     args = ap.parse_args()
     if args.smoke:
         os.environ["TRITON_INTERPRET"] = "1"
@@ -334,7 +336,7 @@ def main():
     device = "cpu" if args.smoke else "cuda"
     t0 = time.time()
     checks = [] if args.skip_checks else correctness(device, args.smoke)
-    results = bench(device, args.smoke, args.warmup, args.rep)
+    results = bench(device, args.smoke, args.warmup, args.rep, args.cases)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:
