@@ -272,14 +272,16 @@ def bench(device, smoke, warmup, rep, only=None):
                         gerr = None
                         if name != "mamba_ssm_perm" and "mamba_ssm_perm" in grads:
                             gerr = {k: rel(grads[name][k], grads["mamba_ssm_perm"][k]) for k in grads[name]}
-                        ok = err <= tol and (gerr is None or all(v <= 5e-2 for v in gerr.values()))
+                        # the output is checked against float64 (the gate for timing); the
+                        # gradients against mamba_ssm_perm's (bf16 both: a cross-check, 5e-2)
+                        grad_ok = gerr is None or all(v <= 5e-2 for v in gerr.values())
                         leaves = [a[k] for k in NAMES if a[k] is not None]
 
                         def step():
                             fn(a, c).backward(dout)
-                        ms = bench_ms(step, grad_to_none=leaves) if ok else None
-                        entry = dict(status="ok" if ok else "wrong", err=err, tol=tol, grad_err_vs_mamba_ssm_perm=gerr,
-                                     median_ms=ms)
+                        ms = bench_ms(step, grad_to_none=leaves) if err <= tol else None
+                        status = "ok" if err <= tol and grad_ok else ("grad-mismatch" if err <= tol else "wrong")
+                        entry = dict(status=status, err=err, tol=tol, grad_err_vs_mamba_ssm_perm=gerr, median_ms=ms)
                 except Exception as e:  # a provider that fails is reported, not hidden
                     entry = dict(status="error", error=f"{type(e).__name__}: {e}"[:500], median_ms=None)
                 row["providers"][name] = entry
@@ -323,8 +325,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
     ap.add_argument("--smoke", action="store_true", help="CPU interpreter, tiny shapes, our providers only")
-    ap.add_argument("--warmup", type=int, default=5, help="do_bench warmup (ms)")
-    ap.add_argument("--rep", type=int, default=25, help="do_bench rep (ms)")
+    ap.add_argument("--warmup", type=int, default=25, help="do_bench warmup (ms)")
+    ap.add_argument("--rep", type=int, default=100, help="do_bench rep (ms)")
     ap.add_argument("--skip-checks", action="store_true", help="skip part 1 (small-shape correctness)")
     ap.add_argument("--cases", nargs="*", help="time only the cases whose name contains one of these")
     args = ap.parse_args()
