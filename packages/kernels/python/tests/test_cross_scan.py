@@ -177,3 +177,32 @@ def test_bad_cross_scan_inputs_are_refused_with_the_value_and_the_rule(device, c
     with pytest.raises((ValueError, TypeError), match=match):
         cross_scan_combined(t["x"], t["dt"], t["A"], t["B"], t["C"], a.pop("height"), a.pop("width"),
                             a.pop("directions"), D=t["D"], z=t["z"], dt_bias=t["dt_bias"], **a)
+
+
+def test_cross_scan_reads_strided_views_as_a_vision_block_passes_them(device, poison):
+    """x and z slices of one projection output, dt/B/C per-order views of
+    [b, L, K, ...] tensors (order axis inside): the kernels read them through
+    their strides, no copy, and gradients reach the parents."""
+    b, H, W, h, p, g, n, K = 1, 3, 5, 2, 16, 2, 16, 4
+    l = H * W
+    xz = torch.randn(b, l, 2 * h * p + 3, device=device)
+    dtp = torch.randn(b, l, K, h, device=device) - 2.0
+    bc = torch.randn(b, l, K, 2, g, n, device=device)
+    t, kw = cross_inputs(b, H, W, h, p, g, n, "cross2d", device)
+    leaves = {"xz": xz, "dtp": dtp, "bc": bc, "A": t["A"], "D": t["D"], "dt_bias": t["dt_bias"]}
+    dout = torch.randn(b, l, h, p, device=device)
+    runs = []
+    for ref in (False, True):
+        lv = {k: (v.double() if ref else v).clone().requires_grad_() for k, v in leaves.items()}
+        x = lv["xz"][..., :h * p].unflatten(-1, (h, p))
+        z = lv["xz"][..., h * p:2 * h * p].unflatten(-1, (h, p))
+        dt = lv["dtp"].transpose(1, 2)
+        B, C = lv["bc"].transpose(1, 2).unbind(3)
+        assert not x.is_contiguous() and not dt.is_contiguous() and not B.is_contiguous()
+        a = dict(x=x, dt=dt, A=lv["A"], B=B, C=C, D=lv["D"], z=z, dt_bias=lv["dt_bias"])
+        out = (_ref if ref else _call)(a, H, W, "cross2d", **kw)
+        out.backward(dout.to(out.dtype))
+        runs.append((out, {k: v.grad for k, v in lv.items()}))
+    assert rel_err(runs[0][0], runs[1][0]) <= FWD_TOL[(device, torch.float32)]
+    for k in leaves:
+        assert rel_err(runs[0][1][k], runs[1][1][k]) <= GRAD_TOL[(device, torch.float32)], f"d{k}"
