@@ -83,3 +83,22 @@ describe('vision module context', () => {
     expect(resolveLaunchFor(vmamba()).fused.blockQ).toBe(32);
   });
 });
+
+describe('vision package', () => {
+  it('ships the vision module, the conv2d autograd and the cross scan, and no language model', async () => {
+    const { renderPackage } = await import('../src/index.ts');
+    const m = visionMamba2({ dModel: 64, height: 4, width: 6, headdim: 32, dState: 16, name: 'vm_pkg', className: 'VmBlock' });
+    const pkg = renderPackage({ exportName: 'default', file: 'examples/vm.ts', graph: m.graph, sourceMap: m.sourceMap, launch: m.launch, hash: '1'.repeat(64) });
+    const files = [...pkg.files.keys()];
+    for (const f of ['vm_pkg/module.py', 'vm_pkg/conv2d_autograd.py', 'vm_pkg/cross_scan.py', 'vm_pkg/kernels/conv2d.py', 'vm_pkg/kernels/conv2d_bwd.py', 'vm_pkg/kernels/cross_merge.py']) {
+      expect(files).toContain(f);
+    }
+    expect(files).not.toContain('vm_pkg/lm.py');
+    const module = pkg.files.get('vm_pkg/module.py')!;
+    expect(module).toMatch(/^class VmBlock\(nn\.Module\):$/m);
+    expect(module).toContain('from .cross_scan import cross_scan_combined');
+    expect(module).toContain('return out.reshape(batch, H, W, self.d_model)');
+    expect(pkg.files.get('vm_pkg/__init__.py')).toContain('"cross_scan_combined"');
+    expect(pkg.files.get('vm_pkg/_config.py')).toMatch(/^DIRECTIONS = "cross2d"$/m);
+  });
+});

@@ -18,7 +18,7 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
 }
 
 describe('loadModels', () => {
-  it('finds the seven valid examples', () => {
+  it('finds the nine valid examples', () => {
     expect(VALID_EXAMPLES).toEqual([
       'examples/mamba2-130m.ts',
       'examples/mamba2-builder-gate.ts',
@@ -27,6 +27,8 @@ describe('loadModels', () => {
       'examples/mamba2-layer-dssm.ts',
       'examples/mamba2-simple.ts',
       'examples/mamba2-stateful.ts',
+      'examples/vision-mamba2-bidirectional.ts',
+      'examples/vision-mamba2.ts',
     ]);
   });
 
@@ -40,6 +42,8 @@ describe('loadModels', () => {
       ['examples/mamba2-layer-dssm.ts', 'default', 'mamba2_layer_dssm'],
       ['examples/mamba2-simple.ts', 'default', 'mamba2_simple'],
       ['examples/mamba2-stateful.ts', 'default', 'mamba2_stateful'],
+      ['examples/vision-mamba2-bidirectional.ts', 'default', 'vision_mamba2_bidirectional'],
+      ['examples/vision-mamba2.ts', 'default', 'vision_mamba2'],
     ]);
     for (const m of models) expect(m.hash).toBe(hashGraph(m.graph));
   });
