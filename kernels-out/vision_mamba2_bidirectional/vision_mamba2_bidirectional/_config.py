@@ -1,0 +1,62 @@
+# generated from examples/vision-mamba2-bidirectional.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 6d2a3c95c9c656841db27ea88642325edc8484d05b9e62517e04d1c8e5a9a68f
+"""Launch configuration and model dimensions of vision_mamba2_bidirectional.
+
+LAUNCH says how the kernels are launched (tiles, warps, stages, splits; see
+launch.py): codegen's defaults, `pnpm gen` flags and `pnpm gen --tuned` rows,
+each section with the sha256 of the kernel file it is for. It is not part of
+the model's IR or its hash. The kernels read it; call arguments win.
+"""
+from .launch import ChunkedScan, Conv, FusedScan, LaunchConfig, Norm, ScanBwd
+
+LAUNCH = LaunchConfig(
+    scan_impl="fused",
+    fused=FusedScan(
+        block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
+        kernel="kernels/ssd_fused.py", kernel_sha="191ff7c33a03cc5c7c9400cace32803c12fde774d73f1ea2f06ba0974a6c7b3c",
+    ),
+    chunked=ChunkedScan(
+        chunk_size=256, block_p=0, num_warps=4,
+        kernel="kernels/ssd_chunked.py", kernel_sha="44bce3a20f13124b1cd2f9ab346f78abe27f28e843f89635f35d0417e847396b",
+    ),
+    bwd=ScanBwd(
+        impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
+        kernel="kernels/ssd_bwd.py", kernel_sha="15c1a49928764f257b5130b1870fe6021604cecc51908f2435c3750981875778",
+    ),
+    conv=Conv(
+        block_l=64, block_c=64, num_warps=4,
+        kernel="kernels/conv.py", kernel_sha="8ced22b2cc77192ac4e5098752769502c40ea5e32d18943cca6195170be61177",
+    ),
+    norm=Norm(
+        num_warps=4,
+        kernel="kernels/norm.py", kernel_sha="6c38b0145b678d0c53c0c38eed77f0d41f26306e1e32ac7234df14a908c2def9",
+    ),
+    tuned=None,
+)
+# the name the runner reads for the module's default chunk (LAUNCH holds it)
+CHUNK_SIZE = LAUNCH.chunked.chunk_size
+
+# model dimensions and structure
+D_MODEL = 64
+HEIGHT = 6
+WIDTH = 10
+DIRECTIONS = "bidirectional"
+ORDERS = 2
+D_INNER = 128
+NHEADS = 4
+HEADDIM = 32
+D_STATE = 16
+NGROUPS = 1
+D_CONV = 3
+D_IN_PROJ = 256
+CONV_ACTIVATION = "silu"
+DT_SOFTPLUS = True
+DT_LIMIT = (0.0, float("inf"))
+HAS_D = True
+GATE_IN_SCAN = False
+HAS_NORM = True
+NORM_GATED = True
+NORM_BEFORE_GATE = True
+NORM_GROUP_SIZE = 128
+NORM_EPS = 0.00001
+KERNELS = ("conv", "conv2d", "conv2d_bwd", "conv_bwd", "cross_merge", "cross_scan", "dt", "norm", "norm_bwd", "ssd_bwd", "ssd_chunked", "ssd_fused")

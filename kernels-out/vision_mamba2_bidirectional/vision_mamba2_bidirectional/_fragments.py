@@ -1,0 +1,40 @@
+# generated from examples/vision-mamba2-bidirectional.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 6d2a3c95c9c656841db27ea88642325edc8484d05b9e62517e04d1c8e5a9a68f
+"""The fragments of vision_mamba2_bidirectional: @triton.jit functions built from its IR, which
+the library's kernels call for the model's path (see fragments.py for the
+interface). `*_SERVES` are the call flags each was built for; any other call
+of the functional API gets the library's standard fragment.
+"""
+import triton
+import triton.language as tl
+
+from .fragments import clamp, softplus_f32  # noqa: F401
+
+
+@triton.jit
+def dt_chain(v, bias, lo, hi, HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr):
+    """dt of vision_mamba2_bidirectional: raw dt + dt_bias, softplus, clamp to dt_limit."""
+    v = v + bias
+    v = softplus_f32(v)
+    v = clamp(v, lo, hi)
+    return v
+
+
+@triton.jit
+def scan_epilogue(y, x, D, z, HAS_D: tl.constexpr, HAS_Z: tl.constexpr):
+    """scan epilogue of vision_mamba2_bidirectional: none (y as is); the norm runs after the scan (kernels/norm.py)."""
+    return y
+
+
+@triton.jit
+def conv_activation(v):
+    """conv activation of vision_mamba2_bidirectional: silu."""
+    return v * tl.sigmoid(v)
+
+
+DT_CHAIN = dt_chain
+DT_CHAIN_SERVES = {"HAS_DT_BIAS": True, "DT_SOFTPLUS": True}
+SCAN_EPILOGUE = scan_epilogue
+SCAN_EPILOGUE_SERVES = {"HAS_D": False, "HAS_Z": False}
+CONV_ACTIVATION = conv_activation
+CONV_ACTIVATION_NAME = "silu"

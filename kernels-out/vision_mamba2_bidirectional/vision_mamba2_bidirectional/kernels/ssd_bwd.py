@@ -1,0 +1,793 @@
+# generated from examples/vision-mamba2-bidirectional.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: 6d2a3c95c9c656841db27ea88642325edc8484d05b9e62517e04d1c8e5a9a68f
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
+"""Backward of the SSD scan (mamba_chunk_scan_combined), v4 (the default):
+see the v4 section below and NOTES.md "Backward versions". v3, the first
+correct version (three launches), is in ssd_bwd_v3.py, selectable with
+ssd_bwd(impl="v3"); v5/v5s (transposed chunk kernel) are selectable, not
+measured.
+
+Sums over p (dB, dC, ddt, dA), over chunks (dA, dD) and over heads of a group
+are written as partials and reduced with torch.sum: no atomics, so two
+backward runs give bit-identical gradients.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+import torch
+import triton
+import triton.language as tl
+
+from .._config import LAUNCH
+from ..fragments import softplus_f32
+from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
+from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
+from .ssd_common import LOG2E, row_offsets
+from .ssd_fused import _ssd_dt_cumsum_kernel
+
+
+# Tile length of the backward (the result does not depend on it). The chunk
+# kernel holds Q x Q, Q x N and two P x N tiles (S_in and dS) in registers; at
+# P 64, N 128 a 64 tile spills ~3.5 KB per thread on sm_90 and a 32 one ~1.3 KB.
+# Defaults from the package's launch configuration (LAUNCH.bwd: 32, 8).
+BWD_BLOCK_Q = LAUNCH.bwd.block_q
+BWD_WARPS = LAUNCH.bwd.num_warps
+
+
+@triton.jit
+def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
+              HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr):
+    """dt of one chunk (fp32, 0 past L) and d dt / d dt_raw."""
+    b_v = tl.load(p_dt + o_q * stride_dtl, mask=m_t, other=0.0).to(tl.float32)
+    if HAS_DT_BIAS:
+        b_v = b_v + b_dt_bias
+    b_d = tl.full(b_v.shape, 1.0, tl.float32)
+    if DT_SOFTPLUS:
+        b_d = tl.where(b_v > 20.0, 1.0, tl.sigmoid(b_v))
+        b_v = softplus_f32(b_v)
+    # torch.clamp passes the gradient where lo <= v <= hi
+    b_d = tl.where((b_v >= dt_lo) & (b_v <= dt_hi), b_d, 0.0)
+    b_v = tl.minimum(tl.maximum(b_v, dt_lo), dt_hi)
+    b_v = tl.where(m_t, b_v, 0.0)
+    b_d = tl.where(m_t, b_d, 0.0)
+    return b_v, b_d
+
+
+@triton.jit
+def _segments(p_s, o_t, m_t, stride_sl):
+    """Segment counter of each position in the chunk (0 = the segment the
+    carried state belongs to) and the last position's counter."""
+    b_seq = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
+    m_prev = m_t & (o_t > 0)
+    b_seq_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
+    b_seg = tl.cumsum((m_prev & (b_seq != b_seq_prev)).to(tl.int32), axis=0)
+    return b_seg, tl.max(b_seg, axis=0)
+
+
+@triton.jit
+def _op(v, ELT: tl.constexpr, DOT_DTYPE: tl.constexpr):
+    """A dot operand: rounded to the input dtype, then in the dot dtype (the
+    same as ELT compiled; fp32 under the interpreter, see host.dot_dtype)."""
+    return v.to(ELT).to(DOT_DTYPE)
+
+
+@triton.jit
+def _ssd_bwd_walk_kernel(
+    lt, rt, z, dtp, csp, seq_idx, start, out_states, last,
+    L, H, P, N, HEADS_PER_GROUP, LP, N_CHUNKS, NC,
+    stride_lb, stride_ll, stride_lh,
+    stride_rb, stride_rl, stride_rg,
+    stride_zb, stride_zl, stride_zh,
+    stride_sb, stride_sl,
+    stride_ib, stride_ih, stride_ip,
+    CHUNK: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
+    REVERSE: tl.constexpr,
+    HAS_Z: tl.constexpr,
+    HAS_START: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr,
+    STORE_LAST: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    HI=1, WI=1,
+):
+    """Grid (p_blocks, b * h). Forward (REVERSE False): lt = x, rt = B, start =
+    initial_states; stores S entering every chunk. Reverse: lt = dout (gated by
+    silu(z)), rt = C, start = d final_states (fp32 [b, h, p, n]); stores dS
+    leaving every chunk and, with STORE_LAST, dS entering chunk 0 (d init).
+    ORDER (ssd_common.token_index): the scan order over an HI x WI image."""
+    i_p = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = i_bh // H
+    i_h = i_bh % H
+    i_g = i_h // HEADS_PER_GROUP
+    i_b64 = i_b.to(tl.int64)
+    i_h64 = i_h.to(tl.int64)
+    i_bh64 = i_bh.to(tl.int64)
+    ELT = lt.dtype.element_ty
+
+    o_q = tl.arange(0, CHUNK)
+    o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
+    o_n = tl.arange(0, BLOCK_N)
+    m_p = o_p < P
+    m_n = o_n < N
+    m_pn = m_p[:, None] & m_n[None, :]
+
+    p_l = lt + i_b64 * stride_lb + i_h64 * stride_lh
+    p_r = rt + i_b64 * stride_rb + i_g.to(tl.int64) * stride_rg
+    if HAS_Z:
+        p_z = z + i_b64 * stride_zb + i_h64 * stride_zh
+    if HAS_SEQ_IDX:
+        p_s = seq_idx + i_b64 * stride_sb
+    o_lT = o_p[:, None] + o_q[None, :] * stride_ll  # [P, Q]: transposed by addressing
+    o_r = o_q[:, None] * stride_rl + o_n[None, :]
+    if HAS_Z:
+        o_zT = o_p[:, None] + o_q[None, :] * stride_zl
+    o_pn = o_p[:, None] * N + o_n[None, :]
+
+    if HAS_START:
+        if REVERSE:
+            p_start = start + i_bh64 * P * N
+            b_S = tl.load(p_start + o_pn, mask=m_pn, other=0.0).to(tl.float32)
+        else:
+            p_start = start + i_b64 * stride_ib + i_h64 * stride_ih
+            b_S = tl.load(p_start + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
+    else:
+        b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
+    p_states = out_states + i_bh64 * NC * P * N
+
+    for i_r in range(0, N_CHUNKS):
+        if REVERSE:
+            i_c = NC - 1 - i_r
+        else:
+            i_c = i_r
+        t0 = i_c * CHUNK
+        t0_64 = i_b64 * 0 + t0
+        tl.store(p_states + (i_b64 * 0 + i_c) * P * N + o_pn, b_S.to(out_states.dtype.element_ty), mask=m_pn)
+        o_t = t0 + o_q
+        m_t = o_t < L
+        m_pt = m_p[:, None] & m_t[None, :]
+        if ORDER == 0:
+            o_lc, o_rc = o_lT, o_r
+            if HAS_Z:
+                o_zc = o_zT
+        else:  # the chunk's rows through the order's index map
+            o_w = row_offsets(o_q, t0, HI, WI, ORDER)
+            o_lc = o_p[:, None] + o_w[None, :] * stride_ll
+            o_rc = o_w[:, None] * stride_rl + o_n[None, :]
+            if HAS_Z:
+                o_zc = o_p[:, None] + o_w[None, :] * stride_zl
+        b_l = tl.load(p_l + t0_64 * stride_ll + o_lc, mask=m_pt, other=0.0).to(tl.float32)
+        b_r = tl.load(p_r + t0_64 * stride_rl + o_rc, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
+        b_cs = tl.load(csp + i_bh64 * LP + t0_64 + o_q)
+        b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
+        b_keep = tl.exp2(b_cs_last)
+        if HAS_SEQ_IDX:
+            b_seg, b_seg_last = _segments(p_s, o_t, m_t, stride_sl)
+            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        if REVERSE:
+            if HAS_Z:
+                b_z = tl.load(p_z + t0_64 * stride_zl + o_zc, mask=m_pt, other=0.0).to(tl.float32)
+                b_l = b_l * b_z * tl.sigmoid(b_z)
+            b_w = tl.exp2(b_cs)  # w_out: weight of the carried state in each output
+            if HAS_SEQ_IDX:
+                b_w = tl.where(b_seg == 0, b_w, 0.0)
+            b_r = b_r * b_w[:, None]
+        else:
+            b_dt = tl.load(dtp + i_bh64 * LP + t0_64 + o_q)
+            b_w = b_dt * tl.exp2(b_cs_last - b_cs)  # w_state: weight of each position in the new state
+            if HAS_SEQ_IDX:
+                b_w = tl.where(b_seg == b_seg_last, b_w, 0.0)
+            b_l = b_l * b_w[None, :]
+        b_S = tl.dot(_op(b_l, ELT, DOT_DTYPE), _op(b_r, ELT, DOT_DTYPE), acc=b_S * b_keep,
+                     input_precision=DOT_PRECISION)
+
+    if STORE_LAST:
+        tl.store(last + i_bh64 * P * N + o_pn, b_S, mask=m_pn)
+
+
+@triton.jit
+def _ssd_bwd_chunk_v4_kernel(
+    x, dt, A, B, C, D, z, dt_bias, dtp, csp, seq_idx, states, dstates, dout,
+    dx, dz, ddt, dB_part, dC_part, dA_part, dD_part,
+    BATCH, L, H, P, N, G, HEADS_PER_GROUP, HEADS_PER_SPLIT, NSPLIT, LP, NC,
+    N_HEADS_LOOP, N_PB_LOOP,
+    stride_xb, stride_xl, stride_xh,
+    stride_dtb, stride_dtl, stride_dth,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh,
+    stride_ob, stride_ol, stride_oh,
+    stride_sb, stride_sl,
+    dt_lo, dt_hi,
+    CHUNK: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
+    HAS_D: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
+    HAS_Z: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr,
+    DT_SOFTPLUS: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr,
+    DO_X: tl.constexpr,
+    DO_BC: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    HI=1, WI=1,
+):
+    """The gradients of one chunk for HEADS_PER_SPLIT heads of one group
+    (grid (NC, BATCH * G * NSPLIT)); NSPLIT divides HEADS_PER_GROUP. Math as
+    in the module docstring (M = (C B^T) * E * dt_j, dy = dout * silu(z)).
+    DO_X: dx, dz, dD, ddt, dA; DO_BC: dB, dC (accumulated over the split's
+    heads). v4 launches both in one kernel; v5 launches each alone (fewer
+    registers per program, so more programs share an SM)."""
+    i_c = tl.program_id(0)
+    i_r = tl.program_id(1)
+    i_s = i_r % NSPLIT
+    i_bg = i_r // NSPLIT
+    i_b = i_bg // G
+    i_g = i_bg % G
+    i_b64 = i_b.to(tl.int64)
+    i_g64 = i_g.to(tl.int64)
+    t0 = i_c.to(tl.int64) * CHUNK
+    ELT = x.dtype.element_ty
+
+    o_q = tl.arange(0, CHUNK)
+    o_n = tl.arange(0, BLOCK_N)
+    o_t = t0 + o_q
+    o_w = row_offsets(o_q, t0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
+    m_t = o_t < L
+    m_n = o_n < N
+    m_tn = m_t[:, None] & m_n[None, :]
+    m_last = o_q == CHUNK - 1
+
+    # ---- group tiles (C B^T once for every head of the split) ----
+    b_B = tl.load(B + i_b64 * stride_Bb + i_g64 * stride_Bg + t0 * stride_Bl
+                  + o_w[:, None] * stride_Bl + o_n[None, :], mask=m_tn, other=0.0)
+    b_C = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
+                  + o_w[:, None] * stride_Cl + o_n[None, :], mask=m_tn, other=0.0)
+    b_B = _op(b_B, ELT, DOT_DTYPE)
+    b_C = _op(b_C, ELT, DOT_DTYPE)
+    if DO_X:
+        b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PRECISION)
+    m_ij = o_q[:, None] >= o_q[None, :]
+    if HAS_SEQ_IDX:
+        b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
+        m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
+
+    if DO_BC:
+        b_acc_dB = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
+        b_acc_dC = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
+    for i_j in range(0, N_HEADS_LOOP):
+        i_h = i_g * HEADS_PER_GROUP + i_s * HEADS_PER_SPLIT + i_j
+        i_h64 = i_h.to(tl.int64)
+        i_bh64 = i_b64 * H + i_h64
+        b_A = tl.load(A + i_h).to(tl.float32)
+        b_dt_bias = 0.0
+        if HAS_DT_BIAS:
+            b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
+        b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_w, m_t,
+                                     stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
+        b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
+        b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
+        b_w_out = tl.exp2(b_cs)
+        b_e_state = tl.exp2(b_cs_last - b_cs)
+        b_keep = tl.exp2(b_cs_last)
+        if HAS_SEQ_IDX:
+            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
+            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
+            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        b_w_state = b_dt * b_e_state
+        b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        if DO_X:
+            b_CBE = b_CB * b_E
+            b_M = b_CBE * b_dt[None, :]
+            b_Md = _op(b_M, ELT, DOT_DTYPE)
+            b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
+            b_dw = tl.zeros([CHUNK], dtype=tl.float32)
+            b_dSS = tl.zeros([BLOCK_P], dtype=tl.float32)
+
+        b_dM = tl.zeros([CHUNK, CHUNK], dtype=tl.float32)
+        o_state = i_bh64 * NC * P * N + i_c.to(tl.int64) * P * N
+        for i_p in range(0, N_PB_LOOP):
+            o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
+            m_p = o_p < P
+            m_tp = m_t[:, None] & m_p[None, :]
+            m_pn = m_p[:, None] & m_n[None, :]
+            b_x = tl.load(x + i_b64 * stride_xb + i_h64 * stride_xh + t0 * stride_xl
+                          + o_w[:, None] * stride_xl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+            b_do = tl.load(dout + i_b64 * stride_ob + i_h64 * stride_oh + t0 * stride_ol
+                           + o_w[:, None] * stride_ol + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+            b_S = tl.load(states + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
+            b_dS = tl.load(dstates + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
+            b_Sd = _op(b_S, ELT, DOT_DTYPE)
+            b_dSd = _op(b_dS, ELT, DOT_DTYPE)
+            b_xd = _op(b_x, ELT, DOT_DTYPE)
+            if HAS_D:
+                if D_PER_CHANNEL:
+                    b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
+                else:
+                    b_D = tl.load(D + i_h).to(tl.float32)
+            if DO_X:
+                b_yoff = tl.dot(b_C, tl.trans(b_Sd), input_precision=DOT_PRECISION)  # C_i . S_in[p]
+            if HAS_Z:
+                b_z = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
+                              + o_w[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+                b_sig = tl.sigmoid(b_z)
+                if DO_X:
+                    b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PRECISION)
+                    if HAS_D:
+                        b_y += b_x * b_D
+                    b_dz = b_do * b_y * b_sig * (1.0 + b_z * (1.0 - b_sig))
+                    tl.store(dz + ((i_b64 * L + t0) * H + i_h64) * P + o_w[:, None] * (H * P) + o_p[None, :],
+                             b_dz.to(dz.dtype.element_ty), mask=m_tp)
+                b_dy = b_do * b_z * b_sig
+            else:
+                b_dy = b_do
+            b_dyd = _op(b_dy, ELT, DOT_DTYPE)
+            b_dM += tl.dot(b_dyd, tl.trans(b_xd), input_precision=DOT_PRECISION)
+            if DO_BC:
+                b_acc_dC += tl.dot(b_dyd, b_Sd, input_precision=DOT_PRECISION) * b_w_out[:, None]
+                b_acc_dB += tl.dot(b_xd, b_dSd, input_precision=DOT_PRECISION) * b_w_state[:, None]
+            if DO_X:
+                b_U = tl.dot(b_B, tl.trans(b_dSd), input_precision=DOT_PRECISION)  # (dS B_j)[p]
+                b_dx = tl.dot(tl.trans(b_Md), b_dyd, input_precision=DOT_PRECISION) + b_U * b_w_state[:, None]
+                if HAS_D:
+                    b_dx += b_dy * b_D
+                    tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dy * b_x, axis=0),
+                             mask=m_p)
+                tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_w[:, None] * (H * P) + o_p[None, :],
+                         b_dx.to(dx.dtype.element_ty), mask=m_tp)
+                b_dw += tl.sum(b_x * b_U, axis=1)  # d loss / d w_state_j
+                b_dyoff += tl.sum(b_dy * b_yoff, axis=1)
+                b_dSS += tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1)
+
+        if DO_BC:
+            # ---- B and C through the intra-chunk matrix ----
+            b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
+            b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
+            b_acc_dB += tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PRECISION)
+        if DO_X:
+            # ---- dt and A through the decays ----
+            b_G = b_dM * b_M
+            b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
+            b_dlast = b_keep * tl.sum(b_dSS, axis=0) + tl.sum(b_dw * b_w_state, axis=0)
+            b_dcs += tl.where(m_last, b_dlast, 0.0)
+            b_rc = tl.sum(b_dcs, axis=0) - tl.cumsum(b_dcs, axis=0) + b_dcs  # d loss / d (dt_k A)
+            b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
+            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_w * H, b_ddt * b_ddt_draw, mask=m_t)
+            tl.store(dA_part + i_bh64 * NC + i_c, tl.sum(b_dt * b_rc, axis=0))
+
+    if DO_BC:
+        o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_w[:, None] * (G * N) + o_n[None, :]
+        tl.store(dB_part + o_part, b_acc_dB, mask=m_tn)
+        tl.store(dC_part + o_part, b_acc_dC, mask=m_tn)
+
+
+@triton.jit
+def _ssd_bwd_chunk_T_kernel(
+    x, dt, A, B, C, D, z, dt_bias, dtp, csp, seq_idx, states, dstates, dout,
+    dx, dz, ddt, dB_part, dC_part, dA_part, dD_part,
+    BATCH, L, H, P, N, G, HEADS_PER_GROUP, HEADS_PER_SPLIT, NSPLIT, LP, NC,
+    N_HEADS_LOOP, N_PB_LOOP,
+    stride_xb, stride_xl, stride_xh,
+    stride_dtb, stride_dtl, stride_dth,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh,
+    stride_ob, stride_ol, stride_oh,
+    stride_sb, stride_sl,
+    dt_lo, dt_hi,
+    CHUNK: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
+    DOT_PRECISION: tl.constexpr,
+    HAS_D: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
+    HAS_Z: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr,
+    DT_SOFTPLUS: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr,
+    DO_X: tl.constexpr,
+    DO_BC: tl.constexpr,
+):
+    """v5: the chunk kernel of v4 in transposed form, so that every [Q, *]
+    product has P or N (64, 128) as its M side instead of Q (32): with Q 32
+    those dots cannot use wgmma (M >= 64 per warpgroup) and mma.sync keeps
+    both operands in registers. Tiles: x^T, dout^T, z^T, dx^T [P, Q]; B^T, C^T,
+    dB^T, dC^T [N, Q]; S, dS [P, N];
+        y^T = (S C^T) w_out + x^T M^T + D x^T,     dx^T = dy^T M + (dS B^T) w_state + D dy^T,
+        dC^T = (S^T dy^T) w_out + B^T dCB^T,       dB^T = (dS^T x^T) w_state + C^T dCB,
+    dM = dy x^T and the dt/A terms as in v4. DO_X / DO_BC as in v4's kernel."""
+    i_c = tl.program_id(0)
+    i_r = tl.program_id(1)
+    i_s = i_r % NSPLIT
+    i_bg = i_r // NSPLIT
+    i_b = i_bg // G
+    i_g = i_bg % G
+    i_b64 = i_b.to(tl.int64)
+    i_g64 = i_g.to(tl.int64)
+    t0 = i_c.to(tl.int64) * CHUNK
+    ELT = x.dtype.element_ty
+
+    o_q = tl.arange(0, CHUNK)
+    o_n = tl.arange(0, BLOCK_N)
+    o_t = t0 + o_q
+    m_t = o_t < L
+    m_n = o_n < N
+    m_nt = m_n[:, None] & m_t[None, :]
+    m_last = o_q == CHUNK - 1
+
+    b_BT = tl.load(B + i_b64 * stride_Bb + i_g64 * stride_Bg + t0 * stride_Bl
+                   + o_n[:, None] + o_q[None, :] * stride_Bl, mask=m_nt, other=0.0)
+    b_CT = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
+                   + o_n[:, None] + o_q[None, :] * stride_Cl, mask=m_nt, other=0.0)
+    b_BT = _op(b_BT, ELT, DOT_DTYPE)
+    b_CT = _op(b_CT, ELT, DOT_DTYPE)
+    if DO_X:
+        b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = C_i . B_j
+    m_ij = o_q[:, None] >= o_q[None, :]
+    if HAS_SEQ_IDX:
+        b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
+        m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
+
+    if DO_BC:
+        b_acc_dBT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
+        b_acc_dCT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
+    for i_j in range(0, N_HEADS_LOOP):
+        i_h = i_g * HEADS_PER_GROUP + i_s * HEADS_PER_SPLIT + i_j
+        i_h64 = i_h.to(tl.int64)
+        i_bh64 = i_b64 * H + i_h64
+        b_A = tl.load(A + i_h).to(tl.float32)
+        b_dt_bias = 0.0
+        if HAS_DT_BIAS:
+            b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
+        b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_q, m_t,
+                                     stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
+        b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
+        b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
+        b_w_out = tl.exp2(b_cs)
+        b_e_state = tl.exp2(b_cs_last - b_cs)
+        b_keep = tl.exp2(b_cs_last)
+        if HAS_SEQ_IDX:
+            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
+            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
+            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        b_w_state = b_dt * b_e_state
+        b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        if DO_X:
+            b_CBE = b_CB * b_E
+            b_M = b_CBE * b_dt[None, :]
+            b_Md = _op(b_M, ELT, DOT_DTYPE)
+            b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
+            b_dw = tl.zeros([CHUNK], dtype=tl.float32)
+            b_dSS = tl.zeros([BLOCK_P], dtype=tl.float32)
+
+        b_dM = tl.zeros([CHUNK, CHUNK], dtype=tl.float32)
+        o_state = i_bh64 * NC * P * N + i_c.to(tl.int64) * P * N
+        for i_p in range(0, N_PB_LOOP):
+            o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
+            m_p = o_p < P
+            m_pt = m_p[:, None] & m_t[None, :]
+            m_pn = m_p[:, None] & m_n[None, :]
+            b_xT = tl.load(x + i_b64 * stride_xb + i_h64 * stride_xh + t0 * stride_xl
+                           + o_p[:, None] + o_q[None, :] * stride_xl, mask=m_pt, other=0.0).to(tl.float32)
+            b_doT = tl.load(dout + i_b64 * stride_ob + i_h64 * stride_oh + t0 * stride_ol
+                            + o_p[:, None] + o_q[None, :] * stride_ol, mask=m_pt, other=0.0).to(tl.float32)
+            b_S = tl.load(states + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
+            b_dS = tl.load(dstates + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
+            b_Sd = _op(b_S, ELT, DOT_DTYPE)
+            b_dSd = _op(b_dS, ELT, DOT_DTYPE)
+            b_xTd = _op(b_xT, ELT, DOT_DTYPE)
+            if HAS_D:
+                if D_PER_CHANNEL:
+                    b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
+                else:
+                    b_D = tl.load(D + i_h).to(tl.float32)
+            if DO_X:
+                b_yoffT = tl.dot(b_Sd, b_CT, input_precision=DOT_PRECISION)  # [P, Q]: S_in[p] . C_i
+            if HAS_Z:
+                b_zT = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
+                               + o_p[:, None] + o_q[None, :] * stride_zl, mask=m_pt, other=0.0).to(tl.float32)
+                b_sig = tl.sigmoid(b_zT)
+                if DO_X:
+                    b_yT = b_yoffT * b_w_out[None, :] + tl.dot(b_xTd, tl.trans(b_Md), input_precision=DOT_PRECISION)
+                    if HAS_D:
+                        b_yT += b_xT * b_D
+                    b_dzT = b_doT * b_yT * b_sig * (1.0 + b_zT * (1.0 - b_sig))
+                    tl.store(dz + ((i_b64 * L + t0) * H + i_h64) * P + o_p[:, None] + o_q[None, :] * (H * P),
+                             b_dzT.to(dz.dtype.element_ty), mask=m_pt)
+                b_dyT = b_doT * b_zT * b_sig
+            else:
+                b_dyT = b_doT
+            b_dyTd = _op(b_dyT, ELT, DOT_DTYPE)
+            b_dM += tl.dot(tl.trans(b_dyTd), b_xTd, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = dy_i . x_j
+            if DO_BC:
+                b_acc_dCT += tl.dot(tl.trans(b_Sd), b_dyTd, input_precision=DOT_PRECISION) * b_w_out[None, :]
+                b_acc_dBT += tl.dot(tl.trans(b_dSd), b_xTd, input_precision=DOT_PRECISION) * b_w_state[None, :]
+            if DO_X:
+                b_UT = tl.dot(b_dSd, b_BT, input_precision=DOT_PRECISION)  # [P, Q]: dS[p] . B_j
+                b_dxT = tl.dot(b_dyTd, b_Md, input_precision=DOT_PRECISION) + b_UT * b_w_state[None, :]
+                if HAS_D:
+                    b_dxT += b_dyT * b_D
+                    tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dyT * b_xT, axis=1),
+                             mask=m_p)
+                tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_p[:, None] + o_q[None, :] * (H * P),
+                         b_dxT.to(dx.dtype.element_ty), mask=m_pt)
+                b_dw += tl.sum(b_xT * b_UT, axis=0)  # d loss / d w_state_j
+                b_dyoff += tl.sum(b_dyT * b_yoffT, axis=0)
+                b_dSS += tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1)
+
+        if DO_BC:
+            b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
+            b_acc_dCT += tl.dot(b_BT, tl.trans(b_dCB), input_precision=DOT_PRECISION)
+            b_acc_dBT += tl.dot(b_CT, b_dCB, input_precision=DOT_PRECISION)
+        if DO_X:
+            b_G = b_dM * b_M
+            b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
+            b_dlast = b_keep * tl.sum(b_dSS, axis=0) + tl.sum(b_dw * b_w_state, axis=0)
+            b_dcs += tl.where(m_last, b_dlast, 0.0)
+            b_rc = tl.sum(b_dcs, axis=0) - tl.cumsum(b_dcs, axis=0) + b_dcs
+            b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
+            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_q * H, b_ddt * b_ddt_draw, mask=m_t)
+            tl.store(dA_part + i_bh64 * NC + i_c, tl.sum(b_dt * b_rc, axis=0))
+
+    if DO_BC:
+        o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_n[:, None] + o_q[None, :] * (G * N)
+        tl.store(dB_part + o_part, b_acc_dBT, mask=m_nt)
+        tl.store(dC_part + o_part, b_acc_dCT, mask=m_nt)
+
+
+# v4 launch defaults (NOTES.md, backward v4; bench/results/2026-12-01-h200-ssd-bwd-v4.json):
+# tile 32 / 8 warps beat tile 64 at every large shape (fwd+bwd (4, 4096, 80)
+# 4.93 vs 7.91 ms): the 64 tile's chunk kernel spills 1.7-2.7 KB per thread.
+# Defaults from the package's launch configuration (LAUNCH.bwd: 32, 8, 4).
+V4_BLOCK_Q = LAUNCH.bwd.block_q
+V4_CHUNK_WARPS = LAUNCH.bwd.num_warps
+V4_WALK_WARPS = LAUNCH.bwd.walk_warps
+V4_WALK_MAXNREG = 168
+V4_CHUNK_MAXNREG = None
+# v5 / v5s (not yet measured on a GPU): transposed chunk kernel, one launch /
+# two launches (dx side with one head per program, then dB/dC with the head loop)
+V5_X_WARPS = 8
+V5_BC_WARPS = 8
+V5_X_MAXNREG = None
+V5_BC_MAXNREG = None
+# Programs wanted for the chunk kernel before heads are split further (4 per SM of an H200).
+_V4_MIN_PROGRAMS = 528
+_H200_SMS = 132
+
+
+def _pick_nsplit(hpg, programs_per_split, min_programs):
+    """Largest useful head split: the smallest divisor s of hpg with
+    programs_per_split * s >= min_programs (hpg itself if none)."""
+    for s in range(1, hpg + 1):
+        if hpg % s == 0 and programs_per_split * s >= min_programs:
+            return s
+    return hpg
+
+
+def _ssd_bwd_v4(
+    dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
+    dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
+    *, block_p=None, block_q=None, num_warps=None, nsplit=None, walk_maxnreg=-1, chunk_maxnreg=-1,
+    walk_warps=None, state_dtype=None, split_chunk=False, x_warps=None, bc_warps=None,
+    transposed=False, order=0, height=1, width=1,
+):
+    b, l, h, p = x.shape
+    check_scan_order(order, height, width, l, seq_idx, why=" (and backward v4, not v5)" if transposed else "")
+    okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
+    g, n = B.shape[2], B.shape[3]
+    dev = x.device
+    f32 = torch.float32
+    x, B, C, z, dout, initial_states = (
+        _last_dim_contiguous(t) for t in (x, B, C, z, dout, initial_states)
+    )
+    A = A.contiguous()
+    D = D.contiguous() if D is not None else None
+    dt_bias = dt_bias.contiguous() if dt_bias is not None else None
+    dfinal = dfinal_states.to(f32).contiguous() if dfinal_states is not None else None
+    lo, hi = dt_limit
+    lo = -math.inf if lo is None else float(lo)
+    hi = math.inf if hi is None else float(hi)
+
+    block_p = block_p or LAUNCH.bwd.block_p or max(16, min(64, next_pow2(p)))
+    block_n = max(16, next_pow2(n))
+    block_q = block_q or V4_BLOCK_Q
+    num_warps = num_warps or V4_CHUNK_WARPS
+    walk_warps = walk_warps or V4_WALK_WARPS
+    npb = cdiv(p, block_p)
+    nc = cdiv(l, block_q)
+    lp = nc * block_q
+    exact = x.dtype == torch.float32 and not torch.backends.cuda.matmul.allow_tf32
+    prec = "ieee" if exact else "tf32"
+    dot_dtype = _dot_dtype(x.dtype)
+    if state_dtype is None:
+        state_dtype = x.dtype if x.dtype in (torch.bfloat16, torch.float16) else f32
+    compiled = x.is_cuda and not _INTERPRETED
+    walk_launch = dict(num_warps=walk_warps)
+    wm = V4_WALK_MAXNREG if walk_maxnreg == -1 else walk_maxnreg
+    if compiled and wm:
+        walk_launch["maxnreg"] = wm
+    chunk_launch = dict(num_warps=num_warps)
+    cm = V4_CHUNK_MAXNREG if chunk_maxnreg == -1 else chunk_maxnreg
+    if compiled and cm:
+        chunk_launch["maxnreg"] = cm
+    x_launch = dict(num_warps=x_warps or V5_X_WARPS)
+    bc_launch = dict(num_warps=bc_warps or V5_BC_WARPS)
+    if compiled and V5_X_MAXNREG:
+        x_launch["maxnreg"] = V5_X_MAXNREG
+    if compiled and V5_BC_MAXNREG:
+        bc_launch["maxnreg"] = V5_BC_MAXNREG
+
+    # 0. dt prologue and chunk-local cumsums (fp32 rows padded to lp)
+    scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
+    dtp, csp = scratch[0], scratch[1]
+    block_h = min(64, next_pow2(h))
+    _ssd_dt_cumsum_kernel[(nc, b, cdiv(h, block_h))](
+        dt, A, dt_bias if dt_bias is not None else A, dtp, csp,
+        l, h, lp,
+        dt.stride(0), dt.stride(1), dt.stride(2),
+        lo, hi,
+        CHUNK=block_q, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus),
+        **okw, num_warps=4,
+    )
+    seq_arg = seq_idx if seq_idx is not None else dt
+    seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
+    z_arg = z if z is not None else x
+    z_strides = (z.stride(0), z.stride(1), z.stride(2)) if z is not None else (0, 0, 0)
+    walk_flags = dict(CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
+                      HAS_SEQ_IDX=seq_idx is not None)
+    grid_walk = (npb, b * h)
+
+    # 1. forward walk: S entering every chunk
+    states = torch.empty((b * h, nc, p, n), device=dev, dtype=state_dtype)
+    init_strides = (
+        (initial_states.stride(0), initial_states.stride(1), initial_states.stride(2))
+        if initial_states is not None else (0, 0, 0)
+    )
+    _ssd_bwd_walk_kernel[grid_walk](
+        x, B, x, dtp, csp, seq_arg,
+        initial_states if initial_states is not None else x,
+        states, states,
+        l, h, p, n, h // g, lp, _loop_count(nc), nc,
+        x.stride(0), x.stride(1), x.stride(2),
+        B.stride(0), B.stride(1), B.stride(2),
+        0, 0, 0,
+        *seq_strides, *init_strides,
+        REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
+        **walk_flags, **okw, **walk_launch,
+    )
+
+    # 2. reverse walk: dS leaving every chunk
+    dstates = torch.empty_like(states)
+    dinit = torch.empty((b, h, p, n), device=dev, dtype=f32) if initial_states is not None else None
+    _ssd_bwd_walk_kernel[grid_walk](
+        dout, C, z_arg, dtp, csp, seq_arg,
+        dfinal if dfinal is not None else dout,
+        dstates,
+        dinit if dinit is not None else dstates,
+        l, h, p, n, h // g, lp, _loop_count(nc), nc,
+        dout.stride(0), dout.stride(1), dout.stride(2),
+        C.stride(0), C.stride(1), C.stride(2),
+        *z_strides, *seq_strides,
+        0, 0, 0,
+        REVERSE=True, HAS_Z=z is not None, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
+        **walk_flags, **okw, **walk_launch,
+    )
+
+    # 3. per (chunk, batch, group, head-split)
+    hpg = h // g
+    if nsplit is None:
+        nsplit = _pick_nsplit(hpg, nc * b * g, _V4_MIN_PROGRAMS)
+    if hpg % nsplit:
+        raise ValueError(f"nsplit must divide heads per group {hpg}, got {nsplit}")
+    hps = hpg // nsplit
+    dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
+    dz = torch.empty((b, l, h, p), device=dev, dtype=z.dtype) if z is not None else None
+    ddt = torch.empty((b, l, h), device=dev, dtype=f32)
+    dBC_part = torch.empty((2, nsplit, b, l, g, n), device=dev, dtype=f32)
+    dA_part = torch.empty((b, h, nc), device=dev, dtype=f32)
+    dD_part = torch.empty((b, nc, h, p), device=dev, dtype=f32) if D is not None else None
+    outs = (dx, dz if dz is not None else dx, ddt, dBC_part[0], dBC_part[1], dA_part,
+            dD_part if dD_part is not None else dA_part)
+    args = (
+        b, l, h, p, n, g, hpg, hps, nsplit, lp, nc, _loop_count(hps), _loop_count(npb),
+        x.stride(0), x.stride(1), x.stride(2),
+        dt.stride(0), dt.stride(1), dt.stride(2),
+        B.stride(0), B.stride(1), B.stride(2),
+        C.stride(0), C.stride(1), C.stride(2),
+        *z_strides,
+        dout.stride(0), dout.stride(1), dout.stride(2),
+        *seq_strides,
+        lo, hi,
+    )
+    ins = (x, dt, A, B, C, D if D is not None else A, z_arg, dt_bias if dt_bias is not None else A,
+           dtp, csp, seq_arg, states, dstates, dout)
+    cflags = dict(
+        CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
+        HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, HAS_Z=z is not None,
+        HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=seq_idx is not None,
+        **okw,
+    )
+    kern = _ssd_bwd_chunk_T_kernel if transposed else _ssd_bwd_chunk_v4_kernel
+    if not split_chunk:
+        kern[(nc, b * g * nsplit)](
+            *ins, *outs, *args, DO_X=True, DO_BC=True, **cflags, **chunk_launch)
+    else:
+        # v5: dx side with one head per program (no dB/dC accumulators), then
+        # dB/dC with the head loop; each alone needs fewer registers
+        args_x = args[:7] + (1, hpg) + args[9:11] + (_loop_count(1),) + args[12:]
+        kern[(nc, b * h)](
+            *ins, *outs, *args_x, DO_X=True, DO_BC=False, **cflags, **x_launch)
+        kern[(nc, b * g * nsplit)](
+            *ins, *outs, *args, DO_X=False, DO_BC=True, **cflags, **bc_launch)
+    dBC = dBC_part[:, 0] if nsplit == 1 else dBC_part.sum(1)
+    grads = {
+        "dx": dx,
+        "dz": dz,
+        "ddt": ddt,
+        "dA": dA_part.sum((0, 2)),
+        "dB": dBC[0],
+        "dC": dBC[1],
+        "ddt_bias": ddt.sum((0, 1)) if dt_bias is not None else None,
+        "dinitial_states": dinit,
+        "dD": None,
+    }
+    if D is not None:
+        dD = dD_part.sum((0, 1))
+        grads["dD"] = dD if D.dim() == 2 else dD.sum(1)
+    return grads
+
+
+def _ssd_bwd_v5(*args, **kw):
+    """v4 with the transposed chunk kernel (_ssd_bwd_chunk_T_kernel), one launch."""
+    return _ssd_bwd_v4(*args, transposed=True, **kw)
+
+
+def _ssd_bwd_v5s(*args, **kw):
+    """v5 with the chunk kernel split in two launches (DO_X, then DO_BC)."""
+    return _ssd_bwd_v4(*args, transposed=True, split_chunk=True, **kw)
+
+
+# Which backward ssd_bwd runs: "v4" (default: measured faster than v3 at every
+# shape of issue 9, and checked on the H200, NOTES.md) or "v3".
+BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
+
+
+def ssd_bwd(
+    dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
+    dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
+    *, impl=None, **launch,
+):
+    """Gradients of the SSD scan. Inputs as for mamba_chunk_scan_combined
+    (validated by the caller); dout: [b, l, h, p] gradient of out;
+    dfinal_states: [b, h, p, n] gradient of final_states | None.
+    impl: "v5s" | "v5" | "v4" | "v3" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
+    of that version's launch settings (the result does not depend on them
+    beyond rounding).
+    v4 also takes order, height, width: the gradients of a scan in another order
+    over a height x width image (ssd_common.token_index; cross_scan.py), every
+    tensor and gradient in natural token order.
+
+    Returns a dict of gradients: dx [b, l, h, p] (x.dtype), ddt [b, l, h]
+    (raw dt: through dt_bias, softplus and clamp), dA [h], dB, dC [b, l, g, n],
+    dD ([h] or [h, p]) | None, dz [b, l, h, p] | None, ddt_bias [h] | None,
+    dinitial_states [b, h, p, n] | None (all float32 except dx, dz).
+    """
+    impl = BWD_IMPL if impl is None else impl
+    _v3 = None
+    if impl == "v3":
+        from .ssd_bwd_v3 import _ssd_bwd_v3 as _v3
+    fn = {"v5s": _ssd_bwd_v5s, "v5": _ssd_bwd_v5, "v4": _ssd_bwd_v4, "v3": _v3}.get(impl)
+    if fn is None:
+        raise ValueError(f"ssd_bwd impl must be 'v5s', 'v5', 'v4' or 'v3', got {impl!r}")
+    return fn(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
+              seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, dfinal_states=dfinal_states,
+              **launch)
