@@ -159,3 +159,121 @@ def test_an_inf_in_dt_leaves_a_sequence_starting_later_in_the_same_chunk_finite(
     dependent[0, 21:26, 1, :] = True
     final_dependent = torch.zeros(1, 2, 16, 16, dtype=torch.bool, device=device)
     _check(impl, args, kw, clean, dependent, final_dependent)
+
+
+# ---- backward (kernels/ssd_bwd.py) ----
+# The expectation is torch autograd through the float64 reference with the
+# same bad input: where a reference gradient is finite ours must be finite and
+# close, where it is not, ours must not be either. (For a NaN in x at t: dx
+# stays finite everywhere, dB is NaN at t only, dC, ddt, dz from t to the end
+# of t's sequence, dA, ddt_bias and dD in t's head; nothing in other heads,
+# groups or sequences.)
+BWD_NAMES = {"x": "dx", "dt": "ddt", "A": "dA", "B": "dB", "C": "dC", "D": "dD", "z": "dz",
+             "dt_bias": "ddt_bias", "initial_states": "dinitial_states"}
+BWD_IMPLS = ("v4",)
+
+
+def _bwd_inputs(device, seq_starts):
+    b, l, h, p, g, n = 1, L, 4, 16, 2, 16
+    inp = {
+        "x": torch.randn(b, l, h, p, device=device),
+        "dt": torch.randn(b, l, h, device=device) - 3.0,
+        "A": -torch.exp(torch.empty(h, device=device).uniform_(math.log(0.05), math.log(2.0))),
+        "B": torch.randn(b, l, g, n, device=device),
+        "C": torch.randn(b, l, g, n, device=device),
+        "D": torch.randn(h, device=device),
+        "z": torch.randn(b, l, h, p, device=device),
+        "dt_bias": torch.rand(h, device=device) * 2.0 - 1.0,
+        "initial_states": torch.randn(b, h, p, n, device=device),
+    }
+    seq = None
+    if seq_starts is not None:
+        seq = torch.zeros(b, l, dtype=torch.int32, device=device)
+        for t in seq_starts:
+            seq[:, t:] += 1
+    return inp, seq
+
+
+def _check_bwd(bwd_impl, inp, seq):
+    from mamba2_kernels.kernels import ssd_bwd as bwd
+
+    consts = dict(dt_softplus=True, dt_limit=(0.002, 0.15))
+    ref_in = {k: v.to(torch.float64).requires_grad_() for k, v in inp.items()}
+    core = ("x", "dt", "A", "B", "C")
+    out, fin = ref_scan(*(ref_in[k] for k in core), **{k: v for k, v in ref_in.items() if k not in core},
+                        seq_idx=seq, return_final_states=True, **consts)
+    dout, dfin = torch.randn_like(out), torch.randn_like(fin)
+    ((out * dout).sum() + (fin * dfin).sum()).backward()  # d loss / d out = dout, NaN or not
+    g = bwd.ssd_bwd(dout.float(), *(inp[k] for k in core), **{k: v for k, v in inp.items() if k not in core},
+                    seq_idx=seq, dfinal_states=dfin.float(), **consts, impl=bwd_impl, block_q=Q)
+    for k, r in ref_in.items():
+        name = BWD_NAMES[k]
+        ours, ref = g[name].detach().to(torch.float64), r.grad
+        want_bad = ~torch.isfinite(ref)
+        bad = ~torch.isfinite(ours)
+        wrong = (bad & ~want_bad).nonzero().tolist()
+        assert not wrong, f"{name}: non-finite where the reference gradient is finite, at {wrong[:6]}"
+        missing = (~bad & want_bad).nonzero().tolist()
+        assert not missing, f"{name}: finite where the reference gradient is not, at {missing[:6]}"
+        if (~want_bad).any():
+            err = rel_err(ours[~want_bad], ref[~want_bad])
+            assert err <= TOL, f"{name}: rel err {err:.2e} > {TOL:.0e} over the finite gradients"
+
+
+@pytest.mark.parametrize("bwd_impl", BWD_IMPLS)
+@pytest.mark.parametrize("packed", [False, True], ids=["no-seq_idx", "seq_idx"])
+def test_a_nan_in_x_mid_chunk_leaves_the_gradients_of_other_heads_sequences_and_earlier_rows_finite(
+        device, bwd_impl, packed):
+    # tile 16: the NaN at 21 is mid-chunk; with seq_idx its sequence ends at 26
+    # in the same chunk and the next runs to 40 (head 1 is in group 0 with head 0)
+    inp, seq = _bwd_inputs(device, [26, 40] if packed else None)
+    inp["x"][0, 21, 1, 3] = float("nan")
+    _check_bwd(bwd_impl, inp, seq)
+
+
+@pytest.mark.parametrize("bwd_impl", BWD_IMPLS)
+def test_a_nan_in_x_at_the_last_position_of_a_sequence_leaves_dA_finite(device, bwd_impl):
+    # no later position of its sequence decays its state: d dA and the decay
+    # gradients stay finite, ddt there does not (x enters dt x B)
+    inp, seq = _bwd_inputs(device, [26, 40])
+    inp["x"][0, 25, 2, 7] = float("nan")
+    _check_bwd(bwd_impl, inp, seq)
+
+
+@pytest.mark.parametrize("bwd_impl", BWD_IMPLS)
+def test_an_inf_in_x_at_a_chunk_start_poisons_the_gradients_only_through_its_own_sequence(device, bwd_impl):
+    # x[32] starts a chunk in the sequence [26, 52); the state carries it into
+    # the chunk [48, 64), where the sequence start at 52 must stop it
+    inp, seq = _bwd_inputs(device, [26, 52])
+    inp["x"][0, 32, 3, 5] = float("inf")
+    _check_bwd(bwd_impl, inp, seq)
+
+
+def test_a_nan_in_the_conv_input_leaves_the_next_packed_sequence_gradients_finite(device):
+    """The conv with seq_idx (custom op: kernels/conv_varlen.py) against autograd
+    through the float64 reference conv: a NaN in x at the last position of a
+    sequence reaches neither the next sequence's outputs nor its dx."""
+    from mamba2_kernels.autograd import causal_conv1d_autograd
+    from mamba2_runner.reference.ops import ref_causal_conv1d
+
+    b, l, c, w = 1, 24, 16, 4
+    x = torch.randn(b, l, c, device=device)
+    weight, bias = torch.randn(c, w, device=device), torch.randn(c, device=device)
+    seq = torch.zeros(b, l, dtype=torch.int32, device=device)
+    seq[:, 10:] = 1
+    x[0, 9, 5] = float("nan")
+    leaves = [t.clone().requires_grad_() for t in (x, weight, bias)]
+    ref_leaves = [t.to(torch.float64).requires_grad_() for t in (x, weight, bias)]
+    out = causal_conv1d_autograd(*leaves, activation="silu", seq_idx=seq)
+    ref = ref_causal_conv1d(*ref_leaves, activation="silu", seq_idx=seq)
+    dout = torch.randn_like(out)
+    out.backward(dout)
+    ref.backward(dout.to(torch.float64))
+    for name, ours, r in [("out", out.detach(), ref.detach())] + [
+            (n, t.grad, rt.grad) for n, t, rt in zip(("dx", "dweight", "dbias"), leaves, ref_leaves)]:
+        want_bad, bad = ~torch.isfinite(r), ~torch.isfinite(ours)
+        assert torch.equal(bad, want_bad), (
+            f"{name}: non-finite at {bad.nonzero().tolist()[:6]}, the reference at {want_bad.nonzero().tolist()[:6]}")
+        if (~want_bad).any():
+            err = rel_err(ours[~want_bad].to(torch.float64), r[~want_bad])
+            assert err <= TOL, f"{name}: rel err {err:.2e} > {TOL:.0e}"
