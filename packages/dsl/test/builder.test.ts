@@ -127,3 +127,51 @@ describe('graph builder', () => {
     }
   });
 });
+
+describe('unknown option keys at run time', () => {
+  function thrown(f: () => unknown) {
+    try {
+      f();
+    } catch (e) {
+      if (isDslError(e)) return e;
+      throw e;
+    }
+    throw new Error('no error');
+  }
+
+  it('refuses a key passed through a variable and names the nearest valid one, at the call line', () => {
+    const o = { z: 'zxbcdt.z', esp: 1e-5 } as unknown as Parameters<ReturnType<typeof graph>['rmsNorm']>[0];
+    const e = thrown(() => stem().rmsNorm(o));
+    expect(e.rule).toBe('option-known');
+    expect(e.what).toBe('rmsNorm() has no option esp');
+    expect(e.fix).toMatch(/^Did you mean eps\? The options are id, y, z, param, groupSize, eps, normBeforeGate\.$/);
+    expect(e.loc?.file).toMatch(/builder\.test\.ts$/);
+  });
+
+  it('refuses an unknown key in every op, before any other check', () => {
+    const g = stem() as unknown as Record<string, (o: unknown) => unknown>;
+    const ops: [string, string, string][] = [
+      ['input', 'feature', 'features'], ['linear', 'outfeatures', 'outFeatures'], ['outProj', 'biass', 'bias'],
+      ['split', 'part', 'parts'], ['causalConv1d', 'widht', 'width'], ['depthwiseConv2d', 'kernel_size', 'kernelSize'],
+      ['scanProjection', 'dstate', 'dState'], ['dtTransform', 'softPlus', 'softplus'], ['ssdScan', 'headDim', 'headdim'],
+      ['dSkip', 'per_channel', 'perChannel'], ['gate', 'zz', 'z'], ['rmsNorm', 'groupsize', 'groupSize'],
+      ['output', 'inptu', 'input'],
+    ];
+    for (const [op, key, near] of ops) {
+      const fresh = (op === 'input' ? graph() : g) as unknown as Record<string, (o: unknown) => unknown>;
+      const e = thrown(() => fresh[op]!.call(fresh, { [key]: 1 }));
+      expect(e.what, op).toBe(`${op}() has no option ${key}`);
+      expect(e.fix, op).toMatch(new RegExp(`^Did you mean ${near}\\?`));
+    }
+  });
+
+  it('refuses an unknown build() key and an unknown codegen key', () => {
+    const done = block();
+    expect(thrown(() => done.build({ nmae: 'x' } as never)).fix).toMatch(/^Did you mean name\?/);
+    expect(thrown(() => done.build({ codegen: { scanWarp: 8 } } as never)).what).toBe('build() has no option codegen.scanWarp');
+  });
+
+  it('accepts every documented key', () => {
+    expect(() => block().build({ name: 'x', className: 'X', dtype: 'float32', config: {}, codegen: {} })).not.toThrow();
+  });
+});

@@ -30,6 +30,7 @@ import {
 } from '../validate/errors.ts';
 import { validateModel } from '../validate/validate.ts';
 import { nameFromFile, pascalCase } from './defaults.ts';
+import { checkOptionKeys } from '../mamba2.ts';
 
 /** Options every op shares. `id` defaults to a name per kind ("conv", then "conv_2", ...). */
 interface NodeOptions {
@@ -175,6 +176,48 @@ const DEFAULT_ID: Record<Node['kind'], string> = {
 const ID_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
+ * The keys each op takes. The type checker rejects unknown keys only in an
+ * object literal; through a variable (`const o = { esp: 1e-5 }; .rmsNorm(o)`)
+ * they would pass silently, so every op refuses them at run time too, naming
+ * the nearest valid key (checkOptionKeys, as mamba2() does).
+ */
+type Keys<T> = Readonly<Record<keyof Required<T>, true>>;
+const INPUT_KEYS: Keys<NodeOptions & { readonly features: number; readonly image?: ImageSize }> = {
+  id: true, features: true, image: true,
+};
+const LINEAR_KEYS: Keys<LinearOptions> = {
+  id: true, input: true, param: true, outFeatures: true, inFeatures: true, bias: true, mlp: true,
+};
+const SPLIT_KEYS: Keys<SplitOptions> = { id: true, input: true, parts: true };
+const CONV1D_KEYS: Keys<CausalConv1dOptions> = {
+  id: true, input: true, width: true, param: true, bias: true, activation: true, init: true,
+};
+const CONV2D_KEYS: Keys<DepthwiseConv2dOptions> = {
+  id: true, input: true, kernelSize: true, param: true, bias: true, activation: true, init: true,
+};
+const SCAN_PROJECTION_KEYS: Keys<ScanProjectionOptions> = {
+  id: true, input: true, directions: true, nheads: true, ngroups: true, dState: true, param: true,
+};
+const DT_KEYS: Keys<DtTransformOptions> = {
+  id: true, input: true, bias: true, softplus: true, limit: true, dtMin: true, dtMax: true, dtInitFloor: true,
+};
+const SCAN_KEYS: Keys<SsdScanOptions> = {
+  id: true, x: true, dt: true, B: true, C: true, headdim: true, ngroups: true, dState: true, chunkSize: true,
+  aInitRange: true, learnableInitStates: true, directions: true,
+};
+const DSKIP_KEYS: Keys<DSkipOptions> = { id: true, y: true, x: true, headdim: true, perChannel: true };
+const GATE_KEYS: Keys<GateOptions> = { id: true, y: true, z: true };
+const RMSNORM_KEYS: Keys<RMSNormOptions> = {
+  id: true, y: true, z: true, param: true, groupSize: true, eps: true, normBeforeGate: true,
+};
+const OUTPUT_KEYS: Keys<OutputOptions> = { id: true, input: true };
+const BUILD_KEYS: Keys<BuildOptions> = { name: true, className: true, dtype: true, config: true, codegen: true };
+
+function checkKeys(opts: object, loc: SourceLoc | null, op: string, keys: object): void {
+  checkOptionKeys(opts as never, loc, op, Object.keys(keys));
+}
+
+/**
  * An immutable graph under construction. Every op returns a new builder and
  * leaves this one as it was, so a prefix can be shared between variants:
  *
@@ -212,6 +255,7 @@ export class GraphBuilder {
    */
   input(opts: NodeOptions & { readonly features: number; readonly image?: ImageSize }): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'input', INPUT_KEYS);
     if (this.#s.nodes.length > 0) {
       throw new GraphStructureError({
         what: `input() called after ${this.#s.nodes.length} node(s)`,
@@ -231,6 +275,7 @@ export class GraphBuilder {
    */
   linear(opts: LinearOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'linear', LINEAR_KEYS);
     const id = this.#id('Linear', opts.id ?? (ID_RE.test(opts.param) ? opts.param : undefined), loc);
     const input = this.#input(opts.input, 'linear', loc);
     let have = this.#features(input, loc);
@@ -274,6 +319,7 @@ export class GraphBuilder {
 
   /** The output projection: `linear({ param: 'out_proj', ... })`. `.outProj({ outFeatures: 256 })`. */
   outProj(opts: Omit<LinearOptions, 'param'> & { readonly param?: string }): GraphBuilder {
+    checkKeys(opts, captureCallSite(), 'outProj', LINEAR_KEYS);
     return this.linear({ ...opts, param: opts.param ?? 'out_proj' });
   }
 
@@ -284,6 +330,7 @@ export class GraphBuilder {
    */
   split(opts: SplitOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'split', SPLIT_KEYS);
     const id = this.#id('Split', opts.id, loc);
     const input = this.#input(opts.input, 'split', loc);
     const have = this.#features(input, loc);
@@ -325,6 +372,7 @@ export class GraphBuilder {
    */
   causalConv1d(opts: CausalConv1dOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'causalConv1d', CONV1D_KEYS);
     const id = this.#id('CausalConv1d', opts.id, loc);
     const input = this.#input(opts.input, 'causalConv1d', loc);
     const channels = this.#features(input, loc);
@@ -353,6 +401,7 @@ export class GraphBuilder {
    */
   depthwiseConv2d(opts: DepthwiseConv2dOptions = {}): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'depthwiseConv2d', CONV2D_KEYS);
     const id = this.#id('DepthwiseConv2d', opts.id, loc);
     const input = this.#input(opts.input, 'depthwiseConv2d', loc);
     const channels = this.#features(input, loc);
@@ -391,6 +440,7 @@ export class GraphBuilder {
    */
   scanProjection(opts: ScanProjectionOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'scanProjection', SCAN_PROJECTION_KEYS);
     const id = this.#id('ScanProjection', opts.id, loc);
     const input = this.#input(opts.input, 'scanProjection', loc);
     const inFeatures = this.#features(input, loc);
@@ -420,6 +470,7 @@ export class GraphBuilder {
    */
   dtTransform(opts: DtTransformOptions = {}): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'dtTransform', DT_KEYS);
     const id = this.#id('DtTransform', opts.id, loc);
     const input = this.#input(opts.input, 'dtTransform', loc);
     const nheads = this.#features(input, loc);
@@ -450,6 +501,7 @@ export class GraphBuilder {
    */
   ssdScan(opts: SsdScanOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'ssdScan', SCAN_KEYS);
     const id = this.#id('SsdScan', opts.id, loc);
     const fx = this.#features(opts.x, loc);
     const orders = this.#orders(opts.directions ?? 'forward', loc, id);
@@ -505,6 +557,7 @@ export class GraphBuilder {
    */
   dSkip(opts: DSkipOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'dSkip', DSKIP_KEYS);
     const id = this.#id('DSkip', opts.id, loc);
     const y = this.#input(opts.y, 'dSkip', loc);
     const fy = this.#features(y, loc);
@@ -536,6 +589,7 @@ export class GraphBuilder {
   /** y * silu(z). `.gate({ z: 'zxbcdt.z' })` -> the scan kernel's epilogue (`HAS_Z`). */
   gate(opts: GateOptions): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'gate', GATE_KEYS);
     const id = this.#id('Gate', opts.id, loc);
     const y = this.#input(opts.y, 'gate', loc);
     const fy = this.#features(y, loc);
@@ -559,6 +613,7 @@ export class GraphBuilder {
    */
   rmsNorm(opts: RMSNormOptions = {}): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'rmsNorm', RMSNORM_KEYS);
     const id = this.#id('RMSNorm', opts.id, loc);
     const y = this.#input(opts.y, 'rmsNorm', loc);
     const fy = this.#features(y, loc);
@@ -597,6 +652,7 @@ export class GraphBuilder {
   /** The block output. `.output()` -> what `forward` returns. */
   output(opts: OutputOptions = {}): GraphBuilder {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'output', OUTPUT_KEYS);
     const id = this.#id('Output', opts.id, loc);
     const input = this.#input(opts.input, 'output', loc);
     const features = this.#features(input, loc);
@@ -609,6 +665,7 @@ export class GraphBuilder {
    */
   build(opts: BuildOptions = {}): ModelDef {
     const loc = captureCallSite();
+    checkKeys(opts, loc, 'build', BUILD_KEYS);
     return buildModel(this.#s, opts, loc, {});
   }
 
