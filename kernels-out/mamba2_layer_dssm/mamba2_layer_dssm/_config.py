@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="60bc7d751fa1583821c109151b9f0ad35e6f68ec268a2feedcad1e3d546ef9a7",
+        kernel="kernels/ssd_fused.py", kernel_sha="191ff7c33a03cc5c7c9400cace32803c12fde774d73f1ea2f06ba0974a6c7b3c",
     ),
     chunked=ChunkedScan(
         chunk_size=64, block_p=0, num_warps=4,
@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="f19bf7988290d1906f7de362c8d4bb7e6667238273a9bf5d807f4427fbca976f",
+        kernel="kernels/ssd_bwd.py", kernel_sha="93f4cb4e50ceaa096aaf17711b9997131e5266486957a151559d1fa7e2fd4a9b",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -22,9 +22,9 @@ import triton.language as tl
 
 from .._config import LAUNCH
 from ..fragments import softplus_f32
-from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
+from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_common import LOG2E, nonfinite_rows, x_finite
+from .ssd_common import LOG2E, nonfinite_rows, row_offsets, x_finite
 from .ssd_fused import _ssd_dt_cumsum_kernel
 
 
@@ -92,11 +92,14 @@ def _ssd_bwd_walk_kernel(
     HAS_START: tl.constexpr,
     HAS_SEQ_IDX: tl.constexpr,
     STORE_LAST: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    HI=1, WI=1,
 ):
     """Grid (p_blocks, b * h). Forward (REVERSE False): lt = x, rt = B, start =
     initial_states; stores S entering every chunk. Reverse: lt = dout (gated by
     silu(z)), rt = C, start = d final_states (fp32 [b, h, p, n]); stores dS
-    leaving every chunk and, with STORE_LAST, dS entering chunk 0 (d init)."""
+    leaving every chunk and, with STORE_LAST, dS entering chunk 0 (d init).
+    ORDER (ssd_common.token_index): the scan order over an HI x WI image."""
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = i_bh // H
@@ -148,8 +151,18 @@ def _ssd_bwd_walk_kernel(
         o_t = t0 + o_q
         m_t = o_t < L
         m_pt = m_p[:, None] & m_t[None, :]
-        b_l = tl.load(p_l + t0_64 * stride_ll + o_lT, mask=m_pt, other=0.0).to(tl.float32)
-        b_r = tl.load(p_r + t0_64 * stride_rl + o_r, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
+        if ORDER == 0:
+            o_lc, o_rc = o_lT, o_r
+            if HAS_Z:
+                o_zc = o_zT
+        else:  # the chunk's rows through the order's index map
+            o_w = row_offsets(o_q, t0, HI, WI, ORDER)
+            o_lc = o_p[:, None] + o_w[None, :] * stride_ll
+            o_rc = o_w[:, None] * stride_rl + o_n[None, :]
+            if HAS_Z:
+                o_zc = o_p[:, None] + o_w[None, :] * stride_zl
+        b_l = tl.load(p_l + t0_64 * stride_ll + o_lc, mask=m_pt, other=0.0).to(tl.float32)
+        b_r = tl.load(p_r + t0_64 * stride_rl + o_rc, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
         b_cs = tl.load(csp + i_bh64 * LP + t0_64 + o_q)
         b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
         b_acc = b_S * tl.exp2(b_cs_last)
@@ -158,7 +171,7 @@ def _ssd_bwd_walk_kernel(
             b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
         if REVERSE:
             if HAS_Z:
-                b_z = tl.load(p_z + t0_64 * stride_zl + o_zT, mask=m_pt, other=0.0).to(tl.float32)
+                b_z = tl.load(p_z + t0_64 * stride_zl + o_zc, mask=m_pt, other=0.0).to(tl.float32)
                 b_l = b_l * b_z * tl.sigmoid(b_z)
             b_r = b_r * tl.exp2(b_cs)[:, None]  # w_out: weight of the carried state in each output
             if HAS_SEQ_IDX:
@@ -205,6 +218,8 @@ def _ssd_bwd_chunk_v4_kernel(
     HAS_SEQ_IDX: tl.constexpr,
     DO_X: tl.constexpr,
     DO_BC: tl.constexpr,
+    ORDER: tl.constexpr = 0,
+    HI=1, WI=1,
 ):
     """The gradients of one chunk for HEADS_PER_SPLIT heads of one group
     (grid (NC, BATCH * G * NSPLIT)); NSPLIT divides HEADS_PER_GROUP. Math as
@@ -226,6 +241,7 @@ def _ssd_bwd_chunk_v4_kernel(
     o_q = tl.arange(0, CHUNK)
     o_n = tl.arange(0, BLOCK_N)
     o_t = t0 + o_q
+    o_w = row_offsets(o_q, t0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
     m_t = o_t < L
     m_n = o_n < N
     m_tn = m_t[:, None] & m_n[None, :]
@@ -233,9 +249,9 @@ def _ssd_bwd_chunk_v4_kernel(
 
     # ---- group tiles (C B^T once for every head of the split) ----
     b_B = tl.load(B + i_b64 * stride_Bb + i_g64 * stride_Bg + t0 * stride_Bl
-                  + o_q[:, None] * stride_Bl + o_n[None, :], mask=m_tn, other=0.0)
+                  + o_w[:, None] * stride_Bl + o_n[None, :], mask=m_tn, other=0.0)
     b_C = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
-                  + o_q[:, None] * stride_Cl + o_n[None, :], mask=m_tn, other=0.0)
+                  + o_w[:, None] * stride_Cl + o_n[None, :], mask=m_tn, other=0.0)
     b_B = _op(b_B, ELT, DOT_DTYPE)
     b_C = _op(b_C, ELT, DOT_DTYPE)
     if DO_X:
@@ -265,7 +281,7 @@ def _ssd_bwd_chunk_v4_kernel(
         b_dt_bias = 0.0
         if HAS_DT_BIAS:
             b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
-        b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_q, m_t,
+        b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_w, m_t,
                                      stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
         b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
         b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
@@ -295,9 +311,9 @@ def _ssd_bwd_chunk_v4_kernel(
             m_tp = m_t[:, None] & m_p[None, :]
             m_pn = m_p[:, None] & m_n[None, :]
             b_x = tl.load(x + i_b64 * stride_xb + i_h64 * stride_xh + t0 * stride_xl
-                          + o_q[:, None] * stride_xl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+                          + o_w[:, None] * stride_xl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
             b_do = tl.load(dout + i_b64 * stride_ob + i_h64 * stride_oh + t0 * stride_ol
-                           + o_q[:, None] * stride_ol + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+                           + o_w[:, None] * stride_ol + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
             b_S = tl.load(states + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
             b_dS = tl.load(dstates + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
             m_xfin = x_finite(b_x)
@@ -317,7 +333,7 @@ def _ssd_bwd_chunk_v4_kernel(
                     b_yoff = tl.where((b_seg == 0)[:, None], b_yoff, 0.0)
             if HAS_Z:
                 b_z = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
-                              + o_q[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
+                              + o_w[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
                 b_sig = tl.sigmoid(b_z)
                 if DO_X:
                     b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PRECISION)
@@ -326,7 +342,7 @@ def _ssd_bwd_chunk_v4_kernel(
                     if HAS_D:
                         b_y += b_x * b_D
                     b_dz = b_do * b_y * b_sig * (1.0 + b_z * (1.0 - b_sig))
-                    tl.store(dz + ((i_b64 * L + t0) * H + i_h64) * P + o_q[:, None] * (H * P) + o_p[None, :],
+                    tl.store(dz + ((i_b64 * L + t0) * H + i_h64) * P + o_w[:, None] * (H * P) + o_p[None, :],
                              b_dz.to(dz.dtype.element_ty), mask=m_tp)
                 b_dy = b_do * b_z * b_sig
             else:
@@ -346,7 +362,7 @@ def _ssd_bwd_chunk_v4_kernel(
                     b_dx += b_dy * b_D
                     tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dy * b_x, axis=0),
                              mask=m_p)
-                tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_q[:, None] * (H * P) + o_p[None, :],
+                tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_w[:, None] * (H * P) + o_p[None, :],
                          b_dx.to(dx.dtype.element_ty), mask=m_tp)
                 b_dw += tl.sum(b_xc * b_U, axis=1)  # d loss / d w_state_j
                 b_dyoff += tl.sum(b_dy * b_yoff, axis=1)
@@ -379,7 +395,7 @@ def _ssd_bwd_chunk_v4_kernel(
             b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
             # where the clamp (or L) stops the gradient it is 0, NaN or not (as torch.clamp's)
             b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)
-            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_q * H, b_ddt, mask=m_t)
+            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_w * H, b_ddt, mask=m_t)
             b_dA = tl.sum(b_dt * b_rc, axis=0)
             m_strict = m_bad_j & (o_q[:, None] != o_q[None, :]) & m_t[:, None]
             b_dA = tl.where(tl.max(tl.max(m_strict.to(tl.int32), axis=1), axis=0) > 0, float("nan"), b_dA)
@@ -388,7 +404,7 @@ def _ssd_bwd_chunk_v4_kernel(
     if DO_BC:
         b_acc_dB = tl.where((b_xbad_g > 0)[:, None], float("nan"), b_acc_dB)
         b_acc_dC = tl.where((b_reach_g > 0)[:, None], float("nan"), b_acc_dC)
-        o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_q[:, None] * (G * N) + o_n[None, :]
+        o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_w[:, None] * (G * N) + o_n[None, :]
         tl.store(dB_part + o_part, b_acc_dB, mask=m_tn)
         tl.store(dC_part + o_part, b_acc_dC, mask=m_tn)
 
@@ -602,9 +618,11 @@ def _ssd_bwd_v4(
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
     *, block_p=None, block_q=None, num_warps=None, nsplit=None, walk_maxnreg=-1, chunk_maxnreg=-1,
     walk_warps=None, state_dtype=None, split_chunk=False, x_warps=None, bc_warps=None,
-    transposed=False,
+    transposed=False, order=0, height=1, width=1,
 ):
     b, l, h, p = x.shape
+    check_scan_order(order, height, width, l, seq_idx, why=" (and backward v4, not v5)" if transposed else "")
+    okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
     g, n = B.shape[2], B.shape[3]
     dev = x.device
     f32 = torch.float32
@@ -658,7 +676,7 @@ def _ssd_bwd_v4(
         dt.stride(0), dt.stride(1), dt.stride(2),
         lo, hi,
         CHUNK=block_q, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus),
-        num_warps=4,
+        **okw, num_warps=4,
     )
     seq_arg = seq_idx if seq_idx is not None else dt
     seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
@@ -684,7 +702,7 @@ def _ssd_bwd_v4(
         0, 0, 0,
         *seq_strides, *init_strides,
         REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
-        **walk_flags, **walk_launch,
+        **walk_flags, **okw, **walk_launch,
     )
 
     # 2. reverse walk: dS leaving every chunk
@@ -701,7 +719,7 @@ def _ssd_bwd_v4(
         *z_strides, *seq_strides,
         0, 0, 0,
         REVERSE=True, HAS_Z=z is not None, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
-        **walk_flags, **walk_launch,
+        **walk_flags, **okw, **walk_launch,
     )
 
     # 3. per (chunk, batch, group, head-split)
@@ -736,6 +754,7 @@ def _ssd_bwd_v4(
         CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
         HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, HAS_Z=z is not None,
         HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=seq_idx is not None,
+        **okw,
     )
     kern = _ssd_bwd_chunk_T_kernel if transposed else _ssd_bwd_chunk_v4_kernel
     if not split_chunk:
@@ -793,6 +812,9 @@ def ssd_bwd(
     impl: "v5s" | "v5" | "v4" | "v3" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
     of that version's launch settings (the result does not depend on them
     beyond rounding).
+    v4 also takes order, height, width: the gradients of a scan in another order
+    over a height x width image (ssd_common.token_index; cross_scan.py), every
+    tensor and gradient in natural token order.
 
     Returns a dict of gradients: dx [b, l, h, p] (x.dtype), ddt [b, l, h]
     (raw dt: through dt_bias, softplus and clamp), dA [h], dB, dC [b, l, g, n],
