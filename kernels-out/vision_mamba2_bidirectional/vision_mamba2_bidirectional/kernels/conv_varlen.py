@@ -113,7 +113,7 @@ def _taps(x, seq_idx, width):
         shifted = F.pad(x.float(), (0, 0, s, 0))[:, :L]
         same = torch.zeros_like(seq_idx, dtype=torch.bool)
         same[:, s:] = seq_idx[:, s:] == seq_idx[:, : L - s]
-        xs.append(shifted * same[..., None])
+        xs.append(torch.where(same[..., None], shifted, 0.0))  # not * same: 0 * NaN leaks a NaN across
     return xs
 
 
@@ -139,5 +139,5 @@ def causal_conv1d_varlen_bwd(dout, x, weight, bias, seq_idx, activation="silu"):
         same = torch.zeros_like(seq_idx, dtype=torch.bool)
         same[:, : L - s] = seq_idx[:, s:] == seq_idx[:, : L - s]
         contrib = F.pad(dpre, (0, 0, 0, s))[:, s:] * weight[:, k]
-        dx += contrib * same[..., None]
+        dx += torch.where(same[..., None], contrib, 0.0)
     return dx.to(x.dtype), dw, db

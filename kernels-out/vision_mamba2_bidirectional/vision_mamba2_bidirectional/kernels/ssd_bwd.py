@@ -24,7 +24,7 @@ from .._config import LAUNCH
 from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_common import LOG2E, row_offsets
+from .ssd_common import LOG2E, nonfinite_rows, row_offsets, x_finite
 from .ssd_fused import _ssd_dt_cumsum_kernel
 
 
@@ -165,25 +165,26 @@ def _ssd_bwd_walk_kernel(
         b_r = tl.load(p_r + t0_64 * stride_rl + o_rc, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
         b_cs = tl.load(csp + i_bh64 * LP + t0_64 + o_q)
         b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
-        b_keep = tl.exp2(b_cs_last)
+        b_acc = b_S * tl.exp2(b_cs_last)
         if HAS_SEQ_IDX:
             b_seg, b_seg_last = _segments(p_s, o_t, m_t, stride_sl)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
         if REVERSE:
             if HAS_Z:
                 b_z = tl.load(p_z + t0_64 * stride_zl + o_zc, mask=m_pt, other=0.0).to(tl.float32)
                 b_l = b_l * b_z * tl.sigmoid(b_z)
-            b_w = tl.exp2(b_cs)  # w_out: weight of the carried state in each output
+            b_r = b_r * tl.exp2(b_cs)[:, None]  # w_out: weight of the carried state in each output
             if HAS_SEQ_IDX:
-                b_w = tl.where(b_seg == 0, b_w, 0.0)
-            b_r = b_r * b_w[:, None]
+                m_sel = b_seg == 0
         else:
             b_dt = tl.load(dtp + i_bh64 * LP + t0_64 + o_q)
-            b_w = b_dt * tl.exp2(b_cs_last - b_cs)  # w_state: weight of each position in the new state
+            b_l = b_l * (b_dt * tl.exp2(b_cs_last - b_cs))[None, :]  # w_state: weight in the new state
             if HAS_SEQ_IDX:
-                b_w = tl.where(b_seg == b_seg_last, b_w, 0.0)
-            b_l = b_l * b_w[None, :]
-        b_S = tl.dot(_op(b_l, ELT, DOT_DTYPE), _op(b_r, ELT, DOT_DTYPE), acc=b_S * b_keep,
+                m_sel = b_seg == b_seg_last
+        if HAS_SEQ_IDX:  # tl.where on both operands, not * 0: a NaN of another sequence stays there
+            b_l = tl.where(m_sel[None, :], b_l, 0.0)
+            b_r = tl.where(m_sel[:, None], b_r, 0.0)
+        b_S = tl.dot(_op(b_l, ELT, DOT_DTYPE), _op(b_r, ELT, DOT_DTYPE), acc=b_acc,
                      input_precision=DOT_PRECISION)
 
     if STORE_LAST:
@@ -263,6 +264,15 @@ def _ssd_bwd_chunk_v4_kernel(
     if DO_BC:
         b_acc_dB = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
         b_acc_dC = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
+        b_xbad_g = tl.zeros([CHUNK], dtype=tl.int32)  # rows with a non-finite x in a head of the split
+        b_reach_g = tl.zeros([CHUNK], dtype=tl.int32)  # rows one reaches
+    # Non-finite x (NaN, Inf): every dot and sum but dD reads x with them as 0
+    # (dM = dy x^T would meet the masked zeros of M, and ddt would sum terms
+    # that cancel in exact arithmetic: NaN - NaN); the gradients the reference
+    # makes non-finite are then set to NaN: dB at the bad row, ddt, dC and dz
+    # from it to the end of its sequence (ssd_common.nonfinite_rows), dA where
+    # a later row of its sequence is in the chunk. A NaN carried in S (later
+    # chunks) flows by itself; with seq_idx every mask is a tl.where.
     for i_j in range(0, N_HEADS_LOOP):
         i_h = i_g * HEADS_PER_GROUP + i_s * HEADS_PER_SPLIT + i_j
         i_h64 = i_h.to(tl.int64)
@@ -293,6 +303,7 @@ def _ssd_bwd_chunk_v4_kernel(
             b_dSS = tl.zeros([BLOCK_P], dtype=tl.float32)
 
         b_dM = tl.zeros([CHUNK, CHUNK], dtype=tl.float32)
+        b_xbad = tl.zeros([CHUNK], dtype=tl.int32)
         o_state = i_bh64 * NC * P * N + i_c.to(tl.int64) * P * N
         for i_p in range(0, N_PB_LOOP):
             o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
@@ -305,9 +316,12 @@ def _ssd_bwd_chunk_v4_kernel(
                            + o_w[:, None] * stride_ol + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
             b_S = tl.load(states + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
             b_dS = tl.load(dstates + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
+            m_xfin = x_finite(b_x)
+            b_xbad = tl.maximum(b_xbad, tl.max((~m_xfin).to(tl.int32), axis=1))
+            b_xc = tl.where(m_xfin, b_x, 0.0)
             b_Sd = _op(b_S, ELT, DOT_DTYPE)
             b_dSd = _op(b_dS, ELT, DOT_DTYPE)
-            b_xd = _op(b_x, ELT, DOT_DTYPE)
+            b_xd = _op(b_xc, ELT, DOT_DTYPE)
             if HAS_D:
                 if D_PER_CHANNEL:
                     b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
@@ -315,12 +329,16 @@ def _ssd_bwd_chunk_v4_kernel(
                     b_D = tl.load(D + i_h).to(tl.float32)
             if DO_X:
                 b_yoff = tl.dot(b_C, tl.trans(b_Sd), input_precision=DOT_PRECISION)  # C_i . S_in[p]
+                if HAS_SEQ_IDX:  # only rows of the chunk's first sequence see S_in
+                    b_yoff = tl.where((b_seg == 0)[:, None], b_yoff, 0.0)
             if HAS_Z:
                 b_z = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
                               + o_w[:, None] * stride_zl + o_p[None, :], mask=m_tp, other=0.0).to(tl.float32)
                 b_sig = tl.sigmoid(b_z)
                 if DO_X:
                     b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PRECISION)
+                    b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 0, DOT_DTYPE, CHUNK, HAS_SEQ_IDX),
+                                   float("nan"), b_y)
                     if HAS_D:
                         b_y += b_x * b_D
                     b_dz = b_do * b_y * b_sig * (1.0 + b_z * (1.0 - b_sig))
@@ -332,7 +350,10 @@ def _ssd_bwd_chunk_v4_kernel(
             b_dyd = _op(b_dy, ELT, DOT_DTYPE)
             b_dM += tl.dot(b_dyd, tl.trans(b_xd), input_precision=DOT_PRECISION)
             if DO_BC:
-                b_acc_dC += tl.dot(b_dyd, b_Sd, input_precision=DOT_PRECISION) * b_w_out[:, None]
+                b_dCS = tl.dot(b_dyd, b_Sd, input_precision=DOT_PRECISION) * b_w_out[:, None]
+                if HAS_SEQ_IDX:
+                    b_dCS = tl.where((b_seg == 0)[:, None], b_dCS, 0.0)
+                b_acc_dC += b_dCS
                 b_acc_dB += tl.dot(b_xd, b_dSd, input_precision=DOT_PRECISION) * b_w_state[:, None]
             if DO_X:
                 b_U = tl.dot(b_B, tl.trans(b_dSd), input_precision=DOT_PRECISION)  # (dS B_j)[p]
@@ -343,11 +364,17 @@ def _ssd_bwd_chunk_v4_kernel(
                              mask=m_p)
                 tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_w[:, None] * (H * P) + o_p[None, :],
                          b_dx.to(dx.dtype.element_ty), mask=m_tp)
-                b_dw += tl.sum(b_x * b_U, axis=1)  # d loss / d w_state_j
+                b_dw += tl.sum(b_xc * b_U, axis=1)  # d loss / d w_state_j
                 b_dyoff += tl.sum(b_dy * b_yoff, axis=1)
                 b_dSS += tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1)
 
+        # rows this head's non-finite x reach (j <= i in i's sequence), and
+        # those with one strictly before (their decay gradient, so dA, is NaN)
+        m_bad_j = m_ij & (b_xbad[None, :] > 0)
+        b_reach = tl.max(m_bad_j.to(tl.int32), axis=1)
         if DO_BC:
+            b_xbad_g = tl.maximum(b_xbad_g, b_xbad)
+            b_reach_g = tl.maximum(b_reach_g, b_reach)
             # ---- B and C through the intra-chunk matrix ----
             b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
             b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
@@ -355,15 +382,28 @@ def _ssd_bwd_chunk_v4_kernel(
         if DO_X:
             # ---- dt and A through the decays ----
             b_G = b_dM * b_M
+            b_dS_keep = b_keep * tl.sum(b_dSS, axis=0)
+            if HAS_SEQ_IDX:  # b_yoff is selected already; a NaN S_in must not reach a new sequence
+                b_dS_keep = tl.where(b_seg_last == 0, b_dS_keep, 0.0)
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
-            b_dlast = b_keep * tl.sum(b_dSS, axis=0) + tl.sum(b_dw * b_w_state, axis=0)
+            b_dlast = b_dS_keep + tl.sum(b_dw * b_w_state, axis=0)
             b_dcs += tl.where(m_last, b_dlast, 0.0)
-            b_rc = tl.sum(b_dcs, axis=0) - tl.cumsum(b_dcs, axis=0) + b_dcs  # d loss / d (dt_k A)
+            # d loss / d (dt_k A) = sum over i >= k of dcs_i: a suffix sum, not total - prefix
+            # (a NaN of an earlier sequence in the chunk would reach the later ones: NaN - NaN)
+            b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
             b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
-            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_w * H, b_ddt * b_ddt_draw, mask=m_t)
-            tl.store(dA_part + i_bh64 * NC + i_c, tl.sum(b_dt * b_rc, axis=0))
+            b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
+            # where the clamp (or L) stops the gradient it is 0, NaN or not (as torch.clamp's)
+            b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)
+            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_w * H, b_ddt, mask=m_t)
+            b_dA = tl.sum(b_dt * b_rc, axis=0)
+            m_strict = m_bad_j & (o_q[:, None] != o_q[None, :]) & m_t[:, None]
+            b_dA = tl.where(tl.max(tl.max(m_strict.to(tl.int32), axis=1), axis=0) > 0, float("nan"), b_dA)
+            tl.store(dA_part + i_bh64 * NC + i_c, b_dA)
 
     if DO_BC:
+        b_acc_dB = tl.where((b_xbad_g > 0)[:, None], float("nan"), b_acc_dB)
+        b_acc_dC = tl.where((b_reach_g > 0)[:, None], float("nan"), b_acc_dC)
         o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_w[:, None] * (G * N) + o_n[None, :]
         tl.store(dB_part + o_part, b_acc_dB, mask=m_tn)
         tl.store(dC_part + o_part, b_acc_dC, mask=m_tn)
