@@ -1,5 +1,5 @@
 # generated from examples/vision-mamba2-bidirectional.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 6d2a3c95c9c656841db27ea88642325edc8484d05b9e62517e04d1c8e5a9a68f
+# ir-hash: ecdc1a8c1f3908dbc9b3232a151982a82ea56e47204e629702db577caff5a69c
 # copied from packages/kernels/python/mamba2_kernels/custom_ops.py
 """The kernels as torch.library custom ops: what torch.compile sees.
 

@@ -37,8 +37,6 @@ export interface VisionMamba2Options {
   /** [lo, hi]; hi Infinity (stored as null) = no upper clamp. */
   readonly dtLimit?: readonly [number, number | null];
   readonly activation?: 'silu' | 'identity';
-  /** D per head and channel instead of per head (one per order either way). */
-  readonly dPerChannel?: boolean;
   readonly normEps?: number;
   /** in_proj and out_proj bias. */
   readonly bias?: boolean;
@@ -66,7 +64,6 @@ export const VISION_DEFAULTS = {
   dtInitFloor: 1e-4,
   dtLimit: [0, null],
   activation: 'silu',
-  dPerChannel: false,
   normEps: 1e-5,
   bias: false,
   dtype: 'float32',
@@ -75,7 +72,7 @@ export const VISION_DEFAULTS = {
 const VISION_OPTION_KEYS: Readonly<Record<keyof VisionMamba2Options, true>> = {
   dModel: true, height: true, width: true, directions: true, dState: true, dConv: true, convInit: true,
   convBias: true, expand: true, headdim: true, ngroups: true, aInitRange: true, dtMin: true, dtMax: true,
-  dtInitFloor: true, dtLimit: true, activation: true, dPerChannel: true, normEps: true, bias: true,
+  dtInitFloor: true, dtLimit: true, activation: true, normEps: true, bias: true,
   chunkSize: true, name: true, className: true, dtype: true, codegen: true,
 };
 
@@ -127,7 +124,6 @@ function drawVision(o: VisionMamba2Options, loc: SourceLoc | null, original: Vis
     dtInitFloor: o.dtInitFloor ?? d.dtInitFloor,
     dtLimit: [limit[0], limit[1] === null || limit[1] === Infinity ? null : limit[1]] as [number, number | null],
     activation: o.activation ?? d.activation,
-    dPerChannel: o.dPerChannel ?? d.dPerChannel,
     normEps: o.normEps ?? d.normEps,
     bias: o.bias ?? d.bias,
     dtype: o.dtype ?? d.dtype,
@@ -199,7 +195,8 @@ function drawVision(o: VisionMamba2Options, loc: SourceLoc | null, original: Vis
       id: 'scan', x: 'conv2d', dt: 'dt', B: 'x_proj.B', C: 'x_proj.C', headdim: c.headdim, ngroups: c.ngroups, dState: c.dState,
       aInitRange: c.aInitRange, directions: c.directions,
     })
-    .dSkip({ id: 'dskip', x: 'conv2d', headdim: c.headdim, perChannel: c.dPerChannel })
+    // one D per order and head (cross_scan_combined's D [K, h])
+    .dSkip({ id: 'dskip', x: 'conv2d', headdim: c.headdim })
     // VMamba's out_norm, then the gate: rmsnorm(y) * w * silu(z)
     .rmsNorm({ id: 'norm', z: 'xz.z', param: 'norm', groupSize: dInner, eps: c.normEps, normBeforeGate: true })
     .outProj({ id: 'out_proj', outFeatures: c.dModel, bias: c.bias })

@@ -1,5 +1,5 @@
 # generated from examples/vision-mamba2.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 8a3fb3246882eec4e3529382ad21118df58d599c15e4d623731da8d59d3fa00c
+# ir-hash: 973d21e2cf8d81c0e01a13580d2634dea1d19fba039c3bddcd8ee47c7c19c7c4
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_decode.py
 """One decode step of a Mamba-2 layer: conv window, dt, state update, y, D, gate, norm.
 

@@ -1,5 +1,5 @@
 # generated from examples/vision-mamba2-bidirectional.ts by @mamba2/codegen 0.1.0 -- do not edit
-# ir-hash: 6d2a3c95c9c656841db27ea88642325edc8484d05b9e62517e04d1c8e5a9a68f
+# ir-hash: ecdc1a8c1f3908dbc9b3232a151982a82ea56e47204e629702db577caff5a69c
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd_v3.py
 """Backward of the SSD scan, v3: the first correct version (selectable with
 ssd_bwd(impl="v3") or MAMBA2_SSD_BWD=v3; v4 in ssd_bwd.py is the default).
