@@ -136,6 +136,7 @@ def main(argv=None):
     ap.add_argument("--tiny", action="store_true", help="two small steps (CPU smoke test)")
     ap.add_argument("--batch", type=int, default=None, help="default 32 (2 with --tiny)")
     ap.add_argument("--eval-batches", type=int, default=None, help="default 8 (1 with --tiny)")
+    ap.add_argument("--eval-batch", type=int, default=None, help="images per eval batch (default: --batch)")
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--target", type=float, default=0.95, help="eval accuracy the model should reach")
@@ -167,7 +168,7 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(args.seed + 1)
     data = [quadrant_batch(gen, batch, height, width, device) for _ in range(steps)]
     eval_gen = torch.Generator().manual_seed(args.seed + 2)
-    eval_batches = [quadrant_batch(eval_gen, batch, height, width, device) for _ in range(n_eval)]
+    eval_batches = [quadrant_batch(eval_gen, args.eval_batch or batch, height, width, device) for _ in range(n_eval)]
 
     backends = ["generated", "reference"] if args.backend == "both" else [args.backend]
     results = {}
@@ -181,7 +182,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     summary = {
         "task": "quadrant", "pkg": str(args.pkg), "device": device, "torch": torch.__version__, "steps": steps,
-        "batch": batch, "height": height, "width": width, "d_model": d_model, "lr": args.lr, "seed": args.seed,
+        "batch": batch, "eval_images": n_eval * (args.eval_batch or batch), "height": height, "width": width, "d_model": d_model, "lr": args.lr, "seed": args.seed,
         "target": args.target, "results": results,
     }
     if len(results) == 2:
