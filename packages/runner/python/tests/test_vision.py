@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,8 +17,7 @@ from mamba2_runner.pkgload import load_generated, load_ir, read_manifest
 from mamba2_runner.reference import ref_block
 from mamba2_runner.train_vision import main, quadrant_batch
 
-from conftest import ROOT
-
+ROOT = Path(__file__).resolve().parents[4]  # not `from conftest import`: both test trees have a conftest
 PKG = ROOT / "kernels-out" / "vision_mamba2"
 # the two-order example: the cheaper one to train a step of under the interpreter
 PKG_BI = ROOT / "kernels-out" / "vision_mamba2_bidirectional"
