@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="93f4cb4e50ceaa096aaf17711b9997131e5266486957a151559d1fa7e2fd4a9b",
+        kernel="kernels/ssd_bwd.py", kernel_sha="0673f974cfa6b1dd11c76ec38919df1de549d3a7b3d9961ed7a1752f67794d25",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -293,10 +293,13 @@ def _ssd_bwd_chunk_v4_kernel(
             b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
             b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
         b_w_state = b_dt * b_e_state
+        if HAS_SEQ_IDX:  # on the product: dt_j Inf in an earlier sequence times e_state 0
+            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
         b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
         if DO_X:
-            b_CBE = b_CB * b_E
-            b_M = b_CBE * b_dt[None, :]
+            # on the products (not * E = 0): an Inf dt_j must not reach rows of other sequences
+            b_CBE = tl.where(m_ij, b_CB * b_E, 0.0)
+            b_M = tl.where(m_ij, b_CBE * b_dt[None, :], 0.0)
             b_Md = _op(b_M, ELT, DOT_DTYPE)
             b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
             b_dw = tl.zeros([CHUNK], dtype=tl.float32)
@@ -376,7 +379,7 @@ def _ssd_bwd_chunk_v4_kernel(
             b_xbad_g = tl.maximum(b_xbad_g, b_xbad)
             b_reach_g = tl.maximum(b_reach_g, b_reach)
             # ---- B and C through the intra-chunk matrix ----
-            b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
+            b_dCB = _op(tl.where(m_ij, b_dM * b_E * b_dt[None, :], 0.0), ELT, DOT_DTYPE)
             b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
             b_acc_dB += tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PRECISION)
         if DO_X:
@@ -670,16 +673,19 @@ def _ssd_bwd_v4(
     scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
     dtp, csp = scratch[0], scratch[1]
     block_h = min(64, next_pow2(h))
+    seq_arg = seq_idx if seq_idx is not None else dt
+    seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
     _ssd_dt_cumsum_kernel[(nc, b, cdiv(h, block_h))](
         dt, A, dt_bias if dt_bias is not None else A, dtp, csp,
         l, h, lp,
         dt.stride(0), dt.stride(1), dt.stride(2),
         lo, hi,
         CHUNK=block_q, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus),
+        # the cumsum restarts at sequence starts, as the forward's: an Inf in dt
+        # (cs -inf from there) must not reach the later sequences of its chunk
+        HAS_SEQ_IDX=seq_idx is not None, seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1],
         **okw, num_warps=4,
     )
-    seq_arg = seq_idx if seq_idx is not None else dt
-    seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
     z_arg = z if z is not None else x
     z_strides = (z.stride(0), z.stride(1), z.stride(2)) if z is not None else (0, 0, 0)
     walk_flags = dict(CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
