@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="191ff7c33a03cc5c7c9400cace32803c12fde774d73f1ea2f06ba0974a6c7b3c",
+        kernel="kernels/ssd_fused.py", kernel_sha="4d36bf1c6161aacca4c440d9639b4da88a5700645fccfa4373caa9a0a1998b19",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="0673f974cfa6b1dd11c76ec38919df1de549d3a7b3d9961ed7a1752f67794d25",
+        kernel="kernels/ssd_bwd.py", kernel_sha="4106151345c2cb33d3f05bc069850b25ad4db704c43976239c3a248eb59aa2ff",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -201,7 +201,7 @@ def _ssd_fused_fwd_kernel(
         if HAS_SEQ_IDX:  # only positions before the chunk's first change see S
             b_yS = tl.where((b_seg == 0)[:, None], b_yS, 0.0)
         b_y += b_yS
-        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 0, DOT_DTYPE, CHUNK, HAS_SEQ_IDX), float("nan"), b_y)
+        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 0, DOT_DTYPE), float("nan"), b_y)
 
         # ---- state for the next chunk ----
         b_xw = b_x * b_w_state[:, None]
@@ -529,7 +529,7 @@ def _ssd_fused_T_kernel(
         if HAS_SEQ_IDX:
             b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
         b_y += b_yS
-        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 1, DOT_DTYPE, CHUNK, HAS_SEQ_IDX), float("nan"), b_y)
+        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
 
         # ---- state for the next chunk ----
         b_xw = b_x.to(tl.float32) * b_w_state[None, :]

@@ -94,32 +94,24 @@ def x_finite(b_x):
 
 
 @triton.jit
-def nonfinite_rows(m_fin, m_ij, o_q, AXIS: tl.constexpr, DOT_DTYPE: tl.constexpr, CHUNK: tl.constexpr,
-                   HAS_SEQ_IDX: tl.constexpr):
+def nonfinite_rows(m_fin, m_ij, AXIS: tl.constexpr, DOT_DTYPE: tl.constexpr):
     """Which intra-chunk outputs a non-finite x reaches, as in the recurrence:
-    output i of column p iff some x[j, p] with j <= i in i's sequence is
-    non-finite. m_fin: x_finite of the chunk's x tile, time on axis AXIS
-    ([Q, P] for AXIS 0, [P, Q] for AXIS 1); m_ij: the intra-chunk mask of
-    that kernel ([i, j] for AXIS 0, [j, i] for AXIS 1). Returns the mask in
-    m_fin's shape.
-    Without seq_idx one reduction: i >= the column's first non-finite row.
-    With seq_idx the rows a position reaches end at its sequence's end, so
-    the count of reaching non-finite rows is one small dot with the mask
-    (exact for any number of sequences and bad rows in a chunk)."""
-    if HAS_SEQ_IDX:
-        b_bad = (~m_fin).to(DOT_DTYPE)
-        if AXIS == 0:
-            b_n = tl.dot(m_ij.to(DOT_DTYPE), b_bad)
-        else:
-            b_n = tl.dot(b_bad, m_ij.to(DOT_DTYPE))
-        return b_n > 0
+    output i of column p iff some x[j, p] with m_ij[i, j] (j <= i, i's
+    sequence) is non-finite. m_fin: x_finite of the chunk's x tile, time on
+    axis AXIS ([Q, P] for AXIS 0, [P, Q] for AXIS 1); m_ij: the intra-chunk
+    mask of that kernel ([i, j] for AXIS 0, [j, i] for AXIS 1). Returns the
+    mask in m_fin's shape.
+    The count of reaching non-finite rows is one small dot of the mask with a
+    bad-value indicator: exact for any number of sequences and bad rows in a
+    chunk, and it stays in the dot's layout. The first form, a tl.min over the
+    chunk rows per column, measured 0.551 vs 0.405 ms for the whole fused
+    forward at (4, 4096, 80) bf16 on the H200 (NOTES "Non-finite inputs")."""
+    b_bad = (~m_fin).to(DOT_DTYPE)
+    if AXIS == 0:
+        b_n = tl.dot(m_ij.to(DOT_DTYPE), b_bad)
     else:
-        if AXIS == 0:
-            b_first = tl.min(tl.where(m_fin, CHUNK, o_q[:, None]), axis=0)
-            return o_q[:, None] >= b_first[None, :]
-        else:
-            b_first = tl.min(tl.where(m_fin, CHUNK, o_q[None, :]), axis=1)
-            return o_q[None, :] >= b_first[:, None]
+        b_n = tl.dot(b_bad, m_ij.to(DOT_DTYPE))
+    return b_n > 0
 
 
 # ---- scan orders (cross scans over an HI x WI image, cross_scan.py) ----

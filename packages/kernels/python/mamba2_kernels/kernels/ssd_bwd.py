@@ -337,7 +337,7 @@ def _ssd_bwd_chunk_v4_kernel(
                 b_sig = tl.sigmoid(b_z)
                 if DO_X:
                     b_y = b_yoff * b_w_out[:, None] + tl.dot(b_Md, b_xd, input_precision=DOT_PRECISION)
-                    b_y = tl.where(nonfinite_rows(m_xfin, m_ij, o_q, 0, DOT_DTYPE, CHUNK, HAS_SEQ_IDX),
+                    b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 0, DOT_DTYPE),
                                    float("nan"), b_y)
                     if HAS_D:
                         b_y += b_x * b_D
