@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import sys
 import time
@@ -39,7 +38,9 @@ for p in ("packages/runner/python", "packages/kernels/python", "scripts/gpu"):
 
 import torch  # noqa: E402
 
+from decode_check import cuda_time as _cuda_time, graphed  # noqa: E402  (scripts/gpu)
 from mamba2_runner.bench.baseline import load_mamba_ssm_models  # noqa: E402
+from mamba2_runner.checks import rel_err  # noqa: E402
 from mamba2_runner.pkgload import load_generated  # noqa: E402
 
 ROWS = []
@@ -49,16 +50,13 @@ TOL = {torch.float32: 2e-3, torch.bfloat16: 3e-2}
 PKG = ROOT / "kernels-out" / "mamba2_130m"
 
 
+def cuda_time(fn):
+    return _cuda_time(fn, iters=100, warmup=10)
+
+
 def row(**kw):
     ROWS.append(kw)
     print("  ".join(f"{k}={v}" for k, v in kw.items()), flush=True)
-
-
-def rel_err(got, ref):
-    got, ref = got.detach().double(), ref.detach().double().to(got.device)
-    if not torch.isfinite(got).all() or not torch.isfinite(ref).all():
-        return math.inf
-    return ((got - ref).norm() / ref.norm().clamp_min(1e-30)).item()
 
 
 def perturb(module):
@@ -153,35 +151,6 @@ def check_lm(ms, ours_mod, n_layer, gen_steps=32):
                 r["ok"] = not missing and not extra and err <= TOL[dtype] and (
                     not judged or agree >= min(32, total))
                 row(**r)
-
-
-def cuda_time(fn, iters=100, warmup=10):
-    for _ in range(warmup):
-        fn()
-    torch.cuda.synchronize()
-    times = []
-    for _ in range(5):
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        for _ in range(iters):
-            fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / iters)
-    return sorted(times)[len(times) // 2]
-
-
-def graphed(fn):
-    s = torch.cuda.Stream()
-    s.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(s):
-        for _ in range(3):
-            fn()
-    torch.cuda.current_stream().wait_stream(s)
-    g = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(g):
-        fn()
-    return g.replay
 
 
 def decode_layers(ms, device="cuda", dtype=torch.bfloat16):

@@ -27,9 +27,7 @@ shapes (TRITON_INTERPRET=1, one call each instead of do_bench).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import math
 import os
 import subprocess
 import sys
@@ -70,31 +68,25 @@ def package_dir(d):
 
 def load(label, pkg):
     """Import the package at `pkg` as module `nan_cost_<label>`."""
-    name = "nan_cost_" + "".join(c if c.isalnum() else "_" for c in label)
-    spec = importlib.util.spec_from_file_location(name, os.path.join(pkg, "__init__.py"),
-                                                  submodule_search_locations=[pkg])
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    from pathlib import Path
+
+    from mamba2_runner.pkgload import _load_aliased
+
+    return _load_aliased(Path(pkg), "nan_cost_" + "".join(c if c.isalnum() else "_" for c in label))
 
 
 def make_inputs(shape, device, small):
+    """bench's inputs (make_ssd_inputs) for the shape; fp32 instead of bf16 for the CPU smoke shapes."""
     import torch
 
-    _, b, l, h, g, packed = shape
+    from mamba2_runner.bench.checks import make_ssd_inputs
+    from mamba2_runner.bench.configs import SsdConfig
+
+    label, b, l, h, g, packed = shape
     p, n = SMALL_DIMS if small else (HEADDIM, DSTATE)
-    bf16, f32 = (torch.float32 if small else torch.bfloat16), torch.float32
-    dt0 = torch.exp(torch.rand(h, device=device) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
-    inp = {
-        "x": torch.randn(b, l, h, p, device=device, dtype=bf16),
-        "dt": torch.randn(b, l, h, device=device, dtype=f32) * 0.5,
-        "A": -torch.empty(h, device=device, dtype=f32).uniform_(1.0, 16.0),
-        "B": torch.randn(b, l, g, n, device=device, dtype=bf16),
-        "C": torch.randn(b, l, g, n, device=device, dtype=bf16),
-        "D": torch.randn(h, device=device, dtype=f32),
-        "dt_bias": dt0 + torch.log(-torch.expm1(-dt0)),
-    }
+    inp = make_ssd_inputs(SsdConfig(label, b, l, h, p, n, g), device)
+    if small:
+        inp = {k: v.float() if v is not None else None for k, v in inp.items()}
     seq = None
     if packed:  # sequences of 1000 tokens, so every batch row holds several, starting mid-chunk
         seq = (torch.arange(l, device=device) // 1000).to(torch.int32)[None].expand(b, l).contiguous()
@@ -119,11 +111,6 @@ def calls(mod, inp, seq, chunk):
         return torch.autograd.grad(out, list(leaves.values()), grad_out)
 
     return fwd, fwd_bwd
-
-
-def rel_err(a, b):
-    a, b = a.double(), b.double()
-    return ((a - b).norm() / b.norm()).item()
 
 
 def warm(label, pkg, shapes, device, small):
@@ -185,6 +172,8 @@ def main():
 
     from triton.testing import do_bench
 
+    from mamba2_runner.checks import rel_err
+
     results = {"device": torch.cuda.get_device_name() if device == "cuda" else "cpu",
                "builds": {lbl: pkg for lbl, pkg in builds}, "shapes": {}}
     rounds = 1 if args.quick or small else args.rounds
@@ -196,7 +185,7 @@ def main():
         row = {}
         for lbl, (fwd, fb) in fns.items():
             out = fwd()
-            err = rel_err(out, ref_out)
+            err = rel_err(out, ref_out)  # mamba2_runner.checks: NaN if out is not finite
             ok = bool(torch.isfinite(out).all()) and err <= 2e-2
             fb()  # the backward runs (and any first-call work happens) before timing
             row[lbl] = {"rel_err_vs_new": err, "ok": ok, "fwd": [], "fwd_bwd": []}
