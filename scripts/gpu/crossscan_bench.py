@@ -37,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT / "packages/kernels/python"), str(ROOT / "packages/runner/python")]
+from mamba2_runner.checks import rel_err as rel  # noqa: E402  (NaN when the output is not finite)
 
 T0 = time.time()
 BW = 4.8e12
@@ -118,28 +119,12 @@ def reference(t, c):
                           D=t["D"], z=t["z"], dt_bias=t["dt_bias"], dt_softplus=True)
 
 
-def perm(t, H, W, order):
-    """What users write: [b, H*W, ...] natural -> order's sequence, a contiguous copy."""
-    b, l = t.shape[:2]
-    rest = t.shape[2:]
-    if order in (1, 3):
-        t = t.reshape(b, H, W, *rest).transpose(1, 2).reshape(b, l, *rest)
-    if order in (2, 3):
-        t = t.flip(1)
-    return t.contiguous()
-
-
-def unperm(t, H, W, order):
-    b, l = t.shape[:2]
-    rest = t.shape[2:]
-    if order in (2, 3):
-        t = t.flip(1)
-    if order in (1, 3):
-        t = t.reshape(b, W, H, *rest).transpose(1, 2).reshape(b, l, *rest)
-    return t.contiguous()
-
-
 def mamba_ssm_perm(scan, t, c):
+    """What users write: each order's contiguous permuted copies (the reference's perm_tokens), the scan,
+    the copy back (unperm_tokens), the sum."""
+    from mamba2_runner.reference.cross_scan import perm_tokens as perm
+    from mamba2_runner.reference.cross_scan import unperm_tokens as unperm
+
     H, W = c["height"], c["width"]
     orders = (0, 2) if c["directions"] == "bidirectional" else (0, 1, 2, 3)
     y = None
@@ -160,15 +145,6 @@ def unidirectional(t, c):
 
     return mamba_chunk_scan_combined(t["x"], t["dt"][:, 0], t["A"][0], t["B"][:, 0], t["C"][:, 0], 256,
                                      D=t["D"][0], dt_bias=t["dt_bias"][0], dt_softplus=True)
-
-
-def rel(a, b):
-    import torch
-
-    a, b = a.detach().double().cpu(), b.detach().double().cpu()
-    if not torch.isfinite(a).all():
-        return float("nan")
-    return ((a - b).norm() / b.norm().clamp_min(1e-300)).item()
 
 
 def correctness(device, smoke):

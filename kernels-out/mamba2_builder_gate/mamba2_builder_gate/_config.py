@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="4106151345c2cb33d3f05bc069850b25ad4db704c43976239c3a248eb59aa2ff",
+        kernel="kernels/ssd_bwd.py", kernel_sha="ad671a4da04329c02aa8d400d2a379ca84481520e5ec2a772256c39ecb85dc3d",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -24,7 +24,7 @@ from .._config import LAUNCH
 from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_common import LOG2E, nonfinite_rows, row_offsets, x_finite
+from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_ids, x_finite
 from .ssd_fused import _ssd_dt_cumsum_kernel
 
 
@@ -53,17 +53,6 @@ def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
     b_v = tl.where(m_t, b_v, 0.0)
     b_d = tl.where(m_t, b_d, 0.0)
     return b_v, b_d
-
-
-@triton.jit
-def _segments(p_s, o_t, m_t, stride_sl):
-    """Segment counter of each position in the chunk (0 = the segment the
-    carried state belongs to) and the last position's counter."""
-    b_seq = tl.load(p_s + o_t * stride_sl, mask=m_t, other=0)
-    m_prev = m_t & (o_t > 0)
-    b_seq_prev = tl.load(p_s + (o_t - 1) * stride_sl, mask=m_prev, other=0)
-    b_seg = tl.cumsum((m_prev & (b_seq != b_seq_prev)).to(tl.int32), axis=0)
-    return b_seg, tl.max(b_seg, axis=0)
 
 
 @triton.jit
@@ -167,7 +156,7 @@ def _ssd_bwd_walk_kernel(
         b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
         b_acc = b_S * tl.exp2(b_cs_last)
         if HAS_SEQ_IDX:
-            b_seg, b_seg_last = _segments(p_s, o_t, m_t, stride_sl)
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
             b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
         if REVERSE:
             if HAS_Z:
@@ -258,7 +247,7 @@ def _ssd_bwd_chunk_v4_kernel(
         b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PRECISION)
     m_ij = o_q[:, None] >= o_q[None, :]
     if HAS_SEQ_IDX:
-        b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
+        b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
         m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
 
     if DO_BC:
@@ -477,7 +466,7 @@ def _ssd_bwd_chunk_T_kernel(
         b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = C_i . B_j
     m_ij = o_q[:, None] >= o_q[None, :]
     if HAS_SEQ_IDX:
-        b_seg, b_seg_last = _segments(seq_idx + i_b64 * stride_sb, o_t, m_t, stride_sl)
+        b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
         m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
 
     if DO_BC:

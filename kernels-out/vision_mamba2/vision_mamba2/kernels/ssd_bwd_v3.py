@@ -39,8 +39,8 @@ import triton.language as tl
 
 from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
-from .ssd_bwd import BWD_BLOCK_Q, BWD_WARPS, _dt_chunk, _segments
-from .ssd_common import LOG2E
+from .ssd_bwd import BWD_BLOCK_Q, BWD_WARPS, _dt_chunk
+from .ssd_common import LOG2E, segment_ids
 from .._config import LAUNCH
 
 
@@ -104,7 +104,7 @@ def _ssd_bwd_states_kernel(
         b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)
         b_keep = tl.exp2(b_cs_last)
         if HAS_SEQ_IDX:
-            b_seg, b_seg_last = _segments(seq_idx + i_b * stride_sb, o_t, m_t, stride_sl)
+            b_seg, b_seg_last = segment_ids(seq_idx + i_b * stride_sb, stride_sl, o_t, m_t)
             b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
             b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
 
@@ -136,7 +136,7 @@ def _chunk_decays(p_dt, p_s, o_q, t0, L, stride_dtl, stride_sl, b_a, b_dt_bias, 
     b_e_state = tl.exp2(b_cs_last - b_cs)
     b_keep = tl.exp2(b_cs_last)
     if HAS_SEQ_IDX:
-        b_seg, b_seg_last = _segments(p_s, o_t, m_t, stride_sl)
+        b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
         m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
         b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
         b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
