@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="4d36bf1c6161aacca4c440d9639b4da88a5700645fccfa4373caa9a0a1998b19",
+        kernel="kernels/ssd_fused.py", kernel_sha="1ee75b92400cfe83766ce511ec5169ffa6d62ce701baf2120e8cc4dcbe176b75",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,

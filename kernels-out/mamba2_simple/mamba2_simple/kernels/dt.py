@@ -15,7 +15,9 @@ import torch
 import triton
 import triton.language as tl
 
+from ..fragments import dt_chain as standard_dt_chain
 from .host import cdiv, dt_chain_for, limit_pair, next_pow2
+from .ssd_common import LOG2E, dt_prologue, segment_ids, token_index
 
 
 @triton.jit
@@ -84,3 +86,55 @@ def dt_transform(dt, dt_bias=None, softplus=False, limit=(0.0, math.inf), *, cha
         BLOCK_H=BLOCK_H,
     )
     return out
+
+
+# The scans' dt pre-kernel (the fused forward's T+pre path, the backward): the same
+# dt chain per (b, t, h) as _dt_transform_kernel, plus the chunk-local cumsum.
+@triton.jit
+def _ssd_dt_cumsum_kernel(
+    dt, A, dt_bias, dtp, csp,
+    L, H, LP,
+    stride_dtb, stride_dtl, stride_dth,
+    dt_lo, dt_hi,
+    CHUNK: tl.constexpr,
+    BLOCK_H: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr,
+    DT_SOFTPLUS: tl.constexpr,
+    DT_CHAIN: tl.constexpr = standard_dt_chain,  # defaults: callers that pass neither (ssd_bwd)
+    HAS_SEQ_IDX: tl.constexpr = False,
+    seq_idx=None, stride_sb=0, stride_sl=0,
+    ORDER: tl.constexpr = 0, HI=1, WI=1,
+):
+    """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
+    chunk-local cumsum times A log2(e) (restarted at sequence starts with seq_idx). Rows are LP = padded chunks * CHUNK
+    long; every element is written (positions past L repeat the last sum)."""
+    i_c = tl.program_id(0)
+    i_b = tl.program_id(1)
+    i_hb = tl.program_id(2)
+    o_q = tl.arange(0, CHUNK)
+    o_h = i_hb * BLOCK_H + tl.arange(0, BLOCK_H)
+    m_h = o_h < H
+    o_t = i_c * CHUNK + o_q
+    m_t = o_t < L
+    m_th = m_t[:, None] & m_h[None, :]
+
+    p_dt = dt + i_b.to(tl.int64) * stride_dtb
+    o_tok = token_index(o_t, HI, WI, ORDER)  # the order's tokens (ORDER 0: o_t)
+    b_dt = tl.load(p_dt + o_tok[:, None] * stride_dtl + o_h[None, :] * stride_dth, mask=m_th, other=0.0).to(tl.float32)
+    if HAS_DT_BIAS:
+        b_bias = tl.load(dt_bias + o_h, mask=m_h, other=0.0).to(tl.float32)[None, :]
+    else:
+        b_bias = 0.0
+    b_a = tl.load(A + o_h, mask=m_h, other=0.0).to(tl.float32) * LOG2E
+    if HAS_SEQ_IDX:  # the same counter for every head of the tile
+        b_seg, _ = segment_ids(seq_idx + i_b.to(tl.int64) * stride_sb, stride_sl, o_t, m_t)
+        b_seg = tl.broadcast_to(b_seg[:, None], (CHUNK, BLOCK_H))
+    else:
+        b_seg = 0
+    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a[None, :], m_th, dt_lo, dt_hi, b_seg,
+                             DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS, HAS_SEQ_IDX)
+
+    o_out = (i_b * H + o_h).to(tl.int64)[None, :] * LP + o_t[:, None]
+    m_out = (o_t < LP)[:, None] & m_h[None, :]
+    tl.store(dtp + o_out, b_dt, mask=m_out)
+    tl.store(csp + o_out, b_cs, mask=m_out)

@@ -62,6 +62,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'fragments.py',
   'kernels/host.py',
   'kernels/ssd_common.py',
+  'kernels/ssd_fused_dispatch.py',
   'kernels/ssd_bwd_v3.py',
   'custom_ops.py',
   'varlen.py',

@@ -72,16 +72,17 @@ class _Forbidden:
 def force_fused_path(monkeypatch, path):
     """Make ssd_fused_fwd take `path` ('one-launch', 'pre' or 'split')."""
     from mamba2_kernels.kernels import ssd_fused as mod
+    from mamba2_kernels.kernels import ssd_fused_dispatch as policy
 
     if path == "one-launch":
-        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 1 << 60)
+        monkeypatch.setattr(policy, "PRE_MIN_STEPS", 1 << 60)
         monkeypatch.setattr(mod, "_ssd_fused_T_kernel", _Forbidden("the transposed walk"))
     else:
-        monkeypatch.setattr(mod, "_PRE_MIN_STEPS", 0)
+        monkeypatch.setattr(policy, "PRE_MIN_STEPS", 0)
         monkeypatch.setattr(mod, "_ssd_fused_fwd_kernel", _Forbidden("the one-launch walk"))
     if path == "split":
-        monkeypatch.setattr(mod, "_SPLIT_MIN_SEG_CHUNKS", 1)
-        monkeypatch.setattr(mod, "_sm_count", lambda device: 1 << 20)
+        monkeypatch.setattr(policy, "SPLIT_MIN_SEG_CHUNKS", 1)
+        monkeypatch.setattr(policy, "sm_count", lambda device: 1 << 20)
 
 
 @pytest.fixture(params=IMPLS)

@@ -1,5 +1,5 @@
 """Fused SSD scan: the running state stays on chip, per-chunk states never go
-to HBM. Two forms of the same walk (ssd_fused_fwd picks, see _PRE_MIN_STEPS):
+to HBM. Two forms of the same walk (ssd_fused_fwd picks: ssd_fused_dispatch.py):
 one launch for small problems (below), and for larger ones the T+pre path
 (dt pre-kernel + transposed walk + optional split-L, see _ssd_fused_T_kernel).
 
@@ -26,25 +26,18 @@ import triton
 import triton.language as tl
 
 from .._config import LAUNCH
-from ..fragments import dt_chain as standard_dt_chain
 from .host import INTERPRETED as _INTERPRETED
 from .host import (
     cdiv, check_scan_order, dot_dtype, dt_chain_for, last_dim_contiguous, limit_pair, loop_count, next_pow2,
     scan_epilogue_for,
 )
+from . import ssd_fused_dispatch as dispatch
+from .dt import _ssd_dt_cumsum_kernel
 from .ssd_common import (
-    LOG2E, carry_state, dt_prologue, nonfinite_rows, row_offsets, segment_ids, token_index, x_finite,
+    LOG2E, carry_state, dt_prologue, nonfinite_rows, row_offsets, segment_ids, x_finite,
 )
 
 
-# CHUNK is only a tile size here: the fused walk gives the same result for any
-# chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On
-# the H200 sweep (bench/sweeps/ssd-h200, headdim 32/64/128, d_state 128, bf16)
-# a 32-long tile beat 64 and 128 at every shape: the walk is latency-bound per
-# chunk, and the smaller tile spills nothing: LAUNCH.fused.block_q defaults to
-# 32. Callers may force it with block_q.
-# Programs wanted in flight before the p-block is halved (2 per SM of an H200).
-_MIN_PROGRAMS = 264
 
 
 @triton.jit
@@ -250,56 +243,6 @@ def _ssd_fused_fwd_kernel(
 #      and every big dot has M = BLOCK_P (wgmma-sized at CHUNK 32 on sm_90).
 # ---------------------------------------------------------------------------
 @triton.jit
-def _ssd_dt_cumsum_kernel(
-    dt, A, dt_bias, dtp, csp,
-    L, H, LP,
-    stride_dtb, stride_dtl, stride_dth,
-    dt_lo, dt_hi,
-    CHUNK: tl.constexpr,
-    BLOCK_H: tl.constexpr,
-    HAS_DT_BIAS: tl.constexpr,
-    DT_SOFTPLUS: tl.constexpr,
-    DT_CHAIN: tl.constexpr = standard_dt_chain,  # defaults: callers that pass neither (ssd_bwd)
-    HAS_SEQ_IDX: tl.constexpr = False,
-    seq_idx=None, stride_sb=0, stride_sl=0,
-    ORDER: tl.constexpr = 0, HI=1, WI=1,
-):
-    """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
-    chunk-local cumsum times A log2(e) (restarted at sequence starts with seq_idx). Rows are LP = padded chunks * CHUNK
-    long; every element is written (positions past L repeat the last sum)."""
-    i_c = tl.program_id(0)
-    i_b = tl.program_id(1)
-    i_hb = tl.program_id(2)
-    o_q = tl.arange(0, CHUNK)
-    o_h = i_hb * BLOCK_H + tl.arange(0, BLOCK_H)
-    m_h = o_h < H
-    o_t = i_c * CHUNK + o_q
-    m_t = o_t < L
-    m_th = m_t[:, None] & m_h[None, :]
-
-    p_dt = dt + i_b.to(tl.int64) * stride_dtb
-    o_tok = token_index(o_t, HI, WI, ORDER)  # the order's tokens (ORDER 0: o_t)
-    b_dt = tl.load(p_dt + o_tok[:, None] * stride_dtl + o_h[None, :] * stride_dth, mask=m_th, other=0.0).to(tl.float32)
-    if HAS_DT_BIAS:
-        b_bias = tl.load(dt_bias + o_h, mask=m_h, other=0.0).to(tl.float32)[None, :]
-    else:
-        b_bias = 0.0
-    b_a = tl.load(A + o_h, mask=m_h, other=0.0).to(tl.float32) * LOG2E
-    if HAS_SEQ_IDX:  # the same counter for every head of the tile
-        b_seg, _ = segment_ids(seq_idx + i_b.to(tl.int64) * stride_sb, stride_sl, o_t, m_t)
-        b_seg = tl.broadcast_to(b_seg[:, None], (CHUNK, BLOCK_H))
-    else:
-        b_seg = 0
-    b_dt, b_cs = dt_prologue(b_dt, b_bias, b_a[None, :], m_th, dt_lo, dt_hi, b_seg,
-                             DT_CHAIN, HAS_DT_BIAS, DT_SOFTPLUS, HAS_SEQ_IDX)
-
-    o_out = (i_b * H + o_h).to(tl.int64)[None, :] * LP + o_t[:, None]
-    m_out = (o_t < LP)[:, None] & m_h[None, :]
-    tl.store(dtp + o_out, b_dt, mask=m_out)
-    tl.store(csp + o_out, b_cs, mask=m_out)
-
-
-@triton.jit
 def _ssd_state_T_kernel(
     x, B, dtp, csp, seq_idx, sseg, dseg,
     L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP,
@@ -388,7 +331,7 @@ def _ssd_state_T_kernel(
 
 @triton.jit
 def _ssd_fused_T_kernel(
-    x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final,
+    x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
     L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
     stride_xb, stride_xl, stride_xh,
     stride_Bb, stride_Bl, stride_Bg,
@@ -412,9 +355,24 @@ def _ssd_fused_T_kernel(
     ORDER: tl.constexpr = 0,
     ACCUMULATE: tl.constexpr = False,
     HI=1, WI=1,
+    EXACT: tl.constexpr = True,
+    RERUN: tl.constexpr = False,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
-    L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence."""
+    L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence.
+
+    Non-finite inputs, in two launches (see ssd_fused_fwd):
+    - EXACT False: the plain walk, none of the selects that keep a NaN/Inf
+      where the recurrence puts it (they only touch x, and B with seq_idx).
+      It writes flags[program] = 1 or 0. With finite x and B every select is
+      a no-op, so an unflagged program wrote exactly what EXACT writes. The
+      flag: without seq_idx, a non-finite end state (nothing resets it, so
+      every non-finite x, B, dt or start reaches it: x * w_state, 0 * NaN);
+      with seq_idx, any non-finite output (an x or B element at row t makes
+      output row t non-finite), summed per chunk as y * 0 within the warp.
+    - EXACT True, RERUN True: only the flagged programs walk again, with the
+      selects; the others do nothing.
+    EXACT True alone (RERUN False) is the one-pass exact walk."""
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_k = tl.program_id(2)
@@ -425,159 +383,169 @@ def _ssd_fused_T_kernel(
     i_h64 = i_h.to(tl.int64)
     i_bh64 = i_bh.to(tl.int64)
 
-    o_q = tl.arange(0, CHUNK)
-    o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
-    o_n = tl.arange(0, BLOCK_N)
-    m_p = o_p < P
-    m_n = o_n < N
-
-    # int64 base offsets (B*L*H*P may pass 2^31); in-chunk offsets stay int32.
-    t0 = i_k * SEG_CHUNKS * CHUNK
-    t0_64 = t0.to(tl.int64)
-    p_x = x + i_b64 * stride_xb + i_h64 * stride_xh + t0_64 * stride_xl
-    p_B = B + i_b64 * stride_Bb + i_g.to(tl.int64) * stride_Bg + t0_64 * stride_Bl
-    p_C = C + i_b64 * stride_Cb + i_g.to(tl.int64) * stride_Cg + t0_64 * stride_Cl
-    p_o = out + i_b64 * stride_ob + i_h64 * stride_oh + t0_64 * stride_ol
-    p_dtp = dtp + i_bh64 * LP + t0_64
-    p_csp = csp + i_bh64 * LP + t0_64
-    if HAS_Z:
-        p_z = z + i_b64 * stride_zb + i_h64 * stride_zh + t0_64 * stride_zl
-    if HAS_SEQ_IDX:
-        p_s = seq_idx + i_b64 * stride_sb
-
-    # x^T, z^T, out^T [P, Q], B [Q, N], C^T [N, Q]: transposes by addressing only
-    o_xT = o_p[:, None] + o_q[None, :] * stride_xl
-    o_oT = o_p[:, None] + o_q[None, :] * stride_ol
-    o_B = o_q[:, None] * stride_Bl + o_n[None, :]
-    o_CT = o_n[:, None] + o_q[None, :] * stride_Cl
-    if HAS_Z:
-        o_zT = o_p[:, None] + o_q[None, :] * stride_zl
-
-    if HAS_D:
-        if D_PER_CHANNEL:
-            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
-        else:
-            b_D = tl.load(D + i_h).to(tl.float32)
+    if RERUN:  # only the programs the plain pass flagged
+        run = tl.load(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p) != 0
     else:
-        b_D = 0.0
+        run = True
+    if run:
 
-    if HAS_INIT:
-        p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
-        m_pn = m_p[:, None] & m_n[None, :]
-        b_S = tl.load(p_init + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
-    else:
-        b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
-    if SPLIT:
-        # state entering segment i_k: S <- S * exp2(dec_j) + S_j over the earlier
-        # segments (pass 1); a segment with a reset has dec -inf and drops S.
-        p_sseg = sseg + i_bh64 * NSEG * P * N + o_p[:, None] * N + o_n[None, :]
-        m_pn = m_p[:, None] & m_n[None, :]
-        for j in range(0, NSEG_LOOP):
-            m_j = j < i_k
-            b_Sj = tl.load(p_sseg + j * P * N, mask=m_pn & m_j, other=0.0)
-            b_dj = tl.load(dseg + i_bh64 * NSEG + j, mask=m_j, other=0.0)
-            b_S = carry_state(b_S, b_dj, b_Sj, b_dj == -float("inf"))
+        o_q = tl.arange(0, CHUNK)
+        o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
+        o_n = tl.arange(0, BLOCK_N)
+        m_p = o_p < P
+        m_n = o_n < N
 
-    # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
-    m_causal = o_q[None, :] >= o_q[:, None]
-    for i_c in range(0, SEG_LOOP):
-        o_t = t0 + i_c * CHUNK + o_q
-        m_t = o_t < L
-        m_pt = m_p[:, None] & m_t[None, :]
-        if ORDER == 0:
-            o_xc, o_oc, o_Bc, o_Cc = o_xT, o_oT, o_B, o_CT
-            if HAS_Z:
-                o_zc = o_zT
-        else:  # the chunk's rows through the order's index map
-            o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
-            o_xc = o_p[:, None] + o_r[None, :] * stride_xl
-            o_oc = o_p[:, None] + o_r[None, :] * stride_ol
-            o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
-            o_Cc = o_n[:, None] + o_r[None, :] * stride_Cl
-            if HAS_Z:
-                o_zc = o_p[:, None] + o_r[None, :] * stride_zl
-
-        # ---- loads of this chunk: none of them depends on the state ----
-        b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
-        b_C = tl.load(p_C + o_Cc, mask=m_n[:, None] & m_t[None, :], other=0.0)
-        b_x = tl.load(p_x + o_xc, mask=m_pt, other=0.0)
-        b_dt = tl.load(p_dtp + o_q)
-        b_cs = tl.load(p_csp + o_q)
-        b_cs_last = tl.load(p_csp + (CHUNK - 1))
-        m_xfin = x_finite(b_x)  # see the one-launch kernel
-        b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
-        b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
-
-        # ---- decays and segment masks (tl.where, not * 0: see the one-launch kernel) ----
-        m_ij = m_causal
-        b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
-        b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
-        b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
-        if HAS_SEQ_IDX:
-            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
-            m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-
-        # ---- outputs: intra-chunk + carried state ----
-        b_G = tl.dot(b_B, b_C)
-        b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
-        b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
-        b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
-        if HAS_SEQ_IDX:
-            b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
-        b_y += b_yS
-        b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
-
-        # ---- state for the next chunk ----
-        b_xw = b_x.to(tl.float32) * b_w_state[None, :]
-        b_acc = b_S * b_keep
-        b_Bs = b_B
-        if HAS_SEQ_IDX:
-            m_lastseg = b_seg == b_seg_last
-            b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
-            b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
-            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
-        b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
-        b_S = tl.dot(b_xw, b_Bs, acc=b_acc)
-
-        # ---- epilogue (fragment): D skip, z gate ----
+        # int64 base offsets (B*L*H*P may pass 2^31); in-chunk offsets stay int32.
+        t0 = i_k * SEG_CHUNKS * CHUNK
+        t0_64 = t0.to(tl.int64)
+        p_x = x + i_b64 * stride_xb + i_h64 * stride_xh + t0_64 * stride_xl
+        p_B = B + i_b64 * stride_Bb + i_g.to(tl.int64) * stride_Bg + t0_64 * stride_Bl
+        p_C = C + i_b64 * stride_Cb + i_g.to(tl.int64) * stride_Cg + t0_64 * stride_Cl
+        p_o = out + i_b64 * stride_ob + i_h64 * stride_oh + t0_64 * stride_ol
+        p_dtp = dtp + i_bh64 * LP + t0_64
+        p_csp = csp + i_bh64 * LP + t0_64
         if HAS_Z:
-            b_z = tl.load(p_z + o_zc, mask=m_pt, other=0.0).to(tl.float32)
+            p_z = z + i_b64 * stride_zb + i_h64 * stride_zh + t0_64 * stride_zl
+        if HAS_SEQ_IDX:
+            p_s = seq_idx + i_b64 * stride_sb
+
+        # x^T, z^T, out^T [P, Q], B [Q, N], C^T [N, Q]: transposes by addressing only
+        o_xT = o_p[:, None] + o_q[None, :] * stride_xl
+        o_oT = o_p[:, None] + o_q[None, :] * stride_ol
+        o_B = o_q[:, None] * stride_Bl + o_n[None, :]
+        o_CT = o_n[:, None] + o_q[None, :] * stride_Cl
+        if HAS_Z:
+            o_zT = o_p[:, None] + o_q[None, :] * stride_zl
+
+        if HAS_D:
+            if D_PER_CHANNEL:
+                b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
+            else:
+                b_D = tl.load(D + i_h).to(tl.float32)
         else:
-            b_z = 0.0
-        b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
-        if ACCUMULATE:
-            b_y += tl.load(p_o + o_oc, mask=m_pt, other=0.0)
-        tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_pt)
+            b_D = 0.0
 
-        p_x += CHUNK * stride_xl
-        p_B += CHUNK * stride_Bl
-        p_C += CHUNK * stride_Cl
-        p_o += CHUNK * stride_ol
-        p_dtp += CHUNK
-        p_csp += CHUNK
-        if HAS_Z:
-            p_z += CHUNK * stride_zl
+        if HAS_INIT:
+            p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
+            m_pn = m_p[:, None] & m_n[None, :]
+            b_S = tl.load(p_init + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
+        else:
+            b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
+        if SPLIT:
+            # state entering segment i_k: S <- S * exp2(dec_j) + S_j over the earlier
+            # segments (pass 1); a segment with a reset has dec -inf and drops S.
+            p_sseg = sseg + i_bh64 * NSEG * P * N + o_p[:, None] * N + o_n[None, :]
+            m_pn = m_p[:, None] & m_n[None, :]
+            for j in range(0, NSEG_LOOP):
+                m_j = j < i_k
+                b_Sj = tl.load(p_sseg + j * P * N, mask=m_pn & m_j, other=0.0)
+                b_dj = tl.load(dseg + i_bh64 * NSEG + j, mask=m_j, other=0.0)
+                b_S = carry_state(b_S, b_dj, b_Sj, b_dj == -float("inf"))
 
-    if STORE_FINAL:
-        # only the last segment ends at L (padded chunks past L leave S as is).
-        # The p-block offset goes into the base pointer so this [P, N] offset
-        # tile differs from the split combine's one: CSE would otherwise keep
-        # that tile live through the whole walk.
-        o_pf = tl.arange(0, BLOCK_P)
-        m_f = ((i_p * BLOCK_P + o_pf) < P)[:, None] & m_n[None, :] & (i_k == NSEG - 1)
-        p_final = final + (i_bh64 * P + i_p * BLOCK_P) * N
-        tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
+        # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
+        m_causal = o_q[None, :] >= o_q[:, None]
+        if not EXACT and HAS_SEQ_IDX:
+            b_chk = tl.zeros([BLOCK_P], dtype=tl.float32)
+        for i_c in range(0, SEG_LOOP):
+            o_t = t0 + i_c * CHUNK + o_q
+            m_t = o_t < L
+            m_pt = m_p[:, None] & m_t[None, :]
+            if ORDER == 0:
+                o_xc, o_oc, o_Bc, o_Cc = o_xT, o_oT, o_B, o_CT
+                if HAS_Z:
+                    o_zc = o_zT
+            else:  # the chunk's rows through the order's index map
+                o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
+                o_xc = o_p[:, None] + o_r[None, :] * stride_xl
+                o_oc = o_p[:, None] + o_r[None, :] * stride_ol
+                o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
+                o_Cc = o_n[:, None] + o_r[None, :] * stride_Cl
+                if HAS_Z:
+                    o_zc = o_p[:, None] + o_r[None, :] * stride_zl
 
+            # ---- loads of this chunk: none of them depends on the state ----
+            b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
+            b_C = tl.load(p_C + o_Cc, mask=m_n[:, None] & m_t[None, :], other=0.0)
+            b_x = tl.load(p_x + o_xc, mask=m_pt, other=0.0)
+            b_dt = tl.load(p_dtp + o_q)
+            b_cs = tl.load(p_csp + o_q)
+            b_cs_last = tl.load(p_csp + (CHUNK - 1))
+            if EXACT:
+                m_xfin = x_finite(b_x)  # see the one-launch kernel
+                b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
+            else:
+                b_xd = b_x.to(DOT_DTYPE)
+            b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
+            b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
 
-def _pick_block_p(p, bh):
-    """min(64, next_pow2(p)), halved once to 32 when b*h*p_blocks programs
-    would leave SMs idle (the sweep's (1, 16384, 80) shape: 0.95 ms at 32
-    against 1.21 ms at 64); at least 16 (tl.dot needs 16 on every side)."""
-    bp = max(16, min(64, next_pow2(p)))
-    if bp > 32 and cdiv(p, bp) * bh < _MIN_PROGRAMS:
-        bp = 32
-    return bp
+            # ---- decays and segment masks (tl.where, not * 0: see the one-launch kernel) ----
+            m_ij = m_causal
+            b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
+            b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
+            b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
+            if HAS_SEQ_IDX:
+                b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
+                m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
+
+            # ---- outputs: intra-chunk + carried state ----
+            b_G = tl.dot(b_B, b_C)
+            b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
+            b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
+            b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
+            if HAS_SEQ_IDX:
+                b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
+            b_y += b_yS
+            if EXACT:
+                b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
+            elif HAS_SEQ_IDX:  # y * 0 is 0, or NaN where y is not finite; the sum over the chunk stays in the warp
+                b_chk += tl.sum(b_y * 0.0, axis=1)
+
+            # ---- state for the next chunk ----
+            b_xw = b_x.to(tl.float32) * b_w_state[None, :]
+            b_acc = b_S * b_keep
+            b_Bs = b_B
+            if HAS_SEQ_IDX:
+                m_lastseg = b_seg == b_seg_last
+                b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
+                if EXACT:
+                    b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
+                b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
+            b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
+            b_S = tl.dot(b_xw, b_Bs, acc=b_acc)
+
+            # ---- epilogue (fragment): D skip, z gate ----
+            if HAS_Z:
+                b_z = tl.load(p_z + o_zc, mask=m_pt, other=0.0).to(tl.float32)
+            else:
+                b_z = 0.0
+            b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
+            if ACCUMULATE:
+                b_y += tl.load(p_o + o_oc, mask=m_pt, other=0.0)
+            tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_pt)
+
+            p_x += CHUNK * stride_xl
+            p_B += CHUNK * stride_Bl
+            p_C += CHUNK * stride_Cl
+            p_o += CHUNK * stride_ol
+            p_dtp += CHUNK
+            p_csp += CHUNK
+            if HAS_Z:
+                p_z += CHUNK * stride_zl
+
+        if STORE_FINAL:
+            # only the last segment ends at L (padded chunks past L leave S as is).
+            # The p-block offset goes into the base pointer so this [P, N] offset
+            # tile differs from the split combine's one: CSE would otherwise keep
+            # that tile live through the whole walk.
+            o_pf = tl.arange(0, BLOCK_P)
+            m_f = ((i_p * BLOCK_P + o_pf) < P)[:, None] & m_n[None, :] & (i_k == NSEG - 1)
+            p_final = final + (i_bh64 * P + i_p * BLOCK_P) * N
+            tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
+        if not EXACT:
+            if not HAS_SEQ_IDX:  # nothing resets the state: every non-finite x, B, dt or start reaches it
+                b_chk = tl.sum(b_S * 0.0, axis=1)
+            b_bad = (tl.sum(b_chk, axis=0) != 0).to(tl.int32)
+            tl.store(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p, b_bad)
 
 
 @functools.lru_cache(maxsize=256)
@@ -586,70 +554,11 @@ def _tuned_row(h, l):
     return LAUNCH.tuned_row(h, l)
 
 
-# ---- dispatch between the one-launch kernel and T+pre (H200 sweep, bf16,
-# headdim 64, d_state 128: bench/results/2026-11-29-h200-ssd-variants.log) ----
-# T+pre wins wherever the walk is long: (4, 4096, 80) 0.647 -> 0.313 ms,
-# (8, 2048, 64) 0.348 -> 0.264, (4, 4096, 64, g8) 0.360 -> 0.239 (+ split-L:
-# (1, 16384, 80) 1.217 -> 0.390). Its pre-kernel launch and two scratch rows cost
-# ~0.04 ms flat ((2, 128, 8): 0.022 one launch, 0.028 T alone, 0.07 T+pre), and
-# the walk saves ~0.7 us per chunk step ((0.348 - 0.256) ms over 2 waves x 64
-# chunks at (8, 2048, 64)): break-even near 60 steps. So T+pre from
-# waves * chunks >= _PRE_MIN_STEPS, counting waves at 2 programs per SM as the
-# one-launch kernel runs (255 registers); below, one launch.
-_PRE_MIN_STEPS = 64
-# T+pre launch defaults (the sweep's best at every large shape): CHUNK 32,
-# BLOCK_P 64, 4 warps, 3 stages, registers capped at 168 so 3 programs share an
-# SM (uncapped the walk takes 227; sm_90 build spills 32 B at the cap).
-# (LAUNCH.fused.t_num_warps / t_num_stages; the register cap only at these)
-_T_WARPS = 4
-_T_MAXNREG = 168
-_T_PROGRAMS_PER_SM = 3
-# Split-L only when b * h * p_blocks programs are fewer than the SMs: (4, 4096,
-# 64, g8) has 256 programs and split 2 / 4 lost there (0.314 / 0.292 vs 0.239),
-# (1, 16384, 80) has 80 and split 4 won (0.390 vs 0.587 split 2, 0.670 none).
-# K in {2, 4}: the largest whose programs still fit one resident wave; each
-# L-segment keeps at least _SPLIT_MIN_SEG_CHUNKS chunks (pass 1 and the combine
-# are a fixed cost per segment).
-_SPLIT_MIN_SEG_CHUNKS = 16
-_H200_SMS = 132  # used where the device cannot be asked (CPU interpreter)
-
-
-@functools.lru_cache(maxsize=16)
-@functools.lru_cache(maxsize=None)
-def _cuda_sm_count(device):
-    # asked once per device: this runs on every call of the wrapper
-    return torch.cuda.get_device_properties(device).multi_processor_count
-
-
-def _sm_count(device):
-    if isinstance(device, torch.device) and device.type == "cuda":
-        return _cuda_sm_count(device)
-    return _H200_SMS
-
-
-def _use_pre(b, h, p, l, block_q, device):
-    """True when the T+pre path pays for its extra launch (see _PRE_MIN_STEPS)."""
-    programs = b * h * cdiv(p, _pick_block_p(p, b * h))
-    steps = cdiv(programs, 2 * _sm_count(device)) * cdiv(l, block_q)
-    return steps >= _PRE_MIN_STEPS
-
-
-def _pick_split(programs, n_chunks, device):
-    """Number of L-segments K in {1, 2, 4} (see _SPLIT_MIN_SEG_CHUNKS)."""
-    sms = _sm_count(device)
-    if programs >= sms:
-        return 1
-    k = 4 if programs * 4 <= _T_PROGRAMS_PER_SM * sms else 2
-    while k > 1 and cdiv(n_chunks, k) < _SPLIT_MIN_SEG_CHUNKS:
-        k //= 2
-    return k
-
-
 def ssd_fused_fwd(
     x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, initial_states=None,
     seq_idx=None, dt_softplus=False, dt_limit=(0.0, math.inf), return_final_states=False,
     *, block_p=None, block_q=None, num_warps=None, num_stages=None, dt_chain=None, epilogue=None,
-    order=0, height=1, width=1, out=None, accumulate=False,
+    order=0, height=1, width=1, out=None, accumulate=False, exact_only=False,
 ):
     """Fused SSD forward. Inputs are assumed validated (functional.py).
 
@@ -662,15 +571,18 @@ def ssd_fused_fwd(
     chunk_size: caps the walk's tile CHUNK, which is block_q, default
     LAUNCH.fused.block_q (the result does not depend on either).
     block_p, num_warps, num_stages: launch overrides; default from _config
-    (LAUNCH.fused, block_p 0 = _pick_block_p), or from the LAUNCH.tuned row for (h, l).
+    (LAUNCH.fused, block_p 0 = ssd_fused_dispatch.pick_block_p), or from the LAUNCH.tuned row for (h, l).
     dt_chain, epilogue: fragments to use instead of the chosen ones (host.py).
     order, height, width: scan order over a height x width image (ssd_common.token_index,
     cross_scan.py); tensors stay in natural token order. out: write into this
     [b, l, h, p] view (last dim contiguous); accumulate: out (fp32) += y.
+    exact_only: one exact walk instead of the plain walk + the exact re-run of
+    the programs whose outputs came out non-finite (_ssd_fused_T_kernel); the
+    results are the same, bit for bit (tests compare the two).
 
     Small problems run the one-launch kernel; larger ones the T+pre path
     (dt pre-kernel, transposed walk, split-L when programs are too few), see
-    _PRE_MIN_STEPS.
+    ssd_fused_dispatch.PRE_MIN_STEPS.
 
     Returns (out [b, l, h, p] in x.dtype, final_states fp32 [b, h, p, n] or None).
     """
@@ -696,10 +608,10 @@ def ssd_fused_fwd(
         num_warps = num_warps or row.num_warps
         num_stages = num_stages or row.num_stages
     block_q = block_q or max(16, min(LAUNCH.fused.block_q, next_pow2(chunk_size)))
-    use_pre = _use_pre(b, h, p, l, block_q, x.device)
+    use_pre = dispatch.use_pre(b, h, p, l, block_q, x.device)
     if block_p is None:
         # T+pre fills idle SMs by splitting L rather than by halving the p-block
-        block_p = LAUNCH.fused.block_p or (max(16, min(64, next_pow2(p))) if use_pre else _pick_block_p(p, b * h))
+        block_p = LAUNCH.fused.block_p or (max(16, min(64, next_pow2(p))) if use_pre else dispatch.pick_block_p(p, b * h))
     block_n = max(16, next_pow2(n))
     dot = dot_dtype(x.dtype)
 
@@ -768,21 +680,24 @@ def ssd_fused_fwd(
     # ---- T+pre ----
     num_warps = num_warps or LAUNCH.fused.t_num_warps
     launch = dict(num_warps=num_warps, num_stages=num_stages or LAUNCH.fused.t_num_stages)
-    if x.is_cuda and not _INTERPRETED and num_warps == _T_WARPS and block_q <= 32 and block_p <= 64:
+    if x.is_cuda and not _INTERPRETED and num_warps == dispatch.T_WARPS and block_q <= 32 and block_p <= 64:
         # only where it was measured: at CHUNK 64 the walk needs ~255 registers
         # and a 168 cap would spill heavily; the interpreter has no such option
-        launch["maxnreg"] = _T_MAXNREG
+        launch["maxnreg"] = dispatch.T_MAXNREG
     n_p = cdiv(p, block_p)
     n_chunks = cdiv(l, block_q)
-    nseg = LAUNCH.fused.split or _pick_split(b * h * n_p, n_chunks, x.device)
+    nseg = LAUNCH.fused.split or dispatch.pick_split(b * h * n_p, n_chunks, x.device)
     seg_chunks = cdiv(n_chunks, nseg)
     nseg = cdiv(n_chunks, seg_chunks)  # no empty trailing segment
     lp = nseg * seg_chunks * block_q  # padded row length: every segment walks seg_chunks
 
     # one allocation for both scratch rows (an extra torch.empty is host time
     # the small-problem cut-off has to pay for)
-    scratch = torch.empty((2, b * h, lp), device=x.device, dtype=torch.float32)
-    dtp, csp = scratch[0], scratch[1]
+    # (and the walk's per-program flags, int32, at the end)
+    rows = b * h * lp
+    scratch = torch.empty(2 * rows + n_p * b * h * nseg, device=x.device, dtype=torch.float32)
+    dtp, csp = scratch[:rows].view(b * h, lp), scratch[rows:2 * rows].view(b * h, lp)
+    pflags = scratch[2 * rows:].view(torch.int32)
     block_h = min(64, next_pow2(h))
     _ssd_dt_cumsum_kernel[(lp // block_q, b, cdiv(h, block_h))](
         dt, A, dt_bias if dt_bias is not None else A, dtp, csp,
@@ -817,8 +732,8 @@ def ssd_fused_fwd(
             **({} if order == 0 else dict(ORDER=order, HI=height, WI=width)),
             **launch,
         )
-    _ssd_fused_T_kernel[(n_p, b * h, nseg)](
-        x, dtp, csp, B, C, D_arg, z_arg, init_arg, seq_arg, sseg, dseg, out, final_arg,
+    walk_args = (
+        x, dtp, csp, B, C, D_arg, z_arg, init_arg, seq_arg, sseg, dseg, out, final_arg, pflags,
         l, h, p, n, h // g, lp, seg_chunks, nseg, loop_count(seg_chunks), loop_count(nseg),
         x.stride(0), x.stride(1), x.stride(2),
         B.stride(0), B.stride(1), B.stride(2),
@@ -827,8 +742,11 @@ def ssd_fused_fwd(
         out.stride(0), out.stride(1), out.stride(2),
         *init_strides,
         *seq_strides,
-        SPLIT=nseg > 1,
-        **flags,
-        **launch,
     )
+    walk = _ssd_fused_T_kernel[(n_p, b * h, nseg)]
+    if accumulate or exact_only:  # out += y cannot run twice: one exact pass
+        walk(*walk_args, SPLIT=nseg > 1, **flags, **launch)
+    else:  # the plain walk, then the exact one for the programs it flagged
+        walk(*walk_args, SPLIT=nseg > 1, EXACT=False, **flags, **launch)
+        walk(*walk_args, SPLIT=nseg > 1, RERUN=True, **flags, **launch)
     return out, final

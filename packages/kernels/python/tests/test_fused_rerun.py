@@ -1,0 +1,125 @@
+"""The transposed walk's two passes (ssd_fused._ssd_fused_T_kernel): a plain
+walk without the non-finite selects, which flags every program whose outputs
+came out non-finite, then the exact walk for the flagged programs only.
+
+What must hold, on the pre-kernel and the split-L paths:
+- with finite inputs no program is flagged, and the outputs and final states
+  equal the one-pass exact walk's bit for bit (so the fast path changes no
+  result);
+- a NaN in x flags exactly the programs that read it or walk after it in its
+  (batch, head): the p-block holding its channel, from its L-segment on;
+- without the re-run, the plain walk alone spreads that NaN to earlier rows of
+  its chunk (0 * NaN in the masked intra-chunk term), so the re-run is what
+  keeps the test_nonfinite.py guarantees on these paths.
+Comparisons are torch.equal (bitwise), not tolerances: both passes run the
+same arithmetic on the same inputs.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from conftest import force_fused_path
+
+import mamba2_kernels  # noqa: F401
+from mamba2_kernels.kernels import ssd_fused
+
+Q = 16
+# L 128 = 8 chunks; split-L with SPLIT_MIN_SEG_CHUNKS 1 on a huge SM count gives 4 segments of 2 chunks
+B_, L_, H_, P_, G_, N_ = 2, 128, 3, 32, 1, 16
+
+
+def _inputs(device, seq=False):
+    x = torch.randn(B_, L_, H_, P_, device=device)
+    dt = torch.rand(B_, L_, H_, device=device) * 0.2 + 0.005
+    A = -torch.exp(torch.empty(H_, device=device).uniform_(math.log(0.05), math.log(2.0)))
+    Bm = torch.randn(B_, L_, G_, N_, device=device)
+    Cm = torch.randn(B_, L_, G_, N_, device=device)
+    kw = dict(D=torch.randn(H_, device=device), z=torch.randn(B_, L_, H_, P_, device=device),
+              initial_states=torch.randn(B_, H_, P_, N_, device=device), return_final_states=True)
+    if seq:
+        s = torch.zeros(B_, L_, dtype=torch.int32, device=device)
+        s[:, 40:] += 1
+        s[:, 77:] += 1
+        kw["seq_idx"] = s
+        kw.pop("initial_states")
+    return (x, dt, A, Bm, Cm), kw
+
+
+class _Recorder:
+    """Wraps the walk kernel: records each launch's flags after it ran (a
+    copy), and skips the re-run launches when skip_rerun is set."""
+
+    def __init__(self, real, skip_rerun=False):
+        self.real, self.skip_rerun, self.launches = real, skip_rerun, []
+
+    def __getitem__(self, grid):
+        def launch(*args, **kw):
+            mode = "rerun" if kw.get("RERUN") else ("plain" if kw.get("EXACT") is False else "exact")
+            if mode == "rerun" and self.skip_rerun:
+                self.launches.append((mode, grid, None))
+                return
+            self.real[grid](*args, **kw)
+            self.launches.append((mode, grid, args[13].clone()))
+        return launch
+
+
+def _run(monkeypatch, args, kw, exact_only=False, skip_rerun=False):
+    rec = _Recorder(ssd_fused._ssd_fused_T_kernel, skip_rerun)
+    monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec)
+    out, final = ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, exact_only=exact_only, **kw)
+    monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec.real)
+    return out, final, rec.launches
+
+
+@pytest.mark.parametrize("path", ["pre", "split"])
+@pytest.mark.parametrize("seq", [False, True], ids=["plain", "seq_idx"])
+def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exact_walk_bit_for_bit(
+        device, monkeypatch, path, seq):
+    force_fused_path(monkeypatch, path)
+    args, kw = _inputs(device, seq)
+    out, final, launches = _run(monkeypatch, args, kw)
+    assert [m for m, _, _ in launches] == ["plain", "rerun"]
+    flags = launches[0][2]
+    assert flags.numel() == math.prod(launches[0][1]), "one flag per program"
+    assert int(flags.sum()) == 0, f"finite inputs flagged {int(flags.sum())} programs"
+    ref_out, ref_final, ref_launches = _run(monkeypatch, args, kw, exact_only=True)
+    assert [m for m, _, _ in ref_launches] == ["exact"]
+    assert torch.isfinite(out).all()
+    assert torch.equal(out, ref_out)
+    assert torch.equal(final, ref_final)
+
+
+@pytest.mark.parametrize("path", ["pre", "split"])
+def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segment_on(device, monkeypatch, path):
+    force_fused_path(monkeypatch, path)
+    args, kw = _inputs(device)
+    b0, t0, h0, p0 = 1, 45, 2, 20  # chunk 2 (t 32-47), p-block 1 of 2 (block_p 16)
+    args[0][b0, t0, h0, p0] = float("nan")
+    _, _, launches = _run(monkeypatch, args, kw)
+    grid, flags = launches[0][1], launches[0][2]
+    n_p, bh, nseg = grid
+    # flags[(i_bh * NSEG + i_k) * n_p + i_p]
+    got = flags.view(bh, nseg, n_p).nonzero().tolist()
+    seg_len = L_ // nseg
+    want = [[b0 * H_ + h0, k, p0 // 16] for k in range(nseg) if (k + 1) * seg_len > t0]
+    assert got == want, f"flagged (bh, segment, p-block) {got}, want {want}"
+
+
+def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_rerun_repairs_them(
+        device, monkeypatch):
+    force_fused_path(monkeypatch, "pre")
+    args, kw = _inputs(device)
+    kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
+    b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
+    args[0][b0, t0, h0, p0] = float("nan")
+    plain, _, _ = _run(monkeypatch, args, kw, skip_rerun=True)
+    assert torch.isnan(plain[b0, 16:t0, h0]).any(), "the plain walk kept earlier rows finite: the test lost its point"
+    full, _, _ = _run(monkeypatch, args, kw)
+    assert torch.isfinite(full[b0, :t0]).all()
+    assert torch.isnan(full[b0, t0:, h0, p0]).all()
+    exact, _, _ = _run(monkeypatch, args, kw, exact_only=True)
+    assert torch.equal(torch.nan_to_num(full), torch.nan_to_num(exact))
+    assert torch.equal(torch.isnan(full), torch.isnan(exact))
