@@ -196,7 +196,7 @@ def timer(smoke, warmup, rep):
     return lambda fn, grad_to_none=None: triton.testing.do_bench(fn, warmup=warmup, rep=rep, grad_to_none=grad_to_none)
 
 
-def bench(device, smoke, warmup, rep, only=None):
+def bench(device, smoke, warmup, rep, only=None, out=None):
     import torch
 
     bench_ms = timer(smoke, warmup, rep)
@@ -273,6 +273,9 @@ def bench(device, smoke, warmup, rep, only=None):
                         e["speedup_vs_mamba_ssm_perm"] = base / e["median_ms"]
                     e["floor_fraction"] = row["floor"]["ms"] / e["median_ms"]
             results.append(row)
+            if out:  # every finished row survives a timeout or a crash of a later one
+                Path(out).parent.mkdir(parents=True, exist_ok=True)
+                Path(out).write_text(json.dumps(dict(partial=True, results=results), indent=1))
             print(f"  ({time.time() - T0:.0f} s)", flush=True)
         del t
         if device == "cuda":
@@ -319,7 +322,7 @@ def main():
     t0 = time.time()
     checks = [] if args.skip_checks else correctness(device, args.smoke)
     print(f"checks done at {time.time() - t0:.0f} s", flush=True)
-    results = bench(device, args.smoke, args.warmup, args.rep, args.cases)
+    results = bench(device, args.smoke, args.warmup, args.rep, args.cases, args.out)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:

@@ -3,9 +3,10 @@ transposed walk (_ssd_fused_T_kernel) in its launch modes, built for sm_90 with
 Triton's own ptxas (no GPU needed), from a library root (default: this repo's):
 
   .venv/bin/python scripts/gpu/fused_regs.py [ROOT]      # ROOT/mamba2_kernels
-Modes: exact (one pass with the non-finite selects), plain (no selects, writes
-the per-program flag), rerun (exact, only flagged programs walk). A root from
-before the two-pass walk has only its one mode, printed as "exact".
+Modes: exact (one walk with the non-finite selects), plain (the walk without
+them, writing the per-program flag, and nothing else: RERUN False), 2pass (the
+default launch: plain, then the exact walk when flagged, in one kernel). A root
+from before the two forms has only its one mode, printed as "exact".
 Config: the T+pre launch of the large shapes (CHUNK 32, BLOCK_P 64, d_state
 128, 4 warps, 3 stages, maxnreg 168), bf16, D, with / without z and seq_idx.
 """
@@ -63,8 +64,8 @@ def main():
                 dseg="fp32", flags="i32")
     ptrs = {k: v for k, v in ptrs.items() if k in fn.arg_names}
     two_pass = "EXACT" in fn.arg_names
-    modes = ({"exact": dict(EXACT=True, RERUN=False), "plain": dict(EXACT=False, RERUN=False),
-              "rerun": dict(EXACT=True, RERUN=True)} if two_pass else {"exact": {}})
+    modes = ({"exact": dict(EXACT=True, RERUN=True), "plain": dict(EXACT=False, RERUN=False),
+              "2pass": dict(EXACT=False, RERUN=True)} if two_pass else {"exact": {}})
     print(f"root {ROOT}")
     print(f"{'mode':6} {'z':>2} {'seq':>4} {'regs':>5} {'stack B':>8} {'smem B':>7} {'SASS':>6}")
     for hz in (False, True):

@@ -333,6 +333,246 @@ def _ssd_state_T_kernel(
 
 
 @triton.jit
+def _walk_T(
+    x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+    L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+    stride_xb, stride_xl, stride_xh,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh,
+    stride_ob, stride_ol, stride_oh,
+    stride_ib, stride_ih, stride_ip,
+    stride_sb, stride_sl,
+    CHUNK: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
+    HAS_D: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
+    HAS_Z: tl.constexpr,
+    HAS_INIT: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr,
+    STORE_FINAL: tl.constexpr,
+    SPLIT: tl.constexpr,
+    SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr,
+    ACCUMULATE: tl.constexpr,
+    HI, WI,
+    EXACT: tl.constexpr,
+):
+    """One walk of program (i_p, i_bh, i_k) of _ssd_fused_T_kernel; EXACT picks
+    the form (see there). Returns the program's flag (plain form; 0 when EXACT)."""
+    i_p = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_k = tl.program_id(2)
+    i_b = i_bh // H
+    i_h = i_bh % H
+    i_g = i_h // HEADS_PER_GROUP
+    i_b64 = i_b.to(tl.int64)
+    i_h64 = i_h.to(tl.int64)
+    i_bh64 = i_bh.to(tl.int64)
+
+
+    o_q = tl.arange(0, CHUNK)
+    o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
+    o_n = tl.arange(0, BLOCK_N)
+    m_p = o_p < P
+    m_n = o_n < N
+
+    # int64 base offsets (B*L*H*P may pass 2^31); in-chunk offsets stay int32.
+    t0 = i_k * SEG_CHUNKS * CHUNK
+    t0_64 = t0.to(tl.int64)
+    p_x = x + i_b64 * stride_xb + i_h64 * stride_xh + t0_64 * stride_xl
+    p_B = B + i_b64 * stride_Bb + i_g.to(tl.int64) * stride_Bg + t0_64 * stride_Bl
+    p_C = C + i_b64 * stride_Cb + i_g.to(tl.int64) * stride_Cg + t0_64 * stride_Cl
+    p_o = out + i_b64 * stride_ob + i_h64 * stride_oh + t0_64 * stride_ol
+    p_dtp = dtp + i_bh64 * LP + t0_64
+    p_csp = csp + i_bh64 * LP + t0_64
+    if HAS_Z:
+        p_z = z + i_b64 * stride_zb + i_h64 * stride_zh + t0_64 * stride_zl
+    if HAS_SEQ_IDX:
+        p_s = seq_idx + i_b64 * stride_sb
+
+    # x^T, z^T, out^T [P, Q], B [Q, N], C^T [N, Q]: transposes by addressing only
+    o_xT = o_p[:, None] + o_q[None, :] * stride_xl
+    o_oT = o_p[:, None] + o_q[None, :] * stride_ol
+    o_B = o_q[:, None] * stride_Bl + o_n[None, :]
+    o_CT = o_n[:, None] + o_q[None, :] * stride_Cl
+    if HAS_Z:
+        o_zT = o_p[:, None] + o_q[None, :] * stride_zl
+
+    if HAS_D:
+        if D_PER_CHANNEL:
+            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
+        else:
+            b_D = tl.load(D + i_h).to(tl.float32)
+    else:
+        b_D = 0.0
+
+    if HAS_INIT:
+        p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
+        m_pn = m_p[:, None] & m_n[None, :]
+        b_S = tl.load(p_init + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
+    else:
+        b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
+    if SPLIT:
+        # state entering segment i_k: S <- S * exp2(dec_j) + S_j over the earlier
+        # segments (pass 1); a segment with a reset has dec -inf and drops S.
+        p_sseg = sseg + i_bh64 * NSEG * P * N + o_p[:, None] * N + o_n[None, :]
+        m_pn = m_p[:, None] & m_n[None, :]
+        for j in range(0, NSEG_LOOP):
+            m_j = j < i_k
+            b_Sj = tl.load(p_sseg + j * P * N, mask=m_pn & m_j, other=0.0)
+            b_dj = tl.load(dseg + i_bh64 * NSEG + j, mask=m_j, other=0.0)
+            b_S = carry_state(b_S, b_dj, b_Sj, b_dj == -float("inf"))
+
+    # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
+    m_causal = o_q[None, :] >= o_q[:, None]
+    if not EXACT and HAS_SEQ_IDX:
+        b_chk = tl.zeros([BLOCK_P], dtype=tl.float32)
+    for i_c in range(0, SEG_LOOP):
+        o_t = t0 + i_c * CHUNK + o_q
+        m_t = o_t < L
+        m_pt = m_p[:, None] & m_t[None, :]
+        if ORDER == 0:
+            o_xc, o_oc, o_Bc, o_Cc = o_xT, o_oT, o_B, o_CT
+            if HAS_Z:
+                o_zc = o_zT
+        else:  # the chunk's rows through the order's index map
+            o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
+            o_xc = o_p[:, None] + o_r[None, :] * stride_xl
+            o_oc = o_p[:, None] + o_r[None, :] * stride_ol
+            o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
+            o_Cc = o_n[:, None] + o_r[None, :] * stride_Cl
+            if HAS_Z:
+                o_zc = o_p[:, None] + o_r[None, :] * stride_zl
+
+        # ---- loads of this chunk: none of them depends on the state ----
+        b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
+        b_C = tl.load(p_C + o_Cc, mask=m_n[:, None] & m_t[None, :], other=0.0)
+        b_x = tl.load(p_x + o_xc, mask=m_pt, other=0.0)
+        b_dt = tl.load(p_dtp + o_q)
+        b_cs = tl.load(p_csp + o_q)
+        b_cs_last = tl.load(p_csp + (CHUNK - 1))
+        if EXACT:
+            m_xfin = x_finite(b_x)  # see the one-launch kernel
+            b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
+        else:
+            b_xd = b_x.to(DOT_DTYPE)
+        b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
+        b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
+
+        # ---- decays and segment masks (tl.where, not * 0: see the one-launch kernel) ----
+        m_ij = m_causal
+        b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
+        b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
+        b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
+        if HAS_SEQ_IDX:
+            b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
+            m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
+
+        # ---- outputs: intra-chunk + carried state ----
+        b_G = tl.dot(b_B, b_C)
+        b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
+        b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
+        b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
+        if HAS_SEQ_IDX:
+            b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
+        b_y += b_yS
+        if EXACT:
+            b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
+        elif HAS_SEQ_IDX:  # y * 0 is 0, or NaN where y is not finite; the sum over the chunk stays in the warp
+            b_chk += tl.sum(b_y * 0.0, axis=1)
+
+        # ---- state for the next chunk ----
+        b_xw = b_x.to(tl.float32) * b_w_state[None, :]
+        b_acc = b_S * b_keep
+        b_Bs = b_B
+        if HAS_SEQ_IDX:
+            m_lastseg = b_seg == b_seg_last
+            b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
+            if EXACT:
+                b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
+            b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
+        b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
+        b_S = tl.dot(b_xw, b_Bs, acc=b_acc)
+
+        # ---- epilogue (fragment): D skip, z gate ----
+        if HAS_Z:
+            b_z = tl.load(p_z + o_zc, mask=m_pt, other=0.0).to(tl.float32)
+        else:
+            b_z = 0.0
+        b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
+        if ACCUMULATE:
+            b_y += tl.load(p_o + o_oc, mask=m_pt, other=0.0)
+        tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_pt)
+
+        p_x += CHUNK * stride_xl
+        p_B += CHUNK * stride_Bl
+        p_C += CHUNK * stride_Cl
+        p_o += CHUNK * stride_ol
+        p_dtp += CHUNK
+        p_csp += CHUNK
+        if HAS_Z:
+            p_z += CHUNK * stride_zl
+
+    if STORE_FINAL:
+        # only the last segment ends at L (padded chunks past L leave S as is).
+        # The p-block offset goes into the base pointer so this [P, N] offset
+        # tile differs from the split combine's one: CSE would otherwise keep
+        # that tile live through the whole walk.
+        o_pf = tl.arange(0, BLOCK_P)
+        m_f = ((i_p * BLOCK_P + o_pf) < P)[:, None] & m_n[None, :] & (i_k == NSEG - 1)
+        p_final = final + (i_bh64 * P + i_p * BLOCK_P) * N
+        tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
+    b_bad = 0
+    if not EXACT:
+        if not HAS_SEQ_IDX:  # nothing resets the state: every non-finite x, B, dt or start reaches it
+            b_chk = tl.sum(b_S * 0.0, axis=1)
+        b_bad = (tl.sum(b_chk, axis=0) != 0).to(tl.int32)
+        tl.store(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p, b_bad)
+    return b_bad
+
+
+@triton.jit(noinline=True)
+def _rewalk_T(
+    x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+    L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+    stride_xb, stride_xl, stride_xh,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh,
+    stride_ob, stride_ol, stride_oh,
+    stride_ib, stride_ih, stride_ip,
+    stride_sb, stride_sl,
+    CHUNK: tl.constexpr,
+    BLOCK_P: tl.constexpr,
+    BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr,
+    HAS_D: tl.constexpr,
+    D_PER_CHANNEL: tl.constexpr,
+    HAS_Z: tl.constexpr,
+    HAS_INIT: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr,
+    STORE_FINAL: tl.constexpr,
+    SPLIT: tl.constexpr,
+    SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr,
+    ACCUMULATE: tl.constexpr,
+    HI, WI,
+):
+    """The exact walk as a called function, not inlined: none of the plain
+    walk's values stays live for it."""
+    _walk_T(
+        x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+        L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+        stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+        stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+        stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+        HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, True)
+
+
+@triton.jit
 def _ssd_fused_T_kernel(
     x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
     L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
@@ -359,196 +599,37 @@ def _ssd_fused_T_kernel(
     ACCUMULATE: tl.constexpr = False,
     HI=1, WI=1,
     EXACT: tl.constexpr = True,
-    RERUN: tl.constexpr = False,
+    RERUN: tl.constexpr = True,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence.
 
-    Non-finite inputs, in two launches (see ssd_fused_fwd):
-    - EXACT False: the plain walk, none of the selects that keep a NaN/Inf
-      where the recurrence puts it (they only touch x, and B with seq_idx).
-      It writes flags[program] = 1 or 0. With finite x and B every select is
-      a no-op, so an unflagged program wrote exactly what EXACT writes. The
-      flag: without seq_idx, a non-finite end state (nothing resets it, so
-      every non-finite x, B, dt or start reaches it: x * w_state, 0 * NaN);
-      with seq_idx, any non-finite output (an x or B element at row t makes
-      output row t non-finite), summed per chunk as y * 0 within the warp.
-    - EXACT True, RERUN True: only the flagged programs walk again, with the
-      selects; the others do nothing.
-    EXACT True alone (RERUN False) is the one-pass exact walk."""
-    i_p = tl.program_id(0)
-    i_bh = tl.program_id(1)
-    i_k = tl.program_id(2)
-    i_b = i_bh // H
-    i_h = i_bh % H
-    i_g = i_h // HEADS_PER_GROUP
-    i_b64 = i_b.to(tl.int64)
-    i_h64 = i_h.to(tl.int64)
-    i_bh64 = i_bh.to(tl.int64)
-
-    if RERUN:  # only the programs the plain pass flagged
-        run = tl.load(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p) != 0
-    else:
-        run = True
-    if run:
-
-        o_q = tl.arange(0, CHUNK)
-        o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
-        o_n = tl.arange(0, BLOCK_N)
-        m_p = o_p < P
-        m_n = o_n < N
-
-        # int64 base offsets (B*L*H*P may pass 2^31); in-chunk offsets stay int32.
-        t0 = i_k * SEG_CHUNKS * CHUNK
-        t0_64 = t0.to(tl.int64)
-        p_x = x + i_b64 * stride_xb + i_h64 * stride_xh + t0_64 * stride_xl
-        p_B = B + i_b64 * stride_Bb + i_g.to(tl.int64) * stride_Bg + t0_64 * stride_Bl
-        p_C = C + i_b64 * stride_Cb + i_g.to(tl.int64) * stride_Cg + t0_64 * stride_Cl
-        p_o = out + i_b64 * stride_ob + i_h64 * stride_oh + t0_64 * stride_ol
-        p_dtp = dtp + i_bh64 * LP + t0_64
-        p_csp = csp + i_bh64 * LP + t0_64
-        if HAS_Z:
-            p_z = z + i_b64 * stride_zb + i_h64 * stride_zh + t0_64 * stride_zl
-        if HAS_SEQ_IDX:
-            p_s = seq_idx + i_b64 * stride_sb
-
-        # x^T, z^T, out^T [P, Q], B [Q, N], C^T [N, Q]: transposes by addressing only
-        o_xT = o_p[:, None] + o_q[None, :] * stride_xl
-        o_oT = o_p[:, None] + o_q[None, :] * stride_ol
-        o_B = o_q[:, None] * stride_Bl + o_n[None, :]
-        o_CT = o_n[:, None] + o_q[None, :] * stride_Cl
-        if HAS_Z:
-            o_zT = o_p[:, None] + o_q[None, :] * stride_zl
-
-        if HAS_D:
-            if D_PER_CHANNEL:
-                b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
-            else:
-                b_D = tl.load(D + i_h).to(tl.float32)
-        else:
-            b_D = 0.0
-
-        if HAS_INIT:
-            p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
-            m_pn = m_p[:, None] & m_n[None, :]
-            b_S = tl.load(p_init + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
-        else:
-            b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
-        if SPLIT:
-            # state entering segment i_k: S <- S * exp2(dec_j) + S_j over the earlier
-            # segments (pass 1); a segment with a reset has dec -inf and drops S.
-            p_sseg = sseg + i_bh64 * NSEG * P * N + o_p[:, None] * N + o_n[None, :]
-            m_pn = m_p[:, None] & m_n[None, :]
-            for j in range(0, NSEG_LOOP):
-                m_j = j < i_k
-                b_Sj = tl.load(p_sseg + j * P * N, mask=m_pn & m_j, other=0.0)
-                b_dj = tl.load(dseg + i_bh64 * NSEG + j, mask=m_j, other=0.0)
-                b_S = carry_state(b_S, b_dj, b_Sj, b_dj == -float("inf"))
-
-        # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
-        m_causal = o_q[None, :] >= o_q[:, None]
-        if not EXACT and HAS_SEQ_IDX:
-            b_chk = tl.zeros([BLOCK_P], dtype=tl.float32)
-        for i_c in range(0, SEG_LOOP):
-            o_t = t0 + i_c * CHUNK + o_q
-            m_t = o_t < L
-            m_pt = m_p[:, None] & m_t[None, :]
-            if ORDER == 0:
-                o_xc, o_oc, o_Bc, o_Cc = o_xT, o_oT, o_B, o_CT
-                if HAS_Z:
-                    o_zc = o_zT
-            else:  # the chunk's rows through the order's index map
-                o_r = row_offsets(o_q, t0 + i_c * CHUNK, HI, WI, ORDER)
-                o_xc = o_p[:, None] + o_r[None, :] * stride_xl
-                o_oc = o_p[:, None] + o_r[None, :] * stride_ol
-                o_Bc = o_r[:, None] * stride_Bl + o_n[None, :]
-                o_Cc = o_n[:, None] + o_r[None, :] * stride_Cl
-                if HAS_Z:
-                    o_zc = o_p[:, None] + o_r[None, :] * stride_zl
-
-            # ---- loads of this chunk: none of them depends on the state ----
-            b_B = tl.load(p_B + o_Bc, mask=m_t[:, None] & m_n[None, :], other=0.0)
-            b_C = tl.load(p_C + o_Cc, mask=m_n[:, None] & m_t[None, :], other=0.0)
-            b_x = tl.load(p_x + o_xc, mask=m_pt, other=0.0)
-            b_dt = tl.load(p_dtp + o_q)
-            b_cs = tl.load(p_csp + o_q)
-            b_cs_last = tl.load(p_csp + (CHUNK - 1))
-            if EXACT:
-                m_xfin = x_finite(b_x)  # see the one-launch kernel
-                b_xd = tl.where(m_xfin, b_x, 0.0).to(DOT_DTYPE)
-            else:
-                b_xd = b_x.to(DOT_DTYPE)
-            b_B = b_B.to(x.dtype.element_ty).to(DOT_DTYPE)
-            b_C = b_C.to(x.dtype.element_ty).to(DOT_DTYPE)
-
-            # ---- decays and segment masks (tl.where, not * 0: see the one-launch kernel) ----
-            m_ij = m_causal
-            b_w_out = tl.exp2(b_cs)  # weight of the carried state in each output
-            b_w_state = b_dt * tl.exp2(b_cs_last - b_cs)  # weight of each position in the new state
-            b_keep = tl.exp2(b_cs_last)  # how much of the old state survives the chunk
-            if HAS_SEQ_IDX:
-                b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
-                m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-
-            # ---- outputs: intra-chunk + carried state ----
-            b_G = tl.dot(b_B, b_C)
-            b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
-            b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
-            b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
-            if HAS_SEQ_IDX:
-                b_yS = tl.where((b_seg == 0)[None, :], b_yS, 0.0)
-            b_y += b_yS
-            if EXACT:
-                b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
-            elif HAS_SEQ_IDX:  # y * 0 is 0, or NaN where y is not finite; the sum over the chunk stays in the warp
-                b_chk += tl.sum(b_y * 0.0, axis=1)
-
-            # ---- state for the next chunk ----
-            b_xw = b_x.to(tl.float32) * b_w_state[None, :]
-            b_acc = b_S * b_keep
-            b_Bs = b_B
-            if HAS_SEQ_IDX:
-                m_lastseg = b_seg == b_seg_last
-                b_xw = tl.where(m_lastseg[None, :], b_xw, 0.0)
-                if EXACT:
-                    b_Bs = tl.where(m_lastseg[:, None], b_B, 0.0)  # both operands: 0 * NaN
-                b_acc = tl.where(b_seg_last == 0, b_acc, 0.0)
-            b_xw = b_xw.to(x.dtype.element_ty).to(DOT_DTYPE)
-            b_S = tl.dot(b_xw, b_Bs, acc=b_acc)
-
-            # ---- epilogue (fragment): D skip, z gate ----
-            if HAS_Z:
-                b_z = tl.load(p_z + o_zc, mask=m_pt, other=0.0).to(tl.float32)
-            else:
-                b_z = 0.0
-            b_y = SCAN_EPILOGUE(b_y, b_x, b_D, b_z, HAS_D, HAS_Z)
-            if ACCUMULATE:
-                b_y += tl.load(p_o + o_oc, mask=m_pt, other=0.0)
-            tl.store(p_o + o_oc, b_y.to(out.dtype.element_ty), mask=m_pt)
-
-            p_x += CHUNK * stride_xl
-            p_B += CHUNK * stride_Bl
-            p_C += CHUNK * stride_Cl
-            p_o += CHUNK * stride_ol
-            p_dtp += CHUNK
-            p_csp += CHUNK
-            if HAS_Z:
-                p_z += CHUNK * stride_zl
-
-        if STORE_FINAL:
-            # only the last segment ends at L (padded chunks past L leave S as is).
-            # The p-block offset goes into the base pointer so this [P, N] offset
-            # tile differs from the split combine's one: CSE would otherwise keep
-            # that tile live through the whole walk.
-            o_pf = tl.arange(0, BLOCK_P)
-            m_f = ((i_p * BLOCK_P + o_pf) < P)[:, None] & m_n[None, :] & (i_k == NSEG - 1)
-            p_final = final + (i_bh64 * P + i_p * BLOCK_P) * N
-            tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
-        if not EXACT:
-            if not HAS_SEQ_IDX:  # nothing resets the state: every non-finite x, B, dt or start reaches it
-                b_chk = tl.sum(b_S * 0.0, axis=1)
-            b_bad = (tl.sum(b_chk, axis=0) != 0).to(tl.int32)
-            tl.store(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p, b_bad)
+    Non-finite inputs: EXACT True is one walk with the selects that keep a
+    NaN/Inf where the recurrence puts it (on x, and on B with seq_idx). EXACT
+    False walks without them (the cheaper code), writes flags[program] = 1 or
+    0, and walks again with them only when flagged (RERUN; False is for tests:
+    the plain walk alone). With finite x and B every select is a no-op, so an
+    unflagged program wrote exactly what EXACT writes. The flag: without
+    seq_idx, a non-finite end state (nothing resets it, so every non-finite x,
+    B, dt or start reaches it: x * w_state, 0 * NaN); with seq_idx, any
+    non-finite output (an x or B element at row t makes output row t
+    non-finite), summed per chunk as y * 0 within the warp."""
+    b_bad = _walk_T(
+        x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+        L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+        stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+        stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+        stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+        HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, EXACT)
+    if not EXACT and RERUN:
+        if b_bad != 0:  # this program saw a non-finite value: walk again, exactly
+            _rewalk_T(
+                x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+                L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+                stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+                stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+                stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+                HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI)
 
 
 @functools.lru_cache(maxsize=256)
@@ -579,8 +660,8 @@ def ssd_fused_fwd(
     order, height, width: scan order over a height x width image (ssd_common.token_index,
     cross_scan.py); tensors stay in natural token order. out: write into this
     [b, l, h, p] view (last dim contiguous); accumulate: out (fp32) += y.
-    exact_only: one exact walk instead of the plain walk + the exact re-run of
-    the programs whose outputs came out non-finite (_ssd_fused_T_kernel); the
+    exact_only: one exact walk instead of the plain walk and its exact re-run
+    of the programs that saw a non-finite value (_ssd_fused_T_kernel); the
     results are the same, bit for bit (tests compare the two).
 
     Small problems run the one-launch kernel; larger ones the T+pre path
@@ -746,10 +827,8 @@ def ssd_fused_fwd(
         *init_strides,
         *seq_strides,
     )
-    walk = _ssd_fused_T_kernel[(n_p, b * h, nseg)]
-    if accumulate or exact_only:  # out += y cannot run twice: one exact pass
-        walk(*walk_args, SPLIT=nseg > 1, **flags, **launch)
-    else:  # the plain walk, then the exact one for the programs it flagged
-        walk(*walk_args, SPLIT=nseg > 1, EXACT=False, **flags, **launch)
-        walk(*walk_args, SPLIT=nseg > 1, RERUN=True, **flags, **launch)
+    # the plain walk, and the exact one where it flags a program; out += y
+    # cannot run twice, so accumulate walks exactly once
+    exact = bool(accumulate or exact_only)
+    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch)
     return out, final

@@ -1,6 +1,6 @@
-"""The transposed walk's two passes (ssd_fused._ssd_fused_T_kernel): a plain
-walk without the non-finite selects, which flags every program whose outputs
-came out non-finite, then the exact walk for the flagged programs only.
+"""The transposed walk's two forms (ssd_fused._ssd_fused_T_kernel): every
+program walks without the non-finite selects, flags itself when it saw a
+non-finite value, and only then walks again with them (in the same launch).
 
 What must hold, on the pre-kernel and the split-L paths:
 - with finite inputs no program is flagged, and the outputs and final states
@@ -8,7 +8,7 @@ What must hold, on the pre-kernel and the split-L paths:
   result);
 - a NaN in x flags exactly the programs that read it or walk after it in its
   (batch, head): the p-block holding its channel, from its L-segment on;
-- without the re-run, the plain walk alone spreads that NaN to earlier rows of
+- without the re-run (RERUN=False), the plain walk alone spreads that NaN to earlier rows of
   its chunk (0 * NaN in the masked intra-chunk term), so the re-run is what
   keeps the test_nonfinite.py guarantees on these paths.
 Comparisons are torch.equal (bitwise), not tolerances: both passes run the
@@ -49,25 +49,23 @@ def _inputs(device, seq=False):
 
 
 class _Recorder:
-    """Wraps the walk kernel: records each launch's flags after it ran (a
-    copy), and skips the re-run launches when skip_rerun is set."""
+    """Wraps the walk kernel: records each launch's form and its flags after
+    it ran (a copy); with no_rerun, launches the plain walk alone (RERUN=False)."""
 
-    def __init__(self, real, skip_rerun=False):
-        self.real, self.skip_rerun, self.launches = real, skip_rerun, []
+    def __init__(self, real, no_rerun=False):
+        self.real, self.no_rerun, self.launches = real, no_rerun, []
 
     def __getitem__(self, grid):
         def launch(*args, **kw):
-            mode = "rerun" if kw.get("RERUN") else ("plain" if kw.get("EXACT") is False else "exact")
-            if mode == "rerun" and self.skip_rerun:
-                self.launches.append((mode, grid, None))
-                return
+            if self.no_rerun:
+                kw = dict(kw, RERUN=False)
             self.real[grid](*args, **kw)
-            self.launches.append((mode, grid, args[13].clone()))
+            self.launches.append(("exact" if kw.get("EXACT", True) else "plain", grid, args[13].clone()))
         return launch
 
 
-def _run(monkeypatch, args, kw, exact_only=False, skip_rerun=False):
-    rec = _Recorder(ssd_fused._ssd_fused_T_kernel, skip_rerun)
+def _run(monkeypatch, args, kw, exact_only=False, no_rerun=False):
+    rec = _Recorder(ssd_fused._ssd_fused_T_kernel, no_rerun)
     monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec)
     out, final = ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, exact_only=exact_only, **kw)
     monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec.real)
@@ -81,7 +79,7 @@ def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exac
     force_fused_path(monkeypatch, path)
     args, kw = _inputs(device, seq)
     out, final, launches = _run(monkeypatch, args, kw)
-    assert [m for m, _, _ in launches] == ["plain", "rerun"]
+    assert [m for m, _, _ in launches] == ["plain"]
     flags = launches[0][2]
     assert flags.numel() == math.prod(launches[0][1]), "one flag per program"
     assert int(flags.sum()) == 0, f"finite inputs flagged {int(flags.sum())} programs"
@@ -108,14 +106,14 @@ def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segmen
     assert got == want, f"flagged (bh, segment, p-block) {got}, want {want}"
 
 
-def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_rerun_repairs_them(
+def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_exact_rerun_repairs_them(
         device, monkeypatch):
     force_fused_path(monkeypatch, "pre")
     args, kw = _inputs(device)
     kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
     b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
     args[0][b0, t0, h0, p0] = float("nan")
-    plain, _, _ = _run(monkeypatch, args, kw, skip_rerun=True)
+    plain, _, _ = _run(monkeypatch, args, kw, no_rerun=True)
     assert torch.isnan(plain[b0, 16:t0, h0]).any(), "the plain walk kept earlier rows finite: the test lost its point"
     full, _, _ = _run(monkeypatch, args, kw)
     assert torch.isfinite(full[b0, :t0]).all()
