@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="08a8d270fb755eae6cf21f1c641447787ab477031f6214faca9d07f05dcb829d",
+        kernel="kernels/ssd_fused.py", kernel_sha="04e03a1546dc1c594d7f7207c64a1209976760a6c7f1a5d3de3122227fa98e51",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,

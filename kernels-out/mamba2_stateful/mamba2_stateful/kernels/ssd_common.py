@@ -88,6 +88,24 @@ def carry_state(b_S, b_decay, b_S_local, m_reset):
 
 
 @triton.jit
+def load_skip(D, i_h, o_p, m_p, P, HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, P_AXIS: tl.constexpr):
+    """Head i_h's D skip weight for the p-block o_p, fp32: a [1, BLOCK_P]
+    (P_AXIS 1) or [BLOCK_P, 1] (P_AXIS 0) tile when D is per channel ([h, p]),
+    its scalar when per head, 0.0 without D."""
+    b_D = 0.0
+    if HAS_D:
+        if D_PER_CHANNEL:
+            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)
+            if P_AXIS == 1:
+                b_D = b_D[None, :]
+            else:
+                b_D = b_D[:, None]
+        else:
+            b_D = tl.load(D + i_h).to(tl.float32)
+    return b_D
+
+
+@triton.jit
 def x_finite(b_x):
     """True where b_x is finite (NaN fails every comparison)."""
     return tl.abs(b_x) < float("inf")

@@ -37,7 +37,7 @@ from .host import (
 from . import ssd_fused_dispatch as dispatch
 from .dt import _ssd_dt_cumsum_kernel
 from .ssd_common import (
-    LOG2E, carry_state, dt_prologue, nonfinite_rows, row_offsets, segment_ids, x_finite,
+    LOG2E, carry_state, dt_prologue, load_skip, nonfinite_rows, row_offsets, segment_ids, x_finite,
 )
 
 
@@ -114,13 +114,7 @@ def _ssd_fused_fwd_kernel(
         b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
     else:
         b_dt_bias = 0.0
-    if HAS_D:
-        if D_PER_CHANNEL:
-            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
-        else:
-            b_D = tl.load(D + i_h).to(tl.float32)
-    else:
-        b_D = 0.0
+    b_D = load_skip(D, i_h, o_p, m_p, P, HAS_D, D_PER_CHANNEL, 1)
 
     m_pn = m_p[:, None] & m_n[None, :]
     if HAS_INIT:
@@ -336,28 +330,13 @@ def _ssd_state_T_kernel(
 def _walk_T(
     x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
     L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
-    stride_xb, stride_xl, stride_xh,
-    stride_Bb, stride_Bl, stride_Bg,
-    stride_Cb, stride_Cl, stride_Cg,
-    stride_zb, stride_zl, stride_zh,
-    stride_ob, stride_ol, stride_oh,
-    stride_ib, stride_ih, stride_ip,
+    stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
     stride_sb, stride_sl,
-    CHUNK: tl.constexpr,
-    BLOCK_P: tl.constexpr,
-    BLOCK_N: tl.constexpr,
-    DOT_DTYPE: tl.constexpr,
-    HAS_D: tl.constexpr,
-    D_PER_CHANNEL: tl.constexpr,
-    HAS_Z: tl.constexpr,
-    HAS_INIT: tl.constexpr,
-    HAS_SEQ_IDX: tl.constexpr,
-    STORE_FINAL: tl.constexpr,
-    SPLIT: tl.constexpr,
-    SCAN_EPILOGUE: tl.constexpr,
-    ORDER: tl.constexpr,
-    ACCUMULATE: tl.constexpr,
-    HI, WI,
+    CHUNK: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr, DOT_DTYPE: tl.constexpr,
+    HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, HAS_Z: tl.constexpr, HAS_INIT: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr, STORE_FINAL: tl.constexpr, SPLIT: tl.constexpr, SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr, ACCUMULATE: tl.constexpr, HI, WI,
     EXACT: tl.constexpr,
 ):
     """One walk of program (i_p, i_bh, i_k) of _ssd_fused_T_kernel; EXACT picks
@@ -401,13 +380,7 @@ def _walk_T(
     if HAS_Z:
         o_zT = o_p[:, None] + o_q[None, :] * stride_zl
 
-    if HAS_D:
-        if D_PER_CHANNEL:
-            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
-        else:
-            b_D = tl.load(D + i_h).to(tl.float32)
-    else:
-        b_D = 0.0
+    b_D = load_skip(D, i_h, o_p, m_p, P, HAS_D, D_PER_CHANNEL, 0)
 
     if HAS_INIT:
         p_init = init + i_b64 * stride_ib + i_h64 * stride_ih
@@ -538,28 +511,13 @@ def _walk_T(
 def _rewalk_T(
     x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
     L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
-    stride_xb, stride_xl, stride_xh,
-    stride_Bb, stride_Bl, stride_Bg,
-    stride_Cb, stride_Cl, stride_Cg,
-    stride_zb, stride_zl, stride_zh,
-    stride_ob, stride_ol, stride_oh,
-    stride_ib, stride_ih, stride_ip,
+    stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+    stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
     stride_sb, stride_sl,
-    CHUNK: tl.constexpr,
-    BLOCK_P: tl.constexpr,
-    BLOCK_N: tl.constexpr,
-    DOT_DTYPE: tl.constexpr,
-    HAS_D: tl.constexpr,
-    D_PER_CHANNEL: tl.constexpr,
-    HAS_Z: tl.constexpr,
-    HAS_INIT: tl.constexpr,
-    HAS_SEQ_IDX: tl.constexpr,
-    STORE_FINAL: tl.constexpr,
-    SPLIT: tl.constexpr,
-    SCAN_EPILOGUE: tl.constexpr,
-    ORDER: tl.constexpr,
-    ACCUMULATE: tl.constexpr,
-    HI, WI,
+    CHUNK: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr, DOT_DTYPE: tl.constexpr,
+    HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, HAS_Z: tl.constexpr, HAS_INIT: tl.constexpr,
+    HAS_SEQ_IDX: tl.constexpr, STORE_FINAL: tl.constexpr, SPLIT: tl.constexpr, SCAN_EPILOGUE: tl.constexpr,
+    ORDER: tl.constexpr, ACCUMULATE: tl.constexpr, HI, WI,
 ):
     """The exact walk as a called function, not inlined: none of the plain
     walk's values stays live for it."""
