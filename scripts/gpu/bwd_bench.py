@@ -37,6 +37,7 @@ import triton  # noqa: E402
 
 from mamba2_kernels import autograd as ag  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
 from mamba2_runner.reference.scan import ref_scan  # noqa: E402
 
 F64 = torch.float64
@@ -44,12 +45,16 @@ NAMES = ["x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_states"]
 
 
 def variant_ctx(v):
-    """Apply a variant's settings (module globals of ssd_bwd read at call time)."""
+    """Apply a variant's settings: module globals read at call time, V4_* of
+    ssd_bwd (walks, chunk kernel of v4 and v5), V5_* of ssd_bwd_T (v5s's two launches)."""
     bwd.BWD_IMPL = v["impl"]
-    for k in ("V4_BLOCK_Q", "V4_CHUNK_WARPS", "V4_WALK_WARPS", "V4_WALK_MAXNREG", "V4_CHUNK_MAXNREG",
-              "V5_X_WARPS", "V5_BC_WARPS", "V5_X_MAXNREG", "V5_BC_MAXNREG"):
-        if k in v:
-            setattr(bwd, k, v[k])
+    for k, val in v.items():
+        if k == "impl":
+            continue
+        mod = bwd_T if k.startswith("V5_") else bwd
+        if not hasattr(mod, k):
+            raise KeyError(f"variant setting {k}: {mod.__name__} has no such global; fix the variant table")
+        setattr(mod, k, val)
 
 
 def check(v, device, seed, small=False):
