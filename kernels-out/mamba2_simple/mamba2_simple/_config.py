@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="f8cb8ee1f07cda644fb664b67432d7ee35ee5bc25a102ac5cac89ed1198fac27",
+        kernel="kernels/ssd_bwd.py", kernel_sha="fa83dd88d0aafab2f64f77c673722ddf59c26708888a386c1a5193215efd16b0",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -26,7 +26,7 @@ from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_ids, x_finite
-from .ssd_fused import _ssd_dt_cumsum_kernel
+from .dt import _ssd_dt_cumsum_kernel
 
 
 # Tile length of the backward (the result does not depend on it). The chunk
