@@ -4,6 +4,10 @@
   (--quick: fewer shapes; --variants a,b: a subset; --build-conv: build causal-conv1d in the
   background meanwhile, MAX_JOBS 8; remove a stale /tmp/cc1d/lock first, a killed build leaves one
   and the next build waits on it forever)
+  --variants v4-q32w8,v5s-q32w8 times v4 and v5s side by side in one run.
+  --smoke: the CPU smoke test (no GPU; Triton's interpreter): every variant's check on a
+  small fp32 problem (tolerance 1e-4), then one tiny shape timed by wall clock, no mamba_ssm,
+  no profile; it shows the script and its variant settings run, not speed.
 
 1. Every variant's gradients vs torch autograd through the float64 sequential
    reference (ref_scan) on fresh random bf16 inputs at every option (D, z,
@@ -32,11 +36,16 @@ for _p in (os.path.join(_ROOT, "packages", "runner", "python"), os.path.join(_RO
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
+from mamba2_runner.pkgload import select_device  # noqa: E402
+
+DEVICE = select_device()  # 'cpu' turns Triton's interpreter on: before any kernel is imported
+
 import torch  # noqa: E402
 import triton  # noqa: E402
 
 from mamba2_kernels import autograd as ag  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
 from mamba2_runner.reference.scan import ref_scan  # noqa: E402
 
 F64 = torch.float64
@@ -44,12 +53,16 @@ NAMES = ["x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_states"]
 
 
 def variant_ctx(v):
-    """Apply a variant's settings (module globals of ssd_bwd read at call time)."""
+    """Apply a variant's settings: module globals read at call time, V4_* of
+    ssd_bwd (walks, chunk kernel of v4 and v5), V5_* of ssd_bwd_T (v5s's two launches)."""
     bwd.BWD_IMPL = v["impl"]
-    for k in ("V4_BLOCK_Q", "V4_CHUNK_WARPS", "V4_WALK_WARPS", "V4_WALK_MAXNREG", "V4_CHUNK_MAXNREG",
-              "V5_X_WARPS", "V5_BC_WARPS", "V5_X_MAXNREG", "V5_BC_MAXNREG"):
-        if k in v:
-            setattr(bwd, k, v[k])
+    for k, val in v.items():
+        if k == "impl":
+            continue
+        mod = bwd_T if k.startswith("V5_") else bwd
+        if not hasattr(mod, k):
+            raise KeyError(f"variant setting {k}: {mod.__name__} has no such global; fix the variant table")
+        setattr(mod, k, val)
 
 
 def check(v, device, seed, small=False):
@@ -96,8 +109,8 @@ def check(v, device, seed, small=False):
     return errs, identical
 
 
-def inputs(b, l, h, p, g, n, z, device):
-    bf, f32 = torch.bfloat16, torch.float32
+def inputs(b, l, h, p, g, n, z, device, bf=torch.bfloat16):
+    f32 = torch.float32
     dt0 = torch.exp(torch.rand(h, device=device) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
     return {
         "x": torch.randn(b, l, h, p, device=device, dtype=bf),
@@ -124,7 +137,22 @@ def fwdbwd(op, inp, chunk):
     return run
 
 
+def timed(fn, smoke):
+    """Median ms: do_bench on the GPU; in the smoke test three wall-clock runs after one warm-up."""
+    if not smoke:
+        return triton.testing.do_bench(fn, warmup=50, rep=300, return_mode="median")
+    fn()
+    ts = []
+    for _ in range(3):
+        t = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t) * 1e3)
+    return sorted(ts)[1]
+
+
 def peak_mib(fn):
+    if not torch.cuda.is_available():
+        return float("nan")
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats()
     base = torch.cuda.memory_allocated()
@@ -139,7 +167,10 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--build-conv", action="store_true")
     ap.add_argument("--variants", default="")
+    ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
+    if DEVICE == "cpu" and not a.smoke:
+        raise SystemExit("bwd_bench.py: no GPU visible; --smoke runs the CPU smoke test instead")
     os.makedirs(a.out, exist_ok=True)
     t_start = time.time()
     conv = None
@@ -150,8 +181,8 @@ def main():
         conv = subprocess.Popen([sys.executable, ".baseline/build_causal_conv1d.py", ".baseline/causal-conv1d",
                                  "--out", a.out], stdout=log, stderr=subprocess.STDOUT,
                                 env=dict(os.environ, MAX_JOBS="8"))
-    dev = "cuda"
-    res = {"gpu": torch.cuda.get_device_name(), "torch": torch.__version__, "triton": triton.__version__,
+    dev = DEVICE
+    res = {"gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu (smoke)", "torch": torch.__version__, "triton": triton.__version__,
            "checks": {}, "rows": []}
     variants = {
         "v3": dict(impl="v3"),
@@ -169,8 +200,8 @@ def main():
     for name, v in variants.items():
         t = time.time()
         try:
-            errs, ident = check(v, dev, 1234 + len(ok))
-            good = all(e <= 3e-2 for e in errs.values()) and ident
+            errs, ident = check(v, dev, 1234 + len(ok), small=a.smoke)
+            good = all(e <= (1e-4 if a.smoke else 3e-2) for e in errs.values()) and ident
         except Exception as e:  # noqa: BLE001
             errs, ident, good = {"error": repr(e)[:300]}, False, False
         res["checks"][name] = {"errs": errs, "identical": ident, "ok": good}
@@ -179,43 +210,50 @@ def main():
               + " ".join(f"{k}={e:.1e}" if isinstance(e, float) else f"{k}={e}" for k, e in errs.items())
               + f" ({time.time() - t:.0f}s)", flush=True)
 
-    from mamba2_runner.bench import load_mamba_ssm
-    base = load_mamba_ssm()["mamba_chunk_scan_combined"]
+    base = None
+    if not a.smoke:
+        from mamba2_runner.bench import load_mamba_ssm
+        base = load_mamba_ssm()["mamba_chunk_scan_combined"]
     shapes = [(4, 4096, 80, 64, 1, 128, False), (8, 2048, 64, 64, 1, 128, False),
               (4, 4096, 64, 64, 8, 128, False), (1, 65536, 80, 64, 1, 128, False),
               (2, 128, 8, 64, 1, 128, False), (4, 4096, 80, 64, 1, 128, True)]
     if a.quick:
         shapes = shapes[:2] + shapes[4:5]
+    if a.smoke:
+        shapes = [(1, 80, 4, 16, 2, 16, True)]
+    chunk = 32 if a.smoke else 256
     for b, l, h, p, g, n, z in shapes:
-        inp = inputs(b, l, h, p, g, n, z, dev)
+        inp = inputs(b, l, h, p, g, n, z, dev, torch.float32 if a.smoke else torch.bfloat16)
         shape = f"{b},{l},{h}" + (f" g{g}" if g > 1 else "") + (" z" if z else "")
         row = {"shape": shape, "fwdbwd": {}, "bwd": {}, "mem_mib": {}}
-        fb = fwdbwd(base, inp, 256)
-        row["fwdbwd"]["mamba_ssm"] = triton.testing.do_bench(fb, warmup=50, rep=300, return_mode="median")
-        row["mem_mib"]["mamba_ssm"] = peak_mib(fb)
+        if base is not None:
+            fb = fwdbwd(base, inp, 256)
+            row["fwdbwd"]["mamba_ssm"] = timed(fb, a.smoke)
+            row["mem_mib"]["mamba_ssm"] = peak_mib(fb)
         for name, v in variants.items():
             if not ok[name]:
                 continue
             variant_ctx(v)
-            fb = fwdbwd(ag.ssd_scan_autograd, inp, 256)
-            row["fwdbwd"][name] = triton.testing.do_bench(fb, warmup=50, rep=300, return_mode="median")
+            fb = fwdbwd(ag.ssd_scan_autograd, inp, chunk)
+            row["fwdbwd"][name] = timed(fb, a.smoke)
             row["mem_mib"][name] = peak_mib(fb)
             dout = torch.randn_like(inp["x"])
 
             def bo(_i=inp, _d=dout):
                 return bwd.ssd_bwd(_d, _i["x"], _i["dt"], _i["A"], _i["B"], _i["C"], D=_i["D"], z=_i["z"],
                                    dt_bias=_i["dt_bias"], dt_softplus=True)
-            row["bwd"][name] = triton.testing.do_bench(bo, warmup=50, rep=300, return_mode="median")
+            row["bwd"][name] = timed(bo, a.smoke)
         res["rows"].append(row)
         print(json.dumps(row), flush=True)
         del inp
-        torch.cuda.empty_cache()
+        if dev == "cuda":
+            torch.cuda.empty_cache()
         with open(os.path.join(a.out, "bwd_bench.json"), "w") as f:
             json.dump(res, f, indent=1)
 
     # per-kernel split of the fastest v4 variant at the first shape
     cand = [k for k in variants if k != "v3" and ok[k]]
-    if cand and res["rows"]:
+    if cand and res["rows"] and not a.smoke:
         r0 = res["rows"][0]
         best = min(cand, key=lambda k: r0["fwdbwd"].get(k, math.inf))
         variant_ctx(variants[best])
@@ -248,7 +286,7 @@ def main():
     for row in res["rows"]:
         fbr = row["fwdbwd"]
         ours = [v for k, v in fbr.items() if k != "mamba_ssm"]
-        ratio = fbr["mamba_ssm"] / min(ours) if ours else float("nan")
+        ratio = fbr.get("mamba_ssm", float("nan")) / min(ours) if ours else float("nan")
         print(f"{row['shape']:18} " + " ".join(f"{fbr.get(k, float('nan')):10.3f}" for k in ["mamba_ssm", *variants])
               + f"   {ratio:.2f}x")
     print(f"{'bwd only':18} " + " ".join(f"{'':>10}" for _ in [0]) + " ".join(f"{k:>10}" for k in variants))

@@ -18,6 +18,8 @@ from triton.backends.compiler import GPUTarget  # noqa: E402
 from triton.compiler import ASTSource  # noqa: E402
 
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_v3 as bwd_v3  # noqa: E402
 
 TARGET = GPUTarget("cuda", 90, 32)
 FLOATS = {"dt_lo", "dt_hi"}
@@ -27,6 +29,8 @@ def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2)
     """ptrs: name -> element type string for pointer args; every other
     non-constexpr arg is an i32 (ints divisible by 16 are marked so, as the
     JIT does for P, N, L and strides of 16-aligned shapes)."""
+    if "ORDER" in fn.arg_names:  # a constexpr with a default: ORDER 0 (the plain scan) unless asked
+        consts = dict(consts, ORDER=consts.get("ORDER", 0))
     sig, attrs = {}, {}
     for i, name in enumerate(fn.arg_names):
         if name in consts:
@@ -72,7 +76,7 @@ def main():
     rows = []
     base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PRECISION="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
     # v3 chunk kernel (before): operands widened to fp32 (tf32 dots)
-    v3 = {n: "fp32" for n in bwd._ssd_bwd_chunk_kernel.arg_names}
+    v3 = {n: "fp32" for n in bwd_v3._ssd_bwd_chunk_kernel.arg_names}
     for n in ("x", "B", "C", "z", "dout", "dx", "dz"):
         v3[n] = bf
     v3.pop("seq_idx"); v3["seq_idx"] = "i32"
@@ -82,7 +86,7 @@ def main():
         v3.pop(n)
     for q in (32,) if len(sys.argv) == 1 else ():
         c = dict(base, CHUNK=q, HAS_D=True, D_PER_CHANNEL=False, HAS_Z=True)
-        rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
+        rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd_v3._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
     # v4 walk
     wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")
     walks = ((32, 4, 168), (64, 4, 168), (64, 4, None), (128, 4, 168), (64, 8, None))
@@ -108,7 +112,7 @@ def main():
         for hz in (False, True):
             c = dict(base, CHUNK=q, DOT_DTYPE=tl.bfloat16, HAS_D=True, D_PER_CHANNEL=False, HAS_Z=hz,
                      DO_X=part[2:] in ("", "x"), DO_BC=part[2:] in ("", "bc"))
-            fn = bwd._ssd_bwd_chunk_T_kernel if part.startswith("v5") else bwd._ssd_bwd_chunk_v4_kernel
+            fn = bwd_T._ssd_bwd_chunk_T_kernel if part.startswith("v5") else bwd._ssd_bwd_chunk_v4_kernel
             rows.append((f"{part} chunk", f"Q{q} w{w} r{r}{' z' if hz else ''}",
                          *build(fn, cp, c, num_warps=w, maxnreg=r)))
     print(f"{'kernel':16} {'config':18} {'regs':>5} {'stack B':>8} {'smem B':>8}")

@@ -2,10 +2,11 @@
 # ir-hash: ecdc1a8c1f3908dbc9b3232a151982a82ea56e47204e629702db577caff5a69c
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd.py
 """Backward of the SSD scan (mamba_chunk_scan_combined), v4 (the default):
-see the v4 section below and NOTES.md "Backward versions". v3, the first
-correct version (three launches), is in ssd_bwd_v3.py, selectable with
-ssd_bwd(impl="v3"); v5/v5s (transposed chunk kernel) are selectable, not
-measured.
+the dt pre-kernel, the forward and reverse state walks, the chunk kernel, the
+wrapper, and the dispatch ssd_bwd (NOTES.md "Backward versions"). v5 / v5s
+(the transposed chunk kernel, one or two launches, on v4's walks and wrapper)
+are in ssd_bwd_T.py, v3 (the first correct version) in ssd_bwd_v3.py; all are
+selectable with ssd_bwd(impl=...).
 
 Sums over p (dB, dC, ddt, dA), over chunks (dA, dD) and over heads of a group
 are written as partials and reduced with torch.sum: no atomics, so two
@@ -25,7 +26,7 @@ from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_ids, x_finite
-from .ssd_fused import _ssd_dt_cumsum_kernel
+from .dt import _ssd_dt_cumsum_kernel
 
 
 # Tile length of the backward (the result does not depend on it). The chunk
@@ -401,181 +402,6 @@ def _ssd_bwd_chunk_v4_kernel(
         tl.store(dC_part + o_part, b_acc_dC, mask=m_tn)
 
 
-@triton.jit
-def _ssd_bwd_chunk_T_kernel(
-    x, dt, A, B, C, D, z, dt_bias, dtp, csp, seq_idx, states, dstates, dout,
-    dx, dz, ddt, dB_part, dC_part, dA_part, dD_part,
-    BATCH, L, H, P, N, G, HEADS_PER_GROUP, HEADS_PER_SPLIT, NSPLIT, LP, NC,
-    N_HEADS_LOOP, N_PB_LOOP,
-    stride_xb, stride_xl, stride_xh,
-    stride_dtb, stride_dtl, stride_dth,
-    stride_Bb, stride_Bl, stride_Bg,
-    stride_Cb, stride_Cl, stride_Cg,
-    stride_zb, stride_zl, stride_zh,
-    stride_ob, stride_ol, stride_oh,
-    stride_sb, stride_sl,
-    dt_lo, dt_hi,
-    CHUNK: tl.constexpr,
-    BLOCK_P: tl.constexpr,
-    BLOCK_N: tl.constexpr,
-    DOT_DTYPE: tl.constexpr,
-    DOT_PRECISION: tl.constexpr,
-    HAS_D: tl.constexpr,
-    D_PER_CHANNEL: tl.constexpr,
-    HAS_Z: tl.constexpr,
-    HAS_DT_BIAS: tl.constexpr,
-    DT_SOFTPLUS: tl.constexpr,
-    HAS_SEQ_IDX: tl.constexpr,
-    DO_X: tl.constexpr,
-    DO_BC: tl.constexpr,
-):
-    """v5: the chunk kernel of v4 in transposed form, so that every [Q, *]
-    product has P or N (64, 128) as its M side instead of Q (32): with Q 32
-    those dots cannot use wgmma (M >= 64 per warpgroup) and mma.sync keeps
-    both operands in registers. Tiles: x^T, dout^T, z^T, dx^T [P, Q]; B^T, C^T,
-    dB^T, dC^T [N, Q]; S, dS [P, N];
-        y^T = (S C^T) w_out + x^T M^T + D x^T,     dx^T = dy^T M + (dS B^T) w_state + D dy^T,
-        dC^T = (S^T dy^T) w_out + B^T dCB^T,       dB^T = (dS^T x^T) w_state + C^T dCB,
-    dM = dy x^T and the dt/A terms as in v4. DO_X / DO_BC as in v4's kernel."""
-    i_c = tl.program_id(0)
-    i_r = tl.program_id(1)
-    i_s = i_r % NSPLIT
-    i_bg = i_r // NSPLIT
-    i_b = i_bg // G
-    i_g = i_bg % G
-    i_b64 = i_b.to(tl.int64)
-    i_g64 = i_g.to(tl.int64)
-    t0 = i_c.to(tl.int64) * CHUNK
-    ELT = x.dtype.element_ty
-
-    o_q = tl.arange(0, CHUNK)
-    o_n = tl.arange(0, BLOCK_N)
-    o_t = t0 + o_q
-    m_t = o_t < L
-    m_n = o_n < N
-    m_nt = m_n[:, None] & m_t[None, :]
-    m_last = o_q == CHUNK - 1
-
-    b_BT = tl.load(B + i_b64 * stride_Bb + i_g64 * stride_Bg + t0 * stride_Bl
-                   + o_n[:, None] + o_q[None, :] * stride_Bl, mask=m_nt, other=0.0)
-    b_CT = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
-                   + o_n[:, None] + o_q[None, :] * stride_Cl, mask=m_nt, other=0.0)
-    b_BT = _op(b_BT, ELT, DOT_DTYPE)
-    b_CT = _op(b_CT, ELT, DOT_DTYPE)
-    if DO_X:
-        b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = C_i . B_j
-    m_ij = o_q[:, None] >= o_q[None, :]
-    if HAS_SEQ_IDX:
-        b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
-        m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-
-    if DO_BC:
-        b_acc_dBT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
-        b_acc_dCT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
-    for i_j in range(0, N_HEADS_LOOP):
-        i_h = i_g * HEADS_PER_GROUP + i_s * HEADS_PER_SPLIT + i_j
-        i_h64 = i_h.to(tl.int64)
-        i_bh64 = i_b64 * H + i_h64
-        b_A = tl.load(A + i_h).to(tl.float32)
-        b_dt_bias = 0.0
-        if HAS_DT_BIAS:
-            b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
-        b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_q, m_t,
-                                     stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
-        b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
-        b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
-        b_w_out = tl.exp2(b_cs)
-        b_e_state = tl.exp2(b_cs_last - b_cs)
-        b_keep = tl.exp2(b_cs_last)
-        if HAS_SEQ_IDX:
-            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
-            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
-        b_w_state = b_dt * b_e_state
-        b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
-        if DO_X:
-            b_CBE = b_CB * b_E
-            b_M = b_CBE * b_dt[None, :]
-            b_Md = _op(b_M, ELT, DOT_DTYPE)
-            b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
-            b_dw = tl.zeros([CHUNK], dtype=tl.float32)
-            b_dSS = tl.zeros([BLOCK_P], dtype=tl.float32)
-
-        b_dM = tl.zeros([CHUNK, CHUNK], dtype=tl.float32)
-        o_state = i_bh64 * NC * P * N + i_c.to(tl.int64) * P * N
-        for i_p in range(0, N_PB_LOOP):
-            o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
-            m_p = o_p < P
-            m_pt = m_p[:, None] & m_t[None, :]
-            m_pn = m_p[:, None] & m_n[None, :]
-            b_xT = tl.load(x + i_b64 * stride_xb + i_h64 * stride_xh + t0 * stride_xl
-                           + o_p[:, None] + o_q[None, :] * stride_xl, mask=m_pt, other=0.0).to(tl.float32)
-            b_doT = tl.load(dout + i_b64 * stride_ob + i_h64 * stride_oh + t0 * stride_ol
-                            + o_p[:, None] + o_q[None, :] * stride_ol, mask=m_pt, other=0.0).to(tl.float32)
-            b_S = tl.load(states + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
-            b_dS = tl.load(dstates + o_state + o_p[:, None] * N + o_n[None, :], mask=m_pn, other=0.0)
-            b_Sd = _op(b_S, ELT, DOT_DTYPE)
-            b_dSd = _op(b_dS, ELT, DOT_DTYPE)
-            b_xTd = _op(b_xT, ELT, DOT_DTYPE)
-            if HAS_D:
-                if D_PER_CHANNEL:
-                    b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[:, None]
-                else:
-                    b_D = tl.load(D + i_h).to(tl.float32)
-            if DO_X:
-                b_yoffT = tl.dot(b_Sd, b_CT, input_precision=DOT_PRECISION)  # [P, Q]: S_in[p] . C_i
-            if HAS_Z:
-                b_zT = tl.load(z + i_b64 * stride_zb + i_h64 * stride_zh + t0 * stride_zl
-                               + o_p[:, None] + o_q[None, :] * stride_zl, mask=m_pt, other=0.0).to(tl.float32)
-                b_sig = tl.sigmoid(b_zT)
-                if DO_X:
-                    b_yT = b_yoffT * b_w_out[None, :] + tl.dot(b_xTd, tl.trans(b_Md), input_precision=DOT_PRECISION)
-                    if HAS_D:
-                        b_yT += b_xT * b_D
-                    b_dzT = b_doT * b_yT * b_sig * (1.0 + b_zT * (1.0 - b_sig))
-                    tl.store(dz + ((i_b64 * L + t0) * H + i_h64) * P + o_p[:, None] + o_q[None, :] * (H * P),
-                             b_dzT.to(dz.dtype.element_ty), mask=m_pt)
-                b_dyT = b_doT * b_zT * b_sig
-            else:
-                b_dyT = b_doT
-            b_dyTd = _op(b_dyT, ELT, DOT_DTYPE)
-            b_dM += tl.dot(tl.trans(b_dyTd), b_xTd, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = dy_i . x_j
-            if DO_BC:
-                b_acc_dCT += tl.dot(tl.trans(b_Sd), b_dyTd, input_precision=DOT_PRECISION) * b_w_out[None, :]
-                b_acc_dBT += tl.dot(tl.trans(b_dSd), b_xTd, input_precision=DOT_PRECISION) * b_w_state[None, :]
-            if DO_X:
-                b_UT = tl.dot(b_dSd, b_BT, input_precision=DOT_PRECISION)  # [P, Q]: dS[p] . B_j
-                b_dxT = tl.dot(b_dyTd, b_Md, input_precision=DOT_PRECISION) + b_UT * b_w_state[None, :]
-                if HAS_D:
-                    b_dxT += b_dyT * b_D
-                    tl.store(dD_part + ((i_b64 * NC + i_c) * H + i_h64) * P + o_p, tl.sum(b_dyT * b_xT, axis=1),
-                             mask=m_p)
-                tl.store(dx + ((i_b64 * L + t0) * H + i_h64) * P + o_p[:, None] + o_q[None, :] * (H * P),
-                         b_dxT.to(dx.dtype.element_ty), mask=m_pt)
-                b_dw += tl.sum(b_xT * b_UT, axis=0)  # d loss / d w_state_j
-                b_dyoff += tl.sum(b_dyT * b_yoffT, axis=0)
-                b_dSS += tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1)
-
-        if DO_BC:
-            b_dCB = _op(b_dM * b_E * b_dt[None, :], ELT, DOT_DTYPE)
-            b_acc_dCT += tl.dot(b_BT, tl.trans(b_dCB), input_precision=DOT_PRECISION)
-            b_acc_dBT += tl.dot(b_CT, b_dCB, input_precision=DOT_PRECISION)
-        if DO_X:
-            b_G = b_dM * b_M
-            b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
-            b_dlast = b_keep * tl.sum(b_dSS, axis=0) + tl.sum(b_dw * b_w_state, axis=0)
-            b_dcs += tl.where(m_last, b_dlast, 0.0)
-            b_rc = tl.sum(b_dcs, axis=0) - tl.cumsum(b_dcs, axis=0) + b_dcs
-            b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
-            tl.store(ddt + (i_b64 * L + t0) * H + i_h64 + o_q * H, b_ddt * b_ddt_draw, mask=m_t)
-            tl.store(dA_part + i_bh64 * NC + i_c, tl.sum(b_dt * b_rc, axis=0))
-
-    if DO_BC:
-        o_part = (((i_s * BATCH + i_b64) * L + t0) * G + i_g64) * N + o_n[:, None] + o_q[None, :] * (G * N)
-        tl.store(dB_part + o_part, b_acc_dBT, mask=m_nt)
-        tl.store(dC_part + o_part, b_acc_dCT, mask=m_nt)
-
-
 # v4 launch defaults (NOTES.md, backward v4; bench/results/2026-12-01-h200-ssd-bwd-v4.json):
 # tile 32 / 8 warps beat tile 64 at every large shape (fwd+bwd (4, 4096, 80)
 # 4.93 vs 7.91 ms): the 64 tile's chunk kernel spills 1.7-2.7 KB per thread.
@@ -585,12 +411,6 @@ V4_CHUNK_WARPS = LAUNCH.bwd.num_warps
 V4_WALK_WARPS = LAUNCH.bwd.walk_warps
 V4_WALK_MAXNREG = 168
 V4_CHUNK_MAXNREG = None
-# v5 / v5s (not yet measured on a GPU): transposed chunk kernel, one launch /
-# two launches (dx side with one head per program, then dB/dC with the head loop)
-V5_X_WARPS = 8
-V5_BC_WARPS = 8
-V5_X_MAXNREG = None
-V5_BC_MAXNREG = None
 # Programs wanted for the chunk kernel before heads are split further (4 per SM of an H200).
 _V4_MIN_PROGRAMS = 528
 _H200_SMS = 132
@@ -609,11 +429,15 @@ def _ssd_bwd_v4(
     dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
     *, block_p=None, block_q=None, num_warps=None, nsplit=None, walk_maxnreg=-1, chunk_maxnreg=-1,
-    walk_warps=None, state_dtype=None, split_chunk=False, x_warps=None, bc_warps=None,
-    transposed=False, order=0, height=1, width=1,
+    walk_warps=None, state_dtype=None, order=0, height=1, width=1, chunk_kernel=None, chunk_passes=None,
 ):
+    """v4, and the driver of v5 / v5s (ssd_bwd_T.py), which pass their chunk
+    kernel (same arguments as v4's) and chunk_passes: launches of it as
+    (DO_X, DO_BC, num_warps, maxnreg); a pass without DO_BC runs one head per
+    program. Default: one launch of both halves with the chunk settings."""
     b, l, h, p = x.shape
-    check_scan_order(order, height, width, l, seq_idx, why=" (and backward v4, not v5)" if transposed else "")
+    check_scan_order(order, height, width, l, seq_idx,
+                     why=" (and backward v4, not v5)" if chunk_kernel is not None else "")
     okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
     g, n = B.shape[2], B.shape[3]
     dev = x.device
@@ -643,20 +467,12 @@ def _ssd_bwd_v4(
     if state_dtype is None:
         state_dtype = x.dtype if x.dtype in (torch.bfloat16, torch.float16) else f32
     compiled = x.is_cuda and not _INTERPRETED
-    walk_launch = dict(num_warps=walk_warps)
-    wm = V4_WALK_MAXNREG if walk_maxnreg == -1 else walk_maxnreg
-    if compiled and wm:
-        walk_launch["maxnreg"] = wm
-    chunk_launch = dict(num_warps=num_warps)
-    cm = V4_CHUNK_MAXNREG if chunk_maxnreg == -1 else chunk_maxnreg
-    if compiled and cm:
-        chunk_launch["maxnreg"] = cm
-    x_launch = dict(num_warps=x_warps or V5_X_WARPS)
-    bc_launch = dict(num_warps=bc_warps or V5_BC_WARPS)
-    if compiled and V5_X_MAXNREG:
-        x_launch["maxnreg"] = V5_X_MAXNREG
-    if compiled and V5_BC_MAXNREG:
-        bc_launch["maxnreg"] = V5_BC_MAXNREG
+
+    def launch_opts(warps, maxnreg):  # maxnreg only where compiled (the interpreter takes none)
+        return dict(num_warps=warps, **({"maxnreg": maxnreg} if compiled and maxnreg else {}))
+    walk_launch = launch_opts(walk_warps, V4_WALK_MAXNREG if walk_maxnreg == -1 else walk_maxnreg)
+    if chunk_passes is None:
+        chunk_passes = ((True, True, num_warps, V4_CHUNK_MAXNREG if chunk_maxnreg == -1 else chunk_maxnreg),)
 
     # 0. dt prologue and chunk-local cumsums (fp32 rows padded to lp)
     scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
@@ -751,18 +567,15 @@ def _ssd_bwd_v4(
         HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=seq_idx is not None,
         **okw,
     )
-    kern = _ssd_bwd_chunk_T_kernel if transposed else _ssd_bwd_chunk_v4_kernel
-    if not split_chunk:
-        kern[(nc, b * g * nsplit)](
-            *ins, *outs, *args, DO_X=True, DO_BC=True, **cflags, **chunk_launch)
-    else:
-        # v5: dx side with one head per program (no dB/dC accumulators), then
-        # dB/dC with the head loop; each alone needs fewer registers
-        args_x = args[:7] + (1, hpg) + args[9:11] + (_loop_count(1),) + args[12:]
-        kern[(nc, b * h)](
-            *ins, *outs, *args_x, DO_X=True, DO_BC=False, **cflags, **x_launch)
-        kern[(nc, b * g * nsplit)](
-            *ins, *outs, *args, DO_X=False, DO_BC=True, **cflags, **bc_launch)
+    kern = chunk_kernel or _ssd_bwd_chunk_v4_kernel
+    for do_x, do_bc, warps, maxnreg in chunk_passes:
+        if do_bc:
+            kern[(nc, b * g * nsplit)](
+                *ins, *outs, *args, DO_X=do_x, DO_BC=True, **cflags, **launch_opts(warps, maxnreg))
+        else:  # one head per program: HEADS_PER_SPLIT 1, NSPLIT hpg, one head loop
+            args_x = args[:7] + (1, hpg) + args[9:11] + (_loop_count(1),) + args[12:]
+            kern[(nc, b * h)](
+                *ins, *outs, *args_x, DO_X=do_x, DO_BC=False, **cflags, **launch_opts(warps, maxnreg))
     dBC = dBC_part[:, 0] if nsplit == 1 else dBC_part.sum(1)
     grads = {
         "dx": dx,
@@ -781,18 +594,8 @@ def _ssd_bwd_v4(
     return grads
 
 
-def _ssd_bwd_v5(*args, **kw):
-    """v4 with the transposed chunk kernel (_ssd_bwd_chunk_T_kernel), one launch."""
-    return _ssd_bwd_v4(*args, transposed=True, **kw)
-
-
-def _ssd_bwd_v5s(*args, **kw):
-    """v5 with the chunk kernel split in two launches (DO_X, then DO_BC)."""
-    return _ssd_bwd_v4(*args, transposed=True, split_chunk=True, **kw)
-
-
 # Which backward ssd_bwd runs: "v4" (default: measured faster than v3 at every
-# shape of issue 9, and checked on the H200, NOTES.md) or "v3".
+# shape of issue 9, and checked on the H200, NOTES.md), "v5s", "v5" or "v3".
 BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 
@@ -817,11 +620,14 @@ def ssd_bwd(
     dinitial_states [b, h, p, n] | None (all float32 except dx, dz).
     """
     impl = BWD_IMPL if impl is None else impl
-    _v3 = None
-    if impl == "v3":
-        from .ssd_bwd_v3 import _ssd_bwd_v3 as _v3
-    fn = {"v5s": _ssd_bwd_v5s, "v5": _ssd_bwd_v5, "v4": _ssd_bwd_v4, "v3": _v3}.get(impl)
-    if fn is None:
+    if impl == "v4":
+        fn = _ssd_bwd_v4
+    elif impl in ("v5s", "v5"):  # their module imports this one: imported here, not at the top
+        from . import ssd_bwd_T
+        fn = ssd_bwd_T._ssd_bwd_v5s if impl == "v5s" else ssd_bwd_T._ssd_bwd_v5
+    elif impl == "v3":
+        from .ssd_bwd_v3 import _ssd_bwd_v3 as fn
+    else:
         raise ValueError(f"ssd_bwd impl must be 'v5s', 'v5', 'v4' or 'v3', got {impl!r}")
     return fn(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
               seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, dfinal_states=dfinal_states,

@@ -1,5 +1,5 @@
-"""The SSD backward versions (kernels/ssd_bwd.py: v4, v5s, and v3 kept selectable;
-v5 runs the same transposed chunk-kernel code as v5s in one launch)
+"""The SSD backward versions (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5s, and v5,
+the same transposed chunk kernel in one launch; v3 kept selectable)
 against torch autograd through the float64 sequential reference
 (mamba2_runner.reference.scan.ref_scan).
 
@@ -86,6 +86,9 @@ CASES = [
     pytest.param((1, 24, 4, 24, 1, 16), dict(D="h", z=True, bias=True, init=True, seq=True),
                  dict(impl="v5s", block_q=16, block_p=16, nsplit=2), True,
                  id="v5s-transposed-chunk-kernel-in-two-launches-all-options-Q16-L24"),
+    pytest.param((1, 24, 4, 24, 2, 16), dict(D="hp", z=True, bias=True, init=True, seq=True),
+                 dict(impl="v5", block_q=16, block_p=16), True,
+                 id="v5-transposed-chunk-kernel-in-one-launch-all-options-two-groups-Q16-L24"),
     pytest.param((1, 40, 2, 16, 1, 16), dict(D="h", bias=True), dict(impl="v3", block_q=16), False,
                  id="v3-kept-selectable"),
 ]
