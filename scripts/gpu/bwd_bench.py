@@ -185,15 +185,14 @@ def main():
     res = {"gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu (smoke)", "torch": torch.__version__, "triton": triton.__version__,
            "checks": {}, "rows": []}
     variants = {
-        "v3": dict(impl="v3"),
         "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
         "v4-q64w8": dict(impl="v4", V4_BLOCK_Q=64, V4_CHUNK_WARPS=8),
         # not yet measured (NOTES.md, v5): transposed chunk kernel, one / two launches
         "v5-q32w8": dict(impl="v5", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
         "v5s-q32w8": dict(impl="v5s", V4_BLOCK_Q=32, V5_X_WARPS=8, V5_BC_WARPS=8),
     }
-    # --variants picks a subset, e.g. --variants v4-q32w8,v5-q32w8,v5s-q32w8 (v3 and q64 are
-    # already recorded in bench/results/2026-12-01-h200-ssd-bwd-v4.json)
+    # --variants picks a subset, e.g. --variants v4-q32w8,v5-q32w8,v5s-q32w8 (q64 and the removed v3 are
+    # recorded in bench/results/2026-12-01-h200-ssd-bwd-v4.json)
     if a.variants:
         variants = {k: v for k, v in variants.items() if k in a.variants.split(",")}
     ok = {}
@@ -252,7 +251,7 @@ def main():
             json.dump(res, f, indent=1)
 
     # per-kernel split of the fastest v4 variant at the first shape
-    cand = [k for k in variants if k != "v3" and ok[k]]
+    cand = [k for k in variants if ok[k]]
     if cand and res["rows"] and not a.smoke:
         r0 = res["rows"][0]
         best = min(cand, key=lambda k: r0["fwdbwd"].get(k, math.inf))

@@ -19,7 +19,6 @@ from triton.compiler import ASTSource  # noqa: E402
 
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
-from mamba2_kernels.kernels import ssd_bwd_v3 as bwd_v3  # noqa: E402
 
 TARGET = GPUTarget("cuda", 90, 32)
 FLOATS = {"dt_lo", "dt_hi"}
@@ -75,18 +74,6 @@ def main():
     bf = "bf16"
     rows = []
     base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PRECISION="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
-    # v3 chunk kernel (before): operands widened to fp32 (tf32 dots)
-    v3 = {n: "fp32" for n in bwd_v3._ssd_bwd_chunk_kernel.arg_names}
-    for n in ("x", "B", "C", "z", "dout", "dx", "dz"):
-        v3[n] = bf
-    v3.pop("seq_idx"); v3["seq_idx"] = "i32"
-    for n in [a for a in list(v3) if a[0].isupper() and a not in ("A", "B", "C", "D")]:
-        v3.pop(n)
-    for n in [a for a in list(v3) if a.startswith("stride") or a in ("dt_lo", "dt_hi")]:
-        v3.pop(n)
-    for q in (32,) if len(sys.argv) == 1 else ():
-        c = dict(base, CHUNK=q, HAS_D=True, D_PER_CHANNEL=False, HAS_Z=True)
-        rows.append(("v3 chunk", f"Q{q} w8 z", *build(bwd_v3._ssd_bwd_chunk_kernel, v3, c, num_warps=8)))
     # v4 walk
     wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")
     walks = ((32, 4, 168), (64, 4, 168), (64, 4, None), (128, 4, 168), (64, 8, None))

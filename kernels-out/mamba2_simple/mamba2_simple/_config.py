@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="fa83dd88d0aafab2f64f77c673722ddf59c26708888a386c1a5193215efd16b0",
+        kernel="kernels/ssd_bwd.py", kernel_sha="89755d3532e22a5e73519e077b396c18fab63812ac2e535920a0157777354abd",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -5,8 +5,9 @@
 the dt pre-kernel, the forward and reverse state walks, the chunk kernel, the
 wrapper, and the dispatch ssd_bwd (NOTES.md "Backward versions"). v5 / v5s
 (the transposed chunk kernel, one or two launches, on v4's walks and wrapper)
-are in ssd_bwd_T.py, v3 (the first correct version) in ssd_bwd_v3.py; all are
-selectable with ssd_bwd(impl=...).
+are in ssd_bwd_T.py; both are selectable with ssd_bwd(impl=...). v3, the
+first correct version, was removed on 2026-12-01 (slower than v4 at every
+measured shape and not non-finite-exact; git history has it, see NOTES.md).
 
 Sums over p (dB, dC, ddt, dA), over chunks (dA, dD) and over heads of a group
 are written as partials and reduced with torch.sum: no atomics, so two
@@ -594,8 +595,8 @@ def _ssd_bwd_v4(
     return grads
 
 
-# Which backward ssd_bwd runs: "v4" (default: measured faster than v3 at every
-# shape of issue 9, and checked on the H200, NOTES.md), "v5s", "v5" or "v3".
+# Which backward ssd_bwd runs: "v4" (default: measured 1.6-1.8x faster than the
+# removed v3 at every shape of issue 9, and checked on the H200, NOTES.md), "v5s" or "v5".
 BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 
@@ -607,7 +608,7 @@ def ssd_bwd(
     """Gradients of the SSD scan. Inputs as for mamba_chunk_scan_combined
     (validated by the caller); dout: [b, l, h, p] gradient of out;
     dfinal_states: [b, h, p, n] gradient of final_states | None.
-    impl: "v5s" | "v5" | "v4" | "v3" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
+    impl: "v5s" | "v5" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
     of that version's launch settings (the result does not depend on them
     beyond rounding).
     v4 also takes order, height, width: the gradients of a scan in another order
@@ -626,9 +627,11 @@ def ssd_bwd(
         from . import ssd_bwd_T
         fn = ssd_bwd_T._ssd_bwd_v5s if impl == "v5s" else ssd_bwd_T._ssd_bwd_v5
     elif impl == "v3":
-        from .ssd_bwd_v3 import _ssd_bwd_v3 as fn
+        raise ValueError("ssd_bwd impl 'v3' was removed (slower than 'v4' at every measured shape, and it spread "
+                         "NaN/Inf where the recurrence does not); use impl='v4' (the default) or unset MAMBA2_SSD_BWD")
     else:
-        raise ValueError(f"ssd_bwd impl must be 'v5s', 'v5', 'v4' or 'v3', got {impl!r}")
+        raise ValueError(f"ssd_bwd impl must be 'v5s', 'v5' or 'v4', got {impl!r}; set it with impl=... or "
+                         "MAMBA2_SSD_BWD")
     return fn(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
               seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, dfinal_states=dfinal_states,
               **launch)

@@ -64,7 +64,6 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/ssd_common.py',
   'kernels/ssd_fused_dispatch.py',
   'kernels/ssd_bwd_T.py',
-  'kernels/ssd_bwd_v3.py',
   'custom_ops.py',
   'varlen.py',
   'kernels/conv_varlen.py',

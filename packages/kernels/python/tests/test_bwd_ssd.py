@@ -1,5 +1,5 @@
 """The SSD backward versions (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5s, and v5,
-the same transposed chunk kernel in one launch; v3 kept selectable)
+the same transposed chunk kernel in one launch)
 against torch autograd through the float64 sequential reference
 (mamba2_runner.reference.scan.ref_scan).
 
@@ -89,8 +89,6 @@ CASES = [
     pytest.param((1, 24, 4, 24, 2, 16), dict(D="hp", z=True, bias=True, init=True, seq=True),
                  dict(impl="v5", block_q=16, block_p=16), True,
                  id="v5-transposed-chunk-kernel-in-one-launch-all-options-two-groups-Q16-L24"),
-    pytest.param((1, 40, 2, 16, 1, 16), dict(D="h", bias=True), dict(impl="v3", block_q=16), False,
-                 id="v3-kept-selectable"),
 ]
 
 
@@ -110,3 +108,14 @@ def test_v4_split_count_divides_the_heads_of_a_group():
     assert bwd._pick_nsplit(80, 256, 528) == 4
     assert bwd._pick_nsplit(8, 2048, 528) == 1
     assert bwd._pick_nsplit(7, 10, 528) == 7
+
+
+@pytest.mark.parametrize("impl,message", [("v3", "was removed"), ("v9", "must be 'v5s', 'v5' or 'v4'")])
+def test_an_unknown_or_removed_backward_version_is_refused_naming_the_fix(impl, message):
+    from mamba2_kernels.kernels.ssd_bwd import ssd_bwd
+
+    x = torch.randn(1, 8, 1, 16)
+    with pytest.raises(ValueError, match=message) as e:
+        ssd_bwd(x, x, torch.rand(1, 8, 1), -torch.rand(1), torch.randn(1, 8, 1, 16), torch.randn(1, 8, 1, 16),
+                impl=impl)
+    assert "impl=" in str(e.value)
