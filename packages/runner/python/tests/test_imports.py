@@ -85,8 +85,3 @@ def test_the_runner_modules_do_not_import_each_other_in_a_circle():
     stale = [k for k in KNOWN_CYCLES if k not in [set(c) for c in cycles]]
     assert not stale, f"KNOWN_CYCLES lists {stale}, which are no longer cycles: delete them"
 
-
-def test_no_runner_module_is_over_800_lines():
-    long = {str(p.relative_to(PKG_ROOT)): n for p in PKG_ROOT.rglob("*.py")
-            if (n := len(p.read_text().splitlines())) > 800}
-    assert not long, f"split these (issue 11: no hand-written module over 800 lines): {long}"

@@ -10,9 +10,9 @@ import importlib
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, SEED
 from mamba2_runner.pkgload import load_generated, load_ir, read_manifest
-from mamba2_runner.verify import Checker, run_verify
+from mamba2_runner.verify import Checker, Report, grad_shapes, pkg_chunk, resolve_device, run_verify
 
 EXAMPLES = ["mamba2_simple", "mamba2_grouped", "mamba2_stateful", "mamba2_conv6_nogate", "mamba2_builder_gate"]
 
@@ -44,10 +44,13 @@ def test_every_gradient_of_the_example_matches_the_reference(name):
 
 def test_a_wrong_backward_is_caught_and_named(monkeypatch):
     """Scale dB from the generated SSD backward by 1.5: the scan's B row and
-    the block rows that depend on B through in_proj must fail; x's must not."""
+    the block rows that depend on B through in_proj must fail; x's must not.
+    verify's rows at one gradient shape, grad_shapes' shortest (seqlen 1: a
+    scaled dB shows at any length), catch and name it; the whole `--ops grads`
+    run of this package, every shape, is the test above."""
     d = _pkg("mamba2_stateful")
     name = read_manifest(d)["name"]
-    load_generated(d)
+    pkg = load_generated(d)
     autograd = importlib.import_module(f"{name}.autograd")
     real = autograd.ssd_bwd
 
@@ -57,7 +60,12 @@ def test_a_wrong_backward_is_caught_and_named(monkeypatch):
         return g
 
     monkeypatch.setattr(autograd, "ssd_bwd", wrong)
-    report = run_verify(str(d), device="auto", ops=["grads"])
+    ir = load_ir(d)
+    report = Report(package=name, device=resolve_device("auto"), seed=SEED)  # conftest seeds torch with it
+    chk = Checker(pkg, ir, report.device, report, lambda r: None)
+    b, l = grad_shapes(ir, pkg_chunk(pkg, ir))[0]
+    chk.grad_scan("float32", b, l)
+    chk.grad_block("float32", b, l)
     failed = {r.op for r in report.failed}
     assert "grad scan B" in failed, _fmt(report.rows)
     assert "grad block in_proj.weight" in failed and "grad block u" in failed, _fmt(report.rows)
