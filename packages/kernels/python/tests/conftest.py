@@ -85,6 +85,14 @@ def force_fused_path(monkeypatch, path):
         monkeypatch.setattr(policy, "sm_count", lambda device: 1 << 20)
 
 
+@pytest.fixture
+def force_path(monkeypatch):
+    """force_fused_path bound to the test's monkeypatch: force_path("split").
+    (A fixture, because `from conftest import ...` is ambiguous when the
+    runner's tests, with their own conftest, are collected in the same run.)"""
+    return lambda path: force_fused_path(monkeypatch, path)
+
+
 @pytest.fixture(params=IMPLS)
 def impl(request, monkeypatch):
     """The `impl` argument of the call ('fused' or 'chunked'), with the fused path forced."""

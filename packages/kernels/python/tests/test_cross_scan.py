@@ -33,19 +33,6 @@ from mamba2_runner.reference.cross_scan import ref_cross_scan
 select_device()  # TRITON_INTERPRET before the kernels are imported
 
 
-def _kernels_conftest():
-    """This folder's conftest by path: `import conftest` is ambiguous when the
-    runner's tests are collected in the same run (scripts/pytest.sh)."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.spec_from_file_location("mamba2_kernels_tests_conftest", Path(__file__).with_name("conftest.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-force_fused_path = _kernels_conftest().force_fused_path
 from mamba2_kernels.cross_scan import cross_scan_combined  # noqa: E402
 
 FWD_TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 2e-3, ("cuda", torch.bfloat16): 3e-2}
@@ -95,9 +82,9 @@ DTYPES = [pytest.param(torch.float32, id="fp32"), pytest.param(torch.bfloat16, i
 @pytest.mark.parametrize("path", ["one-launch", "pre", "split"])
 @pytest.mark.parametrize("directions,height,width", CASES)
 def test_cross_scan_forward_matches_the_float64_reference_on_every_fused_path(
-        device, poison, monkeypatch, dtype, path, directions, height, width):
+        device, poison, force_path, dtype, path, directions, height, width):
     tol = _tol(FWD_TOL, device, dtype)
-    force_fused_path(monkeypatch, path)
+    force_path(path)
     t, kw = cross_inputs(1, height, width, 4, 16, 2, 16, directions, device, dtype)
     out = _call(t, height, width, directions, chunk_size=16, **kw)
     assert out.dtype == dtype and out.shape == t["x"].shape

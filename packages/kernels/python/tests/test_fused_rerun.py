@@ -21,8 +21,6 @@ import math
 import pytest
 import torch
 
-from conftest import force_fused_path
-
 import mamba2_kernels  # noqa: F401
 from mamba2_kernels.kernels import ssd_fused
 
@@ -75,8 +73,8 @@ def _run(monkeypatch, args, kw, exact_only=False, no_rerun=False):
 @pytest.mark.parametrize("path", ["pre", "split"])
 @pytest.mark.parametrize("seq", [False, True], ids=["plain", "seq_idx"])
 def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exact_walk_bit_for_bit(
-        device, monkeypatch, path, seq):
-    force_fused_path(monkeypatch, path)
+        device, monkeypatch, force_path, path, seq):
+    force_path(path)
     args, kw = _inputs(device, seq)
     out, final, launches = _run(monkeypatch, args, kw)
     assert [m for m, _, _ in launches] == ["plain"]
@@ -91,8 +89,9 @@ def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exac
 
 
 @pytest.mark.parametrize("path", ["pre", "split"])
-def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segment_on(device, monkeypatch, path):
-    force_fused_path(monkeypatch, path)
+def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segment_on(
+        device, monkeypatch, force_path, path):
+    force_path(path)
     args, kw = _inputs(device)
     b0, t0, h0, p0 = 1, 45, 2, 20  # chunk 2 (t 32-47), p-block 1 of 2 (block_p 16)
     args[0][b0, t0, h0, p0] = float("nan")
@@ -107,8 +106,8 @@ def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segmen
 
 
 def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_exact_rerun_repairs_them(
-        device, monkeypatch):
-    force_fused_path(monkeypatch, "pre")
+        device, monkeypatch, force_path):
+    force_path("pre")
     args, kw = _inputs(device)
     kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
     b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
