@@ -13,15 +13,15 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="04e03a1546dc1c594d7f7207c64a1209976760a6c7f1a5d3de3122227fa98e51",
+        kernel="kernels/ssd_fused.py", kernel_sha="ab5bd9fbdf15b395e6c5dea2d8ddbcec67b9417b0d74e80901fd17ba4dbfa6ba",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="44bce3a20f13124b1cd2f9ab346f78abe27f28e843f89635f35d0417e847396b",
+        kernel="kernels/ssd_chunked.py", kernel_sha="5b5e67c8e68ae4a94c0614fcd980454128e0692c108540502a21d28a061066ba",
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="89755d3532e22a5e73519e077b396c18fab63812ac2e535920a0157777354abd",
+        kernel="kernels/ssd_bwd.py", kernel_sha="aa1b9dcb9a26741440cd220ae41a7662f1283410ce8cc60ca3272995a5eb6fbc",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -27,6 +27,7 @@ import triton.language as tl
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED
 from .host import cdiv, check_chunk_size, dot_precision, dt_chain_for, limit_pair, next_pow2, scan_epilogue_for
+from .smem import fit_chunked
 from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids, x_finite
 
 
@@ -358,6 +359,7 @@ def ssd_chunked_fwd(x, dt, A, B, C, chunk_size=LAUNCH.chunked.chunk_size, D=None
     warps = num_warps or LAUNCH.chunked.num_warps
     BLOCK_N = max(16, next_pow2(N))
     BLOCK_P = LAUNCH.chunked.block_p or min(64, max(16, next_pow2(P)))
+    BLOCK_P = fit_chunked(Q, BLOCK_P, BLOCK_N, out.element_size(), z is not None, dev)  # shared memory (smem.py)
     BLOCK_M = min(Q, 64)
     # B^T's [BLOCK_N, BLOCK_K] tile sits next to C's [BLOCK_M, BLOCK_N]: with
     # d_state >= 128 on fewer than 8 warps, K = 64 spills registers on sm_90

@@ -26,6 +26,7 @@ from .._config import LAUNCH
 from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
+from .smem import fit_bwd
 from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_ids, x_finite
 from .dt import _ssd_dt_cumsum_kernel
 
@@ -459,6 +460,8 @@ def _ssd_bwd_v4(
     block_q = block_q or V4_BLOCK_Q
     num_warps = num_warps or V4_CHUNK_WARPS
     walk_warps = walk_warps or V4_WALK_WARPS
+    # tiles and stages whose shared memory fits the device (smem.py; Triton's default 3 stages when they fit)
+    block_q, block_p, stages = fit_bwd(block_q, block_p, block_n, x.element_size(), z is not None, x.device)
     npb = cdiv(p, block_p)
     nc = cdiv(l, block_q)
     lp = nc * block_q
@@ -470,7 +473,7 @@ def _ssd_bwd_v4(
     compiled = x.is_cuda and not _INTERPRETED
 
     def launch_opts(warps, maxnreg):  # maxnreg only where compiled (the interpreter takes none)
-        return dict(num_warps=warps, **({"maxnreg": maxnreg} if compiled and maxnreg else {}))
+        return dict(num_warps=warps, num_stages=stages, **({"maxnreg": maxnreg} if compiled and maxnreg else {}))
     walk_launch = launch_opts(walk_warps, V4_WALK_MAXNREG if walk_maxnreg == -1 else walk_maxnreg)
     if chunk_passes is None:
         chunk_passes = ((True, True, num_warps, V4_CHUNK_MAXNREG if chunk_maxnreg == -1 else chunk_maxnreg),)

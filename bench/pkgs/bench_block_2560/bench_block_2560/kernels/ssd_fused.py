@@ -36,6 +36,7 @@ from .host import (
 )
 from . import ssd_fused_dispatch as dispatch
 from .dt import _ssd_dt_cumsum_kernel
+from .smem import fit_fused
 from .ssd_common import (
     LOG2E, carry_state, dt_prologue, load_skip, nonfinite_rows, row_offsets, segment_ids, x_finite,
 )
@@ -655,6 +656,9 @@ def ssd_fused_fwd(
         # T+pre fills idle SMs by splitting L rather than by halving the p-block
         block_p = LAUNCH.fused.block_p or (max(16, min(64, next_pow2(p))) if use_pre else dispatch.pick_block_p(p, b * h))
     block_n = max(16, next_pow2(n))
+    block_q, block_p, num_stages = fit_fused(  # tiles and stages whose shared memory fits the device (smem.py)
+        use_pre, block_q, block_p, block_n, num_stages or (LAUNCH.fused.t_num_stages if use_pre else LAUNCH.fused.num_stages),
+        x.element_size(), z is not None, x.device)
     dot = dot_dtype(x.dtype)
 
     if out is None:

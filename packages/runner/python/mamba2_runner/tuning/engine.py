@@ -44,7 +44,7 @@ from ..sweep_results import ResultsLock, ResultsWriter, finite, log, read_result
 
 ROOT = Path(__file__).resolve().parents[5]
 LIBRARY = ROOT / "packages" / "kernels" / "python" / "mamba2_kernels"
-KERNEL_FILES = ("ssd_fused.py", "ssd_fused_dispatch.py", "ssd_bwd.py", "ssd_bwd_T.py", "ssd_common.py",
+KERNEL_FILES = ("ssd_fused.py", "ssd_fused_dispatch.py", "smem.py", "ssd_bwd.py", "ssd_bwd_T.py", "ssd_common.py",
                 "host.py", "conv.py", "conv_bwd.py", "dt.py", "norm.py", "norm_bwd.py")
 DEFAULT_REPEATS = 3
 
