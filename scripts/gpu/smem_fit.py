@@ -1,6 +1,6 @@
 """Fit the shared-memory bounds of kernels/smem.py to sm_90 builds.
 
-    .venv/bin/python scripts/gpu/smem_fit.py bench/results/2026-12-02-sm90-smem.csv
+    .venv/bin/python scripts/gpu/smem_fit.py bench/results/2026-12-01c-sm90-smem.csv
 
 The CSV holds metadata.shared of every build measured with scripts/gpu/smem.py
 (one row per kernel, dtype, z, seq, split, warps, CHUNK Q, BLOCK_P P,

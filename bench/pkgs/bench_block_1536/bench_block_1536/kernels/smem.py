@@ -23,7 +23,7 @@ pipe = a QP + b QN + c PN + d Q + e (the loop's pipelined loads: stages - 1
 buffers each), live = f QP + g QN + h PN + i Q^2 + j Q + k P + l N + m (what
 stays live beside them), with Q, P, N the CHUNK, BLOCK_P, BLOCK_N constexprs.
 COEF (bytes per unit) is a linear-programming upper envelope of the sm_90
-builds in bench/results/2026-12-02-sm90-smem.csv (scripts/gpu/smem.py, Triton
+builds in bench/results/2026-12-01c-sm90-smem.csv (scripts/gpu/smem.py, Triton
 3.6.0; fit: scripts/gpu/smem_fit.py), one class per kernel, element size (2:
 bf16 / fp16, 4: fp32), z and P >= 64; a test holds bound() >= each of them.
 Measured bytes (bound), bf16, no z: backward chunk kernel Q128 P64 N128 245760
