@@ -25,9 +25,15 @@ FLOATS = {"dt_lo", "dt_hi"}
 
 
 def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2):
-    """ptrs: name -> element type string for pointer args; every other
-    non-constexpr arg is an i32 (ints divisible by 16 are marked so, as the
-    JIT does for P, N, L and strides of 16-aligned shapes)."""
+    """(registers, stack bytes, shared bytes) of compile_sm90's build."""
+    k = compile_sm90(fn, ptrs, consts, num_warps=num_warps, maxnreg=maxnreg, num_stages=num_stages)
+    return (*_resources(k.asm["cubin"]), k.metadata.shared)
+
+
+def compile_sm90(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2):
+    """The sm_90 build of fn. ptrs: name -> element type string for pointer
+    args; every other non-constexpr arg is an i32 (ints divisible by 16 are
+    marked so, as the JIT does for P, N, L and strides of 16-aligned shapes)."""
     if "ORDER" in fn.arg_names:  # a constexpr with a default: ORDER 0 (the plain scan) unless asked
         consts = dict(consts, ORDER=consts.get("ORDER", 0))
     sig, attrs = {}, {}
@@ -47,8 +53,7 @@ def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2)
     opts = dict(num_warps=num_warps, num_stages=num_stages)
     if maxnreg:
         opts["maxnreg"] = maxnreg
-    k = triton.compile(src, target=TARGET, options=opts)
-    return (*_resources(k.asm["cubin"]), k.metadata.shared)
+    return triton.compile(src, target=TARGET, options=opts)
 
 
 _BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")

@@ -26,30 +26,13 @@ from mamba2_kernels import fragments as FR  # noqa: E402
 
 sys.path.insert(1, _HERE)
 import triton.language as tl  # noqa: E402
-from bwd_regs import _BIN, build  # noqa: E402
+from bwd_regs import _BIN, _resources, compile_sm90  # noqa: E402
 
 
-def sass_lines(fn, ptrs, consts, **opts):
-    """Instruction count of the cubin (cuobjdump -sass), a proxy for work per chunk."""
-    import triton
-    from triton.compiler import ASTSource
-    from bwd_regs import TARGET, FLOATS
-    sig, attrs = {}, {}
-    for i, name in enumerate(fn.arg_names):
-        if name in consts:
-            sig[name] = "constexpr"
-        elif name in ptrs:
-            sig[name] = "*" + ptrs[name]
-            attrs[(i,)] = [["tt.divisibility", 16]]
-        elif name in FLOATS:
-            sig[name] = "fp32"
-        else:
-            sig[name] = "i32"
-            if name.startswith("stride") or name in ("P", "N", "L", "LP"):
-                attrs[(i,)] = [["tt.divisibility", 16]]
-    k = triton.compile(ASTSource(fn, sig, consts, attrs), target=TARGET, options=opts)
+def sass_lines(cubin: bytes) -> int:
+    """Instruction count of a cubin (cuobjdump -sass), a proxy for work per chunk."""
     with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
-        f.write(k.asm["cubin"])
+        f.write(cubin)
         f.flush()
         out = subprocess.run([os.path.join(_BIN, "cuobjdump"), "-sass", f.name], capture_output=True, text=True,
                              check=True).stdout
@@ -77,8 +60,8 @@ def main():
                 for n, v in (("ORDER", 0), ("ACCUMULATE", False), ("HI", 1), ("WI", 1)):
                     if n in fn.arg_names:
                         c[n] = v
-                regs, stack, smem = build(fn, ptrs, c, num_warps=4, maxnreg=168, num_stages=3)
-                n_sass = sass_lines(fn, ptrs, c, num_warps=4, maxnreg=168, num_stages=3)
+                k = compile_sm90(fn, ptrs, c, num_warps=4, maxnreg=168, num_stages=3)
+                (regs, stack), smem, n_sass = _resources(k.asm["cubin"]), k.metadata.shared, sass_lines(k.asm["cubin"])
                 print(f"{mode:6} {int(hz):2d} {int(seq):4d} {regs:5d} {stack:8d} {smem:7d} {n_sass:6d}")
 
 
