@@ -168,9 +168,10 @@ def _fused_T(a):
     elt = a["dtype"]
     ptrs = _ptrs(F._ssd_fused_T_kernel.arg_names[:14], elt,
                  fp32=("dtp", "csp", "D", "init", "sseg", "dseg", "final"), i32=("seq_idx", "flags"))
-    # mode: the plain walk (EXACT False), the exact re-run of flagged programs, or one exact walk
-    mode = a.get("mode", "plain")
-    c = dict(_fused_common(a), SPLIT=bool(a.get("split", 0)), EXACT=mode != "plain", RERUN=mode == "rerun")
+    # mode: "default" (the plain walk, then the exact one in flagged programs: what ssd_fused_fwd launches),
+    # "exact" (one exact walk: accumulate / exact_only), "plain" (the plain walk alone, for tests)
+    mode = a.get("mode", "default")
+    c = dict(_fused_common(a), SPLIT=bool(a.get("split", 0)), EXACT=mode == "exact", RERUN=mode != "plain")
     return F._ssd_fused_T_kernel, ptrs, c, a.get("warps", 4)
 
 

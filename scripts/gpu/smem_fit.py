@@ -13,8 +13,8 @@ this solves a linear program: the coefficients (bytes per unit, >= 0) of
 with bound >= every measured build of the class, minimising the relative
 overshoot (weighted x20 between 0.5 and 1.3 times the H200 limit, where a
 loose bound would refuse launches that fit). Coefficients are rounded up to
-1/8 byte. fused_T at 1 stage (no pipelining, a different allocation) has its
-own class without the first term. The chunked kernels' Q is min(Q, 64)
+1/8 byte. fused_T at 1 stage (no pipelining, another allocation) has no
+class: kernels/smem.py moves it to 2 stages. The chunked kernels' Q is min(Q, 64)
 (chunk_scan, BLOCK_M) and min(Q, 32) (chunk_state, BLOCK_K). Prints the table for kernels/smem.py.
 Needs scipy (not in the project venv: pip install --target DIR scipy, then
 PYTHONPATH=DIR).
@@ -51,7 +51,7 @@ def classes(path):
         if k == "bwd_chunk" and s == 1:
             continue  # never launched at 1 stage (kernels/smem.py picks 3 or 2)
         if k == "fused_T" and s == 1:
-            k = "fused_T_s1"
+            continue  # kernels/smem.py moves a 1-stage T walk to 2 stages
         out[(k, e, z, int(p >= 64))].add((q, p, n, s, v))
     return {c: sorted(v) for c, v in out.items()}
 
@@ -60,11 +60,8 @@ def fit(key, pts):
     import numpy as np
     from scipy.optimize import linprog
 
-    s1 = key[0].endswith("_s1")
-    rows = []
-    for q, p, n, s, v in pts:
-        pipe = [] if s1 else [(max(s, 2) - 1) * mono(m, q, p, n) for m in PIPE]
-        rows.append(pipe + [mono(m, q, p, n) for m in LIVE])
+    rows = [[(max(s, 2) - 1) * mono(m, q, p, n) for m in PIPE] + [mono(m, q, p, n) for m in LIVE]
+            for q, p, n, s, v in pts]
     a = np.array(rows, dtype=float)
     v = np.array([pt[4] for pt in pts], dtype=float)
     w = np.where((v >= 0.5 * LIMIT) & (v <= 1.3 * LIMIT), 20.0, 1.0) / np.maximum(v, 4096.0)
@@ -73,7 +70,7 @@ def fit(key, pts):
         raise SystemExit(f"{key}: {res.message}")
     x = [math.ceil(c * 8 - 1e-6) / 8 for c in res.x]
     assert all(float(np.dot(r, x)) >= t for r, t in zip(rows, v)), key
-    return (() if s1 else tuple(x[: len(PIPE)])), tuple(x[-len(LIVE):])
+    return tuple(x[: len(PIPE)]), tuple(x[-len(LIVE):])
 
 
 def main(path):
