@@ -35,6 +35,7 @@ an absent optional input is an empty tensor (the autograd formula turns it
 into None). Without a backward (`ssd_scan` with no input requiring grad) the
 final state is still computed: one [b, h, p, n] write, so the op has one schema.
 """
+import inspect
 import math
 import re
 from typing import List, Optional, Tuple
@@ -67,8 +68,16 @@ def _namespace() -> str:
 NAMESPACE = _namespace()
 
 
+# Inductor is told to hand each op its inputs with the strides eager would (the kernels take strided
+# views, e.g. the x/B/C slices of in_proj's output): without it, torch 2.11 on the H200 added a copy
+# kernel before the conv and the norm under torch.compile (NOTES.md, "Interop ... compile").
+# (A torch whose custom_op takes no tags gets none.)
+_TAGS = {"tags": (torch.Tag.needs_exact_strides,)} if (
+    hasattr(torch.Tag, "needs_exact_strides") and "tags" in inspect.signature(torch.library.custom_op).parameters) else {}
+
+
 def _op(name, mutates_args=()):
-    return torch.library.custom_op(f"{NAMESPACE}::{name}", mutates_args=mutates_args)
+    return torch.library.custom_op(f"{NAMESPACE}::{name}", mutates_args=mutates_args, **_TAGS)
 
 
 def _none_if_empty(g, t):

@@ -214,3 +214,14 @@ def test_eager_calls_do_not_go_through_the_custom_ops(monkeypatch):
     u = torch.randn(1, 5, layer.d_model, device=DEVICE, requires_grad=True)
     layer(u).sum().backward()
     assert calls == []
+
+
+def test_every_custom_op_asks_inductor_for_the_strides_eager_passes():
+    # the kernels take strided views (x/B/C slices of in_proj's output); without the tag Inductor may copy
+    # them to its own layout first: on the H200 (torch 2.11) a copy kernel ran before the conv and the norm
+    from mamba2_kernels import custom_ops
+
+    if not hasattr(torch.Tag, "needs_exact_strides"):
+        pytest.skip(f"torch {torch.__version__} has no needs_exact_strides tag")
+    untagged = [name for name, op in custom_ops.OPS.items() if torch.Tag.needs_exact_strides not in op.default.tags]
+    assert not untagged, f"custom ops without torch.Tag.needs_exact_strides: {untagged}"
