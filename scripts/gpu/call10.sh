@@ -1,7 +1,5 @@
 #!/usr/bin/env bash
 # Third device call of the 2026-12-01d session. Carry .baseline (causal_conv1d_cuda.so for mamba_ssm_fused).
-#   - issue 10: compile_profile (eager vs torch.compile wall and GPU time of the layer; the custom ops
-#     now carry needs_exact_strides, so Inductor should add no copy kernel before the conv and norm);
 #   - issue 13: the kernel sweep of today's forward and backward and the model-level sweep
 #     (scripts/gpu/sweep13.sh STAGE=sweep), records with provenance and the new kernel shas;
 #   - issue 9: block forward+backward at d_model 256 / 1536 / 2560 against mamba_ssm's fused block
@@ -13,7 +11,6 @@ export PYTHONPATH=$PWD/packages/runner/python:$PWD/packages/kernels/python PYTHO
 R=$OUT; t0=$(date +%s); el() { echo "$(( $(date +%s) - t0 )) s"; }
 { nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
   python3 -c "import torch, triton, sys; print(sys.version.split()[0], torch.__version__, triton.__version__)"; } > "$R/env.txt" 2>&1
-timeout 70 python3 scripts/gpu/compile_profile.py > "$R/compile_profile.log" 2>&1; echo "compile_profile rc=$? at $(el)"
 mkdir -p "$R/sweep"
 OUT=$R/sweep STAGE=sweep TIMEOUT=232 bash scripts/gpu/sweep13.sh > "$R/sweep13.log" 2>&1; echo "sweep13 rc=$? at $(el)"
 left=$(( 570 - ($(date +%s) - t0) ))
@@ -22,4 +19,4 @@ MAMBA2_SSD_BWD=${BWD:-v4} timeout $left python3 -m mamba2_runner.bench --mode fw
   --providers=generated,mamba_ssm_fused --baseline=.baseline --budget-s $(( left - 40 )) \
   --out "$R/bench-block-fwdbwd.json" > "$R/bench-block-fwdbwd.log" 2>&1; echo "block fwdbwd (bwd ${BWD:-v4}) rc=$? at $(el)"
 echo "== summary ($(el))"
-grep "^== " "$R/compile_profile.log"; tail -n 12 "$R/sweep13.log"; tail -n 16 "$R/bench-block-fwdbwd.log"
+tail -n 12 "$R/sweep13.log"; tail -n 16 "$R/bench-block-fwdbwd.log"
