@@ -13,23 +13,23 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="ab5bd9fbdf15b395e6c5dea2d8ddbcec67b9417b0d74e80901fd17ba4dbfa6ba",
+        kernel="kernels/ssd_fused.py", kernel_sha="9abba96501620a35423fd4412e9285c0deb2fb3bb6ba0c033c2f5d6a92f37424",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="5b5e67c8e68ae4a94c0614fcd980454128e0692c108540502a21d28a061066ba",
+        kernel="kernels/ssd_chunked.py", kernel_sha="5793897db9c19b4e5778be5a08aec5ceb14c72d9cf212ad6ba4fe5567ce94f1e",
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="aa1b9dcb9a26741440cd220ae41a7662f1283410ce8cc60ca3272995a5eb6fbc",
+        kernel="kernels/ssd_bwd.py", kernel_sha="a11d8e536cd71e73859c89e12ed55dfdb71cb939a103bc9e841b6ed0d37023fb",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
-        kernel="kernels/conv.py", kernel_sha="8ced22b2cc77192ac4e5098752769502c40ea5e32d18943cca6195170be61177",
+        kernel="kernels/conv.py", kernel_sha="2234dcbc8ee48f5b3073b8a1e878417fc6d38805c409350ba1d11131550b33cc",
     ),
     norm=Norm(
         num_warps=4,
-        kernel="kernels/norm.py", kernel_sha="6c38b0145b678d0c53c0c38eed77f0d41f26306e1e32ac7234df14a908c2def9",
+        kernel="kernels/norm.py", kernel_sha="b834436b1c4e06a7269f3086f4720828b29c8fb1d8d0de210ad0ff4f65ea4941",
     ),
     tuned=None,
 )

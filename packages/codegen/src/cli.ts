@@ -14,7 +14,7 @@ import { InvalidPythonNameError, UnsupportedGraphError } from './lower/errors.ts
 import { MissingTemplateError } from './emit/env.ts';
 import { InstalledModuleError, refuseInstalledNames, targetPython } from './installed.ts';
 import { readTunedRows, tunedFor, TunedFileError } from './tuned.ts';
-import { DEFAULT_LIBRARY_DIR, librarySha } from './emit/library.ts';
+import { DEFAULT_LIBRARY_DIR, libraryFileShas, librarySetSha } from './emit/library.ts';
 import { LAUNCH_KERNELS } from './lower/launch.ts';
 import type { Graph, TunedTable } from '@mamba2/dsl';
 
@@ -126,8 +126,8 @@ async function run(files: string[], opts: GenOptions): Promise<number> {
   for (const m of models) {
     let tuned: TunedTable | null = null;
     if (opts.tuned !== undefined) {
-      const sha = librarySha(DEFAULT_LIBRARY_DIR, LAUNCH_KERNELS.fused);
-      const t = tunedFor(readTunedRows(opts.tuned), ssdHeaddim(m.graph), sha, opts.tuned, opts.gpu ?? null);
+      const t = tunedFor(readTunedRows(opts.tuned), ssdHeaddim(m.graph), librarySetSha(DEFAULT_LIBRARY_DIR, LAUNCH_KERNELS.fused),
+        opts.tuned, opts.gpu ?? null, libraryFileShas(DEFAULT_LIBRARY_DIR, LAUNCH_KERNELS.fused));
       for (const w of t.warnings) console.warn(`warning: ${w}`);
       tuned = t.table;
     }

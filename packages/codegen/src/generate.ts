@@ -13,7 +13,7 @@ import { canonicalJson } from './emit/canonical-json.ts';
 import type { FileMeta } from './emit/context.ts';
 import { createEnv, type TemplateEnv } from './emit/env.ts';
 import { libraryFiles, templatedFiles } from './emit/files.ts';
-import { copiedLibraryFile, DEFAULT_LIBRARY_DIR, librarySha } from './emit/library.ts';
+import { copiedLibraryFile, DEFAULT_LIBRARY_DIR, librarySetSha } from './emit/library.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from './version.ts';
 
 /** What @mamba2/dsl/frontend's loadModels returns per exported model. */
@@ -83,10 +83,10 @@ function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** The package's LaunchConfig: heuristics, then the model file's options, then the flags; kernel shas from the library. */
+/** The package's LaunchConfig: heuristics, then the model file's options, then the flags; kernel shas (librarySetSha) from the library. */
 export function packageLaunch(model: LoadedModel, plan: PackagePlan, opts: RenderOptions = {}): LaunchConfig {
   const libDir = opts.libraryDir ?? DEFAULT_LIBRARY_DIR;
-  const kernelShas = Object.fromEntries(Object.values(LAUNCH_KERNELS).map((k) => [k, librarySha(libDir, k)]));
+  const kernelShas = Object.fromEntries(Object.values(LAUNCH_KERNELS).map((k) => [k, librarySetSha(libDir, k)]));
   return resolveLaunch(plan, { ...(model.launch ?? {}), ...(opts.launch ?? {}) }, { kernelShas, tuned: opts.tuned ?? null });
 }
 

@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TunedTable } from '@mamba2/dsl';
+import { KERNEL_DEPENDENCIES, kernelSetText, LAUNCH_KERNELS } from './lower/launch.ts';
 
 export class TunedFileError extends Error {
   override readonly name = 'TunedFileError';
@@ -48,8 +49,10 @@ export interface TunedChoice extends TunedEntry {
 }
 
 export interface SweepRow {
-  /** kernelSha() of the ssd_fused.py that was measured (absent in older results). */
+  /** The measured kernel's sha (kernelSetSha: ssd_fused.py and what it imports, for `fwd`; absent in older results). */
   readonly kernel_sha?: string | null;
+  /** kernelSha of each library file at measuring time (mamba2_runner.tuning; absent in older results). */
+  readonly kernel_shas?: Readonly<Record<string, string>> | null;
   /** What the row was measured on (mamba2_runner.sweep_provenance): gpu_model = torch.cuda.get_device_name. */
   readonly provenance?: { readonly gpu_model?: string | null } | null;
   /** 'fwd' | 'bwd' | 'block' (mamba2_runner.tuning); absent in older forward-only sweeps. Only 'fwd' rows are tuned rows. */
@@ -148,15 +151,50 @@ export function tunedEntries(choices: readonly TunedChoice[], headdim: number): 
 const HEADER_PREFIXES = ['# generated from ', '# ir-hash: ', '# copied from '];
 
 /**
- * sha256 of a kernel file without its generated header lines: the model file
- * and IR hash differ between packages, the code is what a sweep measured. For
- * a copy of a library file this is the sha256 of the library file itself
- * (LaunchConfig's kernel_sha). mamba2_runner.sweep.kernel_sha computes the same.
+ * sha256 of one library file without its generated header lines: the model
+ * file and IR hash differ between packages, the code is what a sweep measured.
+ * For a copy of a library file this is the sha256 of the library file itself.
+ * mamba2_runner.sweep_provenance.kernel_sha computes the same.
  */
 export function kernelSha(source: string): string {
   const lines = source.split('\n');
   while (lines.length > 0 && HEADER_PREFIXES.some((p) => lines[0]!.startsWith(p))) lines.shift();
   return createHash('sha256').update(lines.join('\n')).digest('hex');
+}
+
+/**
+ * One sha for a set of files: sha256 of the lines "<path> <kernelSha>\n"
+ * sorted by path (paths inside mamba2_kernels/, '/' separated).
+ * mamba2_runner.sweep_provenance.combined_sha computes the same.
+ */
+export function combinedSha(fileShas: Readonly<Record<string, string>>): string {
+  const paths = Object.keys(fileShas).sort();
+  return createHash('sha256').update(paths.map((p) => `${p} ${fileShas[p]}\n`).join('')).digest('hex');
+}
+
+/**
+ * kernelSha of each of `files`, read by `read` (a library file or a package's copy: the header is
+ * dropped); null when one is missing (read returns null).
+ */
+export function fileShas(files: readonly string[], read: (path: string) => string | null): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    const text = read(f);
+    if (text === null) return null;
+    out[f] = kernelSha(text);
+  }
+  return out;
+}
+
+/**
+ * The kernel sha of `entry` (a KERNEL_DEPENDENCIES key): combinedSha over every library file it depends
+ * on, read by `read` (e.g. from a generated package's module folder); null when one is missing there.
+ */
+export function kernelSetSha(entry: string, read: (path: string) => string | null): string | null {
+  const files = KERNEL_DEPENDENCIES[entry];
+  if (files === undefined) throw new Error(`${entry} is not in KERNEL_DEPENDENCIES (lower/launch.ts); add it there`);
+  const shas = fileShas(files, read);
+  return shas === null ? null : combinedSha(shas);
 }
 
 export function parseTunedRows(text: string, file = '<tuned>'): SweepRow[] {
@@ -183,13 +221,14 @@ const rowGpu = (r: SweepRow): string | null => {
 };
 
 /**
- * The tuned table for a package of `headdim` whose fused scan hashes to `sha`
- * (kernelSha of its ssd_fused.py, = sha256 of the library file), for GPU
- * `gpu` (null: the one GPU the rows name). A table measured on other kernel
- * code or another GPU says nothing about this one (seen on the H200: a table
- * from an earlier kernel made the next one 2.6x slower at one shape), so such
- * rows are refused; rows that carry no sha or no GPU (older sweeps) are used
- * with a warning.
+ * The tuned table for a package of `headdim` whose fused scan has kernel sha
+ * `sha` (kernelSetSha of kernels/ssd_fused.py: over it and every library file
+ * it imports), for GPU `gpu` (null: the one GPU the rows name). `files`, the
+ * package's kernelSha per file of that set, lets a refusal name the files that
+ * changed. A table measured on other kernel code or another GPU says nothing
+ * about this one (seen on the H200: a table from an earlier kernel made the
+ * next one 2.6x slower at one shape), so such rows are refused; rows that
+ * carry no sha or no GPU (older sweeps) are used with a warning.
  */
 export function tunedFor(
   allRows: readonly SweepRow[],
@@ -197,14 +236,26 @@ export function tunedFor(
   sha: string,
   file = '<tuned>',
   gpu: string | null = null,
+  files: Readonly<Record<string, string>> | null = null,
 ): { table: TunedTable; warnings: string[] } {
   // only forward rows of ours become tuned rows: a backward or block record carries another kernel's sha
   const rows = allRows.filter((r) => (r.kind ?? 'fwd') === 'fwd' && (r.provider ?? 'ours') === 'ours');
   const other = rows.filter((r) => typeof r.kernel_sha === 'string' && r.kernel_sha !== sha);
   if (other.length > 0) {
+    const theirs = other[0]!.kernel_shas;
+    const set = KERNEL_DEPENDENCIES[LAUNCH_KERNELS.fused] ?? [];
+    const known = files !== null && theirs !== null && typeof theirs === 'object' ? theirs : null;
+    const changed = known === null ? [] : set.filter((f) => typeof known[f] === 'string' && known[f] !== files![f]);
+    const unrecorded = known === null ? [] : set.filter((f) => typeof known[f] !== 'string');
+    const why = [
+      ...(changed.length > 0 ? [`${changed.join(', ')} changed since`] : []),
+      ...(unrecorded.length > 0 ? [`${unrecorded.join(', ')} not recorded then`] : []),
+    ];
     throw new TunedFileError(
-      `${file}: ${other.length} row(s) were measured on kernels/ssd_fused.py with sha ${other[0]!.kernel_sha!.slice(0, 12)}, ` +
-        `but this package's ssd_fused.py has sha ${sha.slice(0, 12)}. Re-run the sweep on the current kernels (pnpm bench --sweep ...), then gen --tuned again.`,
+      `${file}: ${other.length} row(s) were measured on a fused scan with kernel sha ${other[0]!.kernel_sha!.slice(0, 12)}, ` +
+        `but this package's has sha ${sha.slice(0, 12)}${why.length > 0 ? ` (${why.join('; ')})` : ''}; ` +
+        `the sha covers ${kernelSetText(LAUNCH_KERNELS.fused)}. ` +
+        'Re-run the sweep on the current kernels (pnpm sweep:kernels, or pnpm bench --sweep ...), then gen --tuned again.',
     );
   }
   const gpus = [...new Set(rows.map(rowGpu).filter((g): g is string => g !== null))].sort();
@@ -219,7 +270,7 @@ export function tunedFor(
   const warnings: string[] = [];
   const unhashed = rows.filter((r) => typeof r.kernel_sha !== 'string').length;
   if (unhashed > 0) {
-    warnings.push(`${file}: ${unhashed} row(s) carry no kernel_sha, so nothing shows they were measured on this package's ssd_fused.py; re-run the sweep to be sure.`);
+    warnings.push(`${file}: ${unhashed} row(s) carry no kernel_sha, so nothing shows they were measured on this package's fused scan (${kernelSetText(LAUNCH_KERNELS.fused)}); re-run the sweep to be sure.`);
   }
   const noGpu = rows.filter((r) => rowGpu(r) === null).length;
   if (noGpu > 0) {
@@ -228,7 +279,7 @@ export function tunedFor(
   const entries = tunedEntries(tunedChoices(rows), headdim);
   return {
     table: {
-      kernel: 'kernels/ssd_fused.py',
+      kernel: LAUNCH_KERNELS.fused,
       kernelSha: unhashed === rows.length ? null : sha,
       gpu: target,
       source: file,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { launchToJson, STDLIB_MODULES } from '@mamba2/dsl';
-import { checkPackage, generatePackage, kernelSha, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
+import { checkPackage, generatePackage, kernelSetSha, PackageDirError, renderPackage, GENERATOR_VERSION } from '../src/index.ts';
 import { seedModel } from './fixtures/graphs.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'mamba2-codegen-'));
@@ -104,11 +104,11 @@ describe('emit', () => {
     expect(cfg).toMatch(/chunked=ChunkedScan\(\n {8}chunk_size=64, block_p=32, num_warps=8,/);
   });
 
-  it('records in _config.py the sha256 of each kernel file the package ships, as a sweep hashes it', () => {
+  it('records in _config.py the kernel sha of each kernel, over the copies of every file it depends on, as a sweep hashes it', () => {
     const pkg = renderPackage(seedModel());
     for (const section of ['fused', 'chunked', 'bwd', 'conv', 'norm'] as const) {
       const { kernel, kernelSha: sha } = pkg.launch[section];
-      expect(sha, kernel).toBe(kernelSha(pkg.files.get(`mamba2_simple/${kernel}`)!));
+      expect(sha, kernel).toBe(kernelSetSha(kernel, (f) => pkg.files.get(`mamba2_simple/${f}`) ?? null));
       expect(pkg.files.get('mamba2_simple/_config.py')).toContain(`kernel="${kernel}", kernel_sha="${sha}"`);
     }
   });

@@ -77,9 +77,11 @@ describe('--tuned and the kernel a sweep measured', () => {
     expect(kernelSha(a)).not.toBe(kernelSha(a.replace('return 1', 'return 2')));
   });
 
-  it('refuses rows measured on another ssd_fused.py in one line naming both shas and the fix', () => {
+  it('refuses rows measured on another fused-scan kernel in one line naming both shas, the file set and the fix', () => {
     const err = (() => { try { tunedFor(measured('f'.repeat(64)), 64, 'e'.repeat(64), 'r.jsonl'); } catch (e) { return e as Error; } return null; })();
-    expect(err?.message).toMatch(/^r\.jsonl: 1 row\(s\) were measured on kernels\/ssd_fused\.py with sha f{12}, but this package's ssd_fused\.py has sha e{12}\. Re-run the sweep/);
+    expect(err?.message).toMatch(
+      /^r\.jsonl: 1 row\(s\) were measured on a fused scan with kernel sha f{12}, but this package's has sha e{12}; the sha covers kernels\/ssd_fused\.py and what it imports \(.*kernels\/ssd_fused_dispatch\.py.*\)\. Re-run the sweep/,
+    );
     expect(err?.message).not.toContain('\n');
   });
 

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kernelSha } from '@mamba2/codegen';
+import { KERNEL_DEPENDENCIES, kernelSetSha, LAUNCH_KERNELS } from '@mamba2/codegen';
 import { describe, expect, it, vi } from 'vitest';
 import { parseSeconds, runSweepCli, type SweepEvent } from '../src/cli/sweep.ts';
 import { REPO_ROOT } from '../src/sweep/prepare.ts';
@@ -74,10 +74,13 @@ describe('the sweep command line', () => {
     const recs = readResults(join(dir, 'results.jsonl')).records;
     expect(recs.map((r) => r.id).sort()).toEqual(plan.configs.map((c) => c.id).sort());
     expect(recs.every((r) => r.status === 'ok')).toBe(true);
-    const lib = readFileSync(join(REPO_ROOT, 'packages/kernels/python/mamba2_kernels/kernels/ssd_fused.py'), 'utf8');
-    const copy = readFileSync(join(dir, plan.packages['32']!.dir, 'mamba2_simple/kernels/ssd_fused.py'), 'utf8');
-    const sha = createHash('sha256').update(lib).digest('hex');
-    expect(kernelSha(copy)).toBe(sha);
+    // the fused scan's sha: over ssd_fused.py and every library file it imports, as codegen records it
+    const lib = join(REPO_ROOT, 'packages/kernels/python/mamba2_kernels');
+    const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+    const sha = sha256([...KERNEL_DEPENDENCIES[LAUNCH_KERNELS.fused]!].sort()
+      .map((f) => `${f} ${sha256(readFileSync(join(lib, f)))}\n`).join(''));
+    const copy = join(dir, plan.packages['32']!.dir, 'mamba2_simple');
+    expect(kernelSetSha(LAUNCH_KERNELS.fused, (f) => readFileSync(join(copy, f), 'utf8'))).toBe(sha);
     for (const r of recs) {
       expect(r.kernel_sha).toBe(sha);
       expect(r.provenance).toMatchObject({ kernel_sha: sha, commit: plan.commit, date: r.t });

@@ -9,6 +9,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileMeta } from './context.ts';
+import { KERNEL_DEPENDENCIES } from '../lower/launch.ts';
+import { combinedSha } from '../tuned.ts';
 import { GENERATOR_NAME, GENERATOR_VERSION } from '../version.ts';
 
 export const DEFAULT_LIBRARY_DIR = resolve(
@@ -40,11 +42,28 @@ function readLibrary(path: string): string {
 }
 
 /**
- * sha256 of a library file as a package carries it (without the header): the
- * `kernel_sha` a LaunchConfig records and a sweep measures (tuned.ts kernelSha).
+ * sha256 of a library file as a package carries it (without the header):
+ * tuned.ts kernelSha of its copy.
  */
 export function librarySha(libraryDir: string, source: string): string {
   return createHash('sha256').update(`${readLibrary(join(libraryDir, source))}\n`).digest('hex');
+}
+
+/** librarySha of each file `entry` depends on (KERNEL_DEPENDENCIES). */
+export function libraryFileShas(libraryDir: string, entry: string): Record<string, string> {
+  const files = KERNEL_DEPENDENCIES[entry];
+  if (files === undefined) throw new Error(`${entry} is not in KERNEL_DEPENDENCIES (lower/launch.ts); add it there`);
+  return Object.fromEntries(files.map((f) => [f, librarySha(libraryDir, f)]));
+}
+
+/**
+ * The kernel sha of `entry`: combinedSha over every library file it depends on
+ * (KERNEL_DEPENDENCIES), as a package carries them. The `kernel_sha` a
+ * LaunchConfig records, a sweep files its records under and `gen --tuned`
+ * compares (tuned.ts kernelSetSha computes the same from a package's copies).
+ */
+export function librarySetSha(libraryDir: string, entry: string): string {
+  return combinedSha(libraryFileShas(libraryDir, entry));
 }
 
 /** The header of every generated file, then the library's text unchanged. */

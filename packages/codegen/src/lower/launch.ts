@@ -24,8 +24,37 @@ export const LAUNCH_KERNELS = {
   norm: 'kernels/norm.py',
 } as const;
 
+/**
+ * The library files each kernel's behaviour lives in (paths inside mamba2_kernels/): the entry file and
+ * the transitive closure of its relative imports (`from .x import`, `from . import x`, `from ..x import`,
+ * function-level ones too), minus the files codegen writes per package (GENERATED_LIBRARY_FILES), whose
+ * imports are not followed. A kernel's sha (LaunchConfig kernel_sha, what a sweep record is filed under)
+ * is combinedSha over all of them, so a change confined to e.g. ssd_fused_dispatch.py is a new kernel.
+ * Tests hold this table equal to that closure (test/kernel-sha.test.ts) and to
+ * mamba2_runner.sweep_provenance.KERNEL_DEPS.
+ */
+export const KERNEL_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
+  'kernels/ssd_fused.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_common.py',
+    'kernels/ssd_fused.py', 'kernels/ssd_fused_dispatch.py'],
+  'kernels/ssd_chunked.py': ['fragments.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_chunked.py', 'kernels/ssd_common.py'],
+  'kernels/ssd_bwd.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_bwd.py',
+    'kernels/ssd_bwd_T.py', 'kernels/ssd_common.py'],
+  'kernels/conv.py': ['fragments.py', 'kernels/conv.py', 'kernels/host.py'],
+  'kernels/conv_bwd.py': ['kernels/conv_bwd.py'],
+  'kernels/norm.py': ['fragments.py', 'kernels/host.py', 'kernels/norm.py'],
+  'kernels/norm_bwd.py': ['kernels/norm_bwd.py'],
+};
+
+/** Library files codegen writes per package (they differ between packages): never part of a kernel sha. */
+export const GENERATED_LIBRARY_FILES: readonly string[] = ['__init__.py', '_config.py', '_fragments.py', 'kernels/__init__.py'];
+
+/** How messages name a kernel's file set. */
+export function kernelSetText(entry: string): string {
+  return `${entry} and what it imports (${(KERNEL_DEPENDENCIES[entry] ?? []).filter((f) => f !== entry).join(', ')})`;
+}
+
 export interface ResolveLaunchOptions {
-  /** sha256 per library file (LAUNCH_KERNELS paths); a missing one records null. */
+  /** Kernel sha per LAUNCH_KERNELS path (combinedSha over its KERNEL_DEPENDENCIES); a missing one records null. */
   readonly kernelShas?: Readonly<Record<string, string>>;
   /** Rows from `gen --tuned` (already checked against the fused kernel's sha). */
   readonly tuned?: TunedTable | null;

@@ -48,10 +48,14 @@ export const LAUNCH_OPTION_KEYS: readonly (keyof LaunchOptions)[] = [
   'chunkSize', 'scanImpl', 'blockP', 'blockQ', 'scanWarps', 'scanStages', 'convBlockL', 'convBlockC', 'convWarps', 'normWarps',
 ];
 
-/** The library file a kernel's settings were chosen for and its sha256 (null: not recorded). */
+/** The library file a kernel's settings were chosen for and its kernel sha (null: not recorded). */
 export interface KernelSource {
   /** Path inside mamba2_kernels/, e.g. "kernels/ssd_fused.py". */
   readonly kernel: string;
+  /**
+   * sha256 over every library file the kernel depends on (`kernel` and what it imports inside the
+   * library: codegen's KERNEL_DEPENDENCIES), of the lines "<path> <sha256 of the file>\n" sorted by path.
+   */
   readonly kernelSha: string | null;
 }
 

@@ -1,8 +1,9 @@
 """Launch configuration: how the kernels are launched, apart from what they compute.
 
 A LaunchConfig holds, per kernel, its tile sizes, warps, stages and split
-choices, each section with the library file it belongs to and that file's
-sha256 (`kernel_sha`, None when not recorded), plus the rows `pnpm gen
+choices, each section with the library file it belongs to and its kernel sha
+(`kernel_sha`: over that file and what it imports in the library, None when not
+recorded; mamba2_runner.sweep_provenance.kernel_set_sha), plus the rows `pnpm gen
 --tuned` measured by shape (`Tuned`, with the GPU they were measured on).
 It is frozen and hashable. The model's IR says what a block computes; this
 says how fast it runs, so tuning never changes the model's IR hash.

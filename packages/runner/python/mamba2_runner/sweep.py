@@ -41,12 +41,14 @@ from typing import Any, Callable, Optional
 
 from .checks import passes
 from .sweep_plan import Plan
-from .sweep_provenance import KERNEL_HEADERS, MixedKernelsError, check_one_kernel, commit_of, kernel_sha, provenance
+from .sweep_provenance import (KERNEL_HEADERS, MixedKernelsError, check_one_kernel, commit_of, kernel_set_sha, kernel_sha,
+                               provenance)
 from .sweep_results import ResultsWriter, done_ids, finite as _finite, log, read_results, summary, utc_now
 from .sweep_supervisor import run
 
 __all__ = ["KERNEL_HEADERS", "MixedKernelsError", "Plan", "Runner", "ResultsWriter", "check_one_kernel", "classify",
-           "commit_of", "done_ids", "kernel_sha", "main", "pick_tuned", "read_results", "run", "summary", "sweep_point"]
+           "commit_of", "done_ids", "kernel_set_sha", "kernel_sha", "main", "pick_tuned", "read_results", "run", "summary",
+           "sweep_point"]
 
 STATUSES = ("ok", "wrong", "compile_error", "out_of_resources", "oom", "timeout", "error")
 EXIT_FATAL = 76  # a worker ended itself after an error that poisons the CUDA context
@@ -135,7 +137,7 @@ class Runner:
             fused = importlib.import_module(pkg.__name__ + ".kernels.ssd_fused")
             cfg = importlib.import_module(pkg.__name__ + "._config")
             self._pkgs[key] = {"fwd": fused.ssd_fused_fwd, "chunk_size": int(cfg.CHUNK_SIZE), "name": pkg.__name__,
-                               "kernel_sha": kernel_sha(Path(fused.__file__).read_text())}
+                               "kernel_sha": kernel_set_sha(Path(fused.__file__).parents[1], "kernels/ssd_fused.py")}
         return self._pkgs[key]
 
     def inputs(self, shape: dict, seed_key: str) -> dict:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .sweep_provenance import kernel_sha
+from .sweep_provenance import kernel_set_sha
 
 
 @dataclass
@@ -50,11 +50,12 @@ class Plan:
         return f if f.is_file() else None
 
     def kernel_shas(self) -> dict[str, Optional[str]]:
-        """kernel_sha of each package's fused scan (None for a missing package: its configs record the error)."""
+        """Kernel sha of each package's fused scan, over the package's copies of every library file it depends
+        on (kernel_set_sha; None for a missing package: its configs record the error)."""
         out: dict[str, Optional[str]] = {}
         for key in self.data.get("packages", {}):
             f = self.kernel_file(key)
-            out[key] = kernel_sha(f.read_text()) if f is not None else None
+            out[key] = kernel_set_sha(f.parents[1], "kernels/ssd_fused.py") if f is not None else None
         return out
 
     def opt(self, name: str, default: Any) -> Any:

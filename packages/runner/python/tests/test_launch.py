@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mamba2_runner.pkgload import load_generated
-from mamba2_runner.sweep_provenance import kernel_sha
+from mamba2_runner.sweep_provenance import KERNEL_DEPS, kernel_set_sha, kernel_sha
 
 ROOT = Path(__file__).resolve().parents[4]
 LIBRARY = ROOT / "packages" / "kernels" / "python" / "mamba2_kernels"
@@ -57,15 +57,16 @@ def test_the_manifest_json_form_reads_back_as_the_packages_launch(pkg_dir):
 
 
 @pytest.mark.parametrize("pkg_dir", PACKAGES, ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_each_section_records_the_sha256_of_the_library_file_the_sweep_measures(pkg_dir):
+def test_each_section_records_the_kernel_sha_over_every_library_file_its_kernel_depends_on(pkg_dir):
     cfg = _config(pkg_dir).LAUNCH
     name = json.loads((pkg_dir / "manifest.json").read_text())["name"]
     for section in (cfg.fused, cfg.chunked, cfg.bwd, cfg.conv, cfg.norm):
-        lib = (LIBRARY / section.kernel).read_bytes()
-        assert section.kernel_sha == hashlib.sha256(lib).hexdigest(), section.kernel
-        copy = pkg_dir / name / section.kernel
-        if copy.exists():  # a model without a norm ships no norm kernel
-            assert kernel_sha(copy.read_text()) == section.kernel_sha, section.kernel
+        files = KERNEL_DEPS[section.kernel]
+        lines = "".join(f"{f} {hashlib.sha256((LIBRARY / f).read_bytes()).hexdigest()}\n" for f in sorted(files))
+        assert section.kernel_sha == hashlib.sha256(lines.encode()).hexdigest(), section.kernel
+        if all((pkg_dir / name / f).exists() for f in files):  # a model without a norm ships no norm kernel
+            assert kernel_set_sha(pkg_dir / name, section.kernel) == section.kernel_sha, section.kernel
+            assert all(kernel_sha((pkg_dir / name / f).read_text()) == kernel_sha((LIBRARY / f).read_text()) for f in files)
 
 
 def test_codegen_defaults_equal_the_library_defaults():

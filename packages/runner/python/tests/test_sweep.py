@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from mamba2_runner import sweep, sweep_supervisor
+from mamba2_runner.sweep_provenance import KERNEL_DEPS
 from mamba2_runner.sweep_results import ResultsLock, read_results
 
 PY_ROOT = Path(__file__).resolve().parents[1]
@@ -43,7 +44,11 @@ def ssd_fused_fwd(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, init
         out = out * 1.5
     return out
 '''
-FAKE_SHA = hashlib.sha256(FAKE_KERNEL.encode()).hexdigest()
+# The fake package carries a stub of every other library file the fused scan depends on, so its kernel
+# sha is the definition's: sha256 of the sorted lines "<path> <sha256 of the file>\n".
+FAKE_FILES = {**{f: f"# stub of {f}\n" for f in KERNEL_DEPS["kernels/ssd_fused.py"]}, "kernels/ssd_fused.py": FAKE_KERNEL}
+FAKE_SHA = hashlib.sha256("".join(f"{f} {hashlib.sha256(t.encode()).hexdigest()}\n"
+                                  for f, t in sorted(FAKE_FILES.items())).encode()).hexdigest()
 
 SHAPE = {"batch": 1, "seqlen": 32, "nheads": 2, "headdim": 4, "ngroups": 1, "d_state": 4}
 
@@ -55,7 +60,8 @@ def make_fake_package(root: Path) -> Path:
     (pkg / "sweepfake" / "__init__.py").write_text("")
     (pkg / "sweepfake" / "_config.py").write_text("CHUNK_SIZE = 16\nTUNED = []\n")
     (pkg / "sweepfake" / "kernels" / "__init__.py").write_text("")
-    (pkg / "sweepfake" / "kernels" / "ssd_fused.py").write_text(FAKE_KERNEL)
+    for f, text in FAKE_FILES.items():
+        (pkg / "sweepfake" / f).write_text(text)
     return pkg
 
 

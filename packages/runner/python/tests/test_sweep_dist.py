@@ -17,6 +17,7 @@ import pytest
 
 from mamba2_runner import sweep
 from mamba2_runner.sweep_dist import merge_into, rank_file, rank_files_here, shard
+from mamba2_runner.sweep_provenance import KERNEL_DEPS
 
 PY_ROOT = Path(__file__).resolve().parents[1]
 
@@ -31,7 +32,11 @@ def ssd_fused_fwd(x, dt, A, B, C, chunk_size, D=None, z=None, dt_bias=None, init
     return out * 1.5 if block_p == 16 else out
 '''
 
-FAKE_SHA = hashlib.sha256(FAKE_KERNEL.encode()).hexdigest()
+# The fake package carries a stub of every other library file the fused scan depends on, so its kernel
+# sha is the definition's: sha256 of the sorted lines "<path> <sha256 of the file>\n".
+FAKE_FILES = {**{f: f"# stub of {f}\n" for f in KERNEL_DEPS["kernels/ssd_fused.py"]}, "kernels/ssd_fused.py": FAKE_KERNEL}
+FAKE_SHA = hashlib.sha256("".join(f"{f} {hashlib.sha256(t.encode()).hexdigest()}\n"
+                                  for f, t in sorted(FAKE_FILES.items())).encode()).hexdigest()
 
 SHAPE = {"batch": 1, "seqlen": 32, "nheads": 2, "headdim": 4, "ngroups": 1, "d_state": 4}
 
@@ -48,7 +53,8 @@ def write_plan(root: Path, configs: list[dict]) -> Path:
     (pkg / "sweepfake" / "__init__.py").write_text("")
     (pkg / "sweepfake" / "_config.py").write_text("CHUNK_SIZE = 16\nTUNED = []\n")
     (pkg / "sweepfake" / "kernels" / "__init__.py").write_text("")
-    (pkg / "sweepfake" / "kernels" / "ssd_fused.py").write_text(FAKE_KERNEL)
+    for f, text in FAKE_FILES.items():
+        (pkg / "sweepfake" / f).write_text(text)
     plan = {
         "version": 1, "sweep": "test",
         "options": {"dtype": "float32", "tol": 1e-4, "check_seqlen": 32, "timeout_s": 60},

@@ -124,7 +124,8 @@ def test_a_config_that_fails_its_check_is_recorded_and_never_timed_and_the_defau
     assert timed.count("default") >= 3 + 3  # run once to warm, then timed: first, middle and last
     assert len(recs["default"]["default_repeats_ms"]) == 3 and recs["good"]["noise"] is not None
     for r in recs.values():
-        assert r["kernel_sha"] == engine.kernel_shas()["kernels/ssd_fused.py"]
+        assert r["kernel_sha"] == engine.record_sha("fwd", engine.kernel_shas()) == r["provenance"]["kernel_sha"]
+        assert r["kernel_shas"] == engine.kernel_shas()
         assert {"gpu_model", "driver", "torch", "triton", "commit", "kernel_sha", "date"} <= set(r["provenance"])
 
 

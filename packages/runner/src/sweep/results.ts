@@ -40,7 +40,7 @@ export interface SweepRecord {
   readonly noise?: number | null;
   readonly speedup: number | null;
   readonly device?: string;
-  /** sha256 of the measured ssd_fused.py's library source (`gen --tuned` refuses rows of another). */
+  /** The measured fused scan's kernel sha (over ssd_fused.py and every library file it imports; `gen --tuned` refuses rows of another). */
   readonly kernel_sha?: string | null;
   readonly provenance?: Provenance;
   /** `--gpus` sweeps: the worker slot and the CUDA_VISIBLE_DEVICES it ran with. */

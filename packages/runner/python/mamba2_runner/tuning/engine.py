@@ -19,9 +19,10 @@ A sweep module (tuning/kernels.py, tuning/model.py) provides
     configs(opts) -> [cfg]        cfg = {id, kind, problem, shape, params}; params {} = the default
     Case(cfg, device, opts)       .check() -> (rel_err, tol, detail) ; .fn() -> callable to time
 and the engine writes one JSON line per config (ResultsWriter: fsync'ed, under
-the results lock), each with `kernel_sha`, `kernel_shas` and `provenance`
-(GPU model, driver, CUDA, torch, triton, Python, host, commit, kernel sha,
-date). Appending to a file whose records were measured on other kernels is
+the results lock), each with `kernel_sha` (record_sha: one sha over every
+library file the record's kernels depend on), `kernel_shas` (each file's) and
+`provenance` (GPU model, driver, CUDA, torch, triton, Python, host, commit,
+kernel sha, date). Appending to a file whose records were measured on other kernels is
 refused (exit 2): a sweep never mixes kernel shas.
 """
 from __future__ import annotations
@@ -39,32 +40,39 @@ from types import SimpleNamespace
 from typing import Any, Callable, Optional
 
 from ..checks import passes
-from ..sweep_provenance import kernel_sha, provenance
+from ..sweep_provenance import KERNEL_DEPS, combined_sha, kernel_sha, provenance
 from ..sweep_results import ResultsLock, ResultsWriter, finite, log, read_results, utc_now
 
 ROOT = Path(__file__).resolve().parents[5]
 LIBRARY = ROOT / "packages" / "kernels" / "python" / "mamba2_kernels"
-KERNEL_FILES = ("ssd_fused.py", "ssd_fused_dispatch.py", "smem.py", "ssd_bwd.py", "ssd_bwd_T.py", "ssd_common.py",
-                "host.py", "conv.py", "conv_bwd.py", "dt.py", "norm.py", "norm_bwd.py")
+# The kernels a record of each kind measured (sweep_provenance.KERNEL_DEPS keys); any other kind (a whole
+# block) measured all of BLOCK_KERNELS.
+KIND_KERNELS = {"fwd": ("kernels/ssd_fused.py",), "bwd": ("kernels/ssd_bwd.py",)}
+BLOCK_KERNELS = ("kernels/ssd_fused.py", "kernels/ssd_bwd.py", "kernels/conv.py", "kernels/conv_bwd.py",
+                 "kernels/norm.py", "kernels/norm_bwd.py")
 DEFAULT_REPEATS = 3
 
 
-def kernel_shas() -> dict[str, str]:
-    """sha256 of each library kernel file (kernel_sha: the same hash a generated copy has without its header)."""
-    return {f"kernels/{f}": kernel_sha((LIBRARY / "kernels" / f).read_text()) for f in KERNEL_FILES
-            if (LIBRARY / "kernels" / f).is_file()}
+def kind_files(kind: str) -> tuple[str, ...]:
+    """Every library file a record of `kind` depends on: the union of its kernels' KERNEL_DEPS, sorted."""
+    return tuple(sorted({f for k in KIND_KERNELS.get(kind, BLOCK_KERNELS) for f in KERNEL_DEPS[k]}))
+
+
+def kernel_shas(library: Path = LIBRARY) -> dict[str, str]:
+    """kernel_sha of each library file any sweep kind depends on (the same hash a generated copy has
+    without its header), keyed by its path inside mamba2_kernels/."""
+    files = sorted({f for k in BLOCK_KERNELS for f in KERNEL_DEPS[k]})
+    return {f: kernel_sha((Path(library) / f).read_text()) for f in files if (Path(library) / f).is_file()}
 
 
 def record_sha(kind: str, shas: dict[str, str]) -> Optional[str]:
-    """The one sha a record is filed under: the fused scan's for `fwd` (what `gen --tuned` compares with a
-    package's ssd_fused.py), the backward's for `bwd`, and a hash of every kernel file for a whole block."""
-    if kind == "fwd":
-        return shas.get("kernels/ssd_fused.py")
-    if kind == "bwd":
-        return shas.get("kernels/ssd_bwd.py")
-    import hashlib
-
-    return hashlib.sha256(json.dumps(shas, sort_keys=True).encode()).hexdigest()
+    """The one sha a record is filed under: combined_sha over every file of kind_files(kind). For `fwd` it is
+    what codegen records as the fused scan's kernel_sha and `gen --tuned` compares with; None when one of
+    the files is missing."""
+    files = kind_files(kind)
+    if any(f not in shas for f in files):
+        return None
+    return combined_sha({f: shas[f] for f in files})
 
 
 class MixedKernels(Exception):
@@ -76,12 +84,20 @@ def refuse_mixed(records: list[dict], shas: dict[str, str]) -> None:
     for r in records:
         if r.get("type", "config") != "config":
             continue
-        want = record_sha(str(r.get("kind")), shas)
+        kind = str(r.get("kind"))
+        want = record_sha(kind, shas)
         if r.get("kernel_sha") != want:
             got = r.get("kernel_sha")
+            theirs = r.get("kernel_shas") if isinstance(r.get("kernel_shas"), dict) else {}
+            changed = [f for f in kind_files(kind) if f in theirs and theirs[f] != shas.get(f)]
+            unrecorded = [f for f in kind_files(kind) if theirs and f not in theirs]
+            why = ([f"{', '.join(changed)} changed since"] if changed else []) + (
+                [f"{', '.join(unrecorded)} not recorded then"] if unrecorded else [])
+            which = f" ({'; '.join(why)})" if why else ""
             raise MixedKernels(
                 f"record {r.get('id')} was measured on kernel {str(got)[:12] if got else '(none recorded)'}, this checkout's "
-                f"{r.get('kind')} kernel is {str(want)[:12]}. A sweep never mixes kernels: pass another --out or move the file away.")
+                f"{kind} kernel is {str(want)[:12]}{which}; the sha covers {', '.join(kind_files(kind))}. "
+                "A sweep never mixes kernels: pass another --out or move the file away.")
 
 
 def _provenance(device: str) -> dict:

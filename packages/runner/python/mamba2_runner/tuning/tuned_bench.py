@@ -14,7 +14,7 @@ repeat), and the medians compared. The file is bench JSON ({meta, results:
 [{config, floor, providers: {default, tuned}}]}), providers `default` and `tuned`.
 
 Refused (exit 2): a tuned package whose table was measured on another kernel
-sha than the default package's ssd_fused.py, or on another GPU model than this one.
+sha than the default package's fused scan (ssd_fused.py and what it imports), or on another GPU model than this one.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from ..sweep_provenance import kernel_set_text
 from ..sweep_results import log, read_results, utc_now
 
 
@@ -40,9 +41,10 @@ def _load(path: Path, alias: Optional[str]):
     pkg = load_generated(path, alias=alias)
     cfg = importlib.import_module(pkg.__name__ + "._config")
     fused = importlib.import_module(pkg.__name__ + ".kernels.ssd_fused")
-    from ..sweep_provenance import kernel_sha
+    from ..sweep_provenance import kernel_set_sha
 
-    return {"pkg": pkg, "cfg": cfg, "name": path.name, "sha": kernel_sha(Path(fused.__file__).read_text())}
+    return {"pkg": pkg, "cfg": cfg, "name": path.name,
+            "sha": kernel_set_sha(Path(fused.__file__).parents[1], "kernels/ssd_fused.py")}
 
 
 def run_tuned(default_dir: str, tuned_dir: str, sweep: str, out: str, *, repeats: int = 5, rep_ms: int = 25) -> int:
@@ -68,8 +70,9 @@ def run_tuned(default_dir: str, tuned_dir: str, sweep: str, out: str, *, repeats
         if table is None:
             log(f"tuned: {tuneds[name]} has no tuned table (LAUNCH.tuned is None): it runs the defaults")
         elif table.kernel_sha and table.kernel_sha != d["sha"]:
-            log(f"tuned: {tuneds[name]}'s table was measured on ssd_fused.py {table.kernel_sha[:12]}, the default package "
-                f"has {d['sha'][:12]}. Regenerate both from one checkout (pnpm gen:all; pnpm gen:tuned).")
+            log(f"tuned: {tuneds[name]}'s table was measured on fused-scan kernel {table.kernel_sha[:12]}, the default "
+                f"package has {str(d['sha'])[:12]} (the sha covers {kernel_set_text('kernels/ssd_fused.py')}). "
+                "Regenerate both from one checkout (pnpm gen:all; pnpm gen:tuned).")
             return 2
         elif table.gpu and device == "cuda" and table.gpu != prov.get("gpu_model"):
             log(f"tuned: {tuneds[name]}'s table is for {table.gpu!r}, this is {prov.get('gpu_model')!r}: it says nothing here.")
