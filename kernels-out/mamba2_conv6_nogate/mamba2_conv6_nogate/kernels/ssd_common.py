@@ -9,6 +9,7 @@ use them too), each written once:
                  cumsum of dt * A * log2(e) (decays are exp2 of differences),
                  restarted at each sequence start (segment_cumsum).
   segment_ids    seq_idx -> segment counter of each position of a chunk.
+  segment_cumsum prefix (or suffix) sums restarted at segment changes.
   x_finite /     non-finite x in the intra-chunk dot: the dot reads x with
   nonfinite_rows its NaN/Inf elements as 0 (a NaN would meet the masked zeros
                  of W, 0 * NaN = NaN, and reach earlier rows and other
@@ -38,10 +39,11 @@ def _segment_sum(s1, v1, s2, v2):
 
 
 @triton.jit
-def segment_cumsum(b_v, b_seg):
+def segment_cumsum(b_v, b_seg, REVERSE: tl.constexpr = False):
     """cumsum of b_v along axis 0, restarted wherever the (non-decreasing)
-    segment counter b_seg (same shape) changes."""
-    _, b_cs = tl.associative_scan((b_seg, b_v), axis=0, combine_fn=_segment_sum)
+    segment counter b_seg (same shape) changes; REVERSE: the suffix sums
+    (sum over the later positions of the same segment)."""
+    _, b_cs = tl.associative_scan((b_seg, b_v), axis=0, combine_fn=_segment_sum, reverse=REVERSE)
     return b_cs
 
 

@@ -17,7 +17,7 @@ import triton.language as tl
 
 from ..fragments import dt_chain as standard_dt_chain
 from .host import cdiv, dt_chain_for, limit_pair, next_pow2
-from .ssd_common import LOG2E, dt_prologue, segment_ids, token_index
+from .ssd_common import LOG2E, dt_prologue, segment_cumsum, segment_ids, token_index
 
 
 @triton.jit
@@ -104,10 +104,16 @@ def _ssd_dt_cumsum_kernel(
     HAS_SEQ_IDX: tl.constexpr = False,
     seq_idx=None, stride_sb=0, stride_sl=0,
     ORDER: tl.constexpr = 0, HI=1, WI=1,
+    RESETS: tl.constexpr = False, rsp=None,
 ):
     """dtp[b*h, t] = clamp(softplus?(dt + bias)) (0 past L), csp = its
     chunk-local cumsum times A log2(e) (restarted at sequence starts with seq_idx). Rows are LP = padded chunks * CHUNK
-    long; every element is written (positions past L repeat the last sum)."""
+    long; every element is written (positions past L repeat the last sum).
+    RESETS (the backward's chunk kernels; the forward compiles without it):
+    also rsp [2, b*h, LP] fp32: row 0 the same cumsum with every -inf term
+    (dt = inf, A < 0: a decay exp(-inf) = 0, a state reset) taken as 0, so
+    finite; row 1 the reset code 2 * R + r, R = resets in the chunk up to and
+    with t, r = 1 at a reset (exact small integers)."""
     i_c = tl.program_id(0)
     i_b = tl.program_id(1)
     i_hb = tl.program_id(2)
@@ -138,3 +144,15 @@ def _ssd_dt_cumsum_kernel(
     m_out = (o_t < LP)[:, None] & m_h[None, :]
     tl.store(dtp + o_out, b_dt, mask=m_out)
     tl.store(csp + o_out, b_cs, mask=m_out)
+    if RESETS:  # the product as dt_prologue's: -inf exactly where its cumsum turns -inf
+        b_v = b_dt * b_a[None, :]
+        b_rst = b_v == -float("inf")
+        b_v = tl.where(b_rst, 0.0, b_v)
+        if HAS_SEQ_IDX:
+            b_csr = segment_cumsum(b_v, b_seg)
+        else:
+            b_csr = tl.cumsum(b_v, axis=0)
+        b_code = 2 * tl.cumsum(b_rst.to(tl.int32), axis=0) + b_rst.to(tl.int32)
+        tl.store(rsp + o_out, b_csr, mask=m_out)
+        tl.store(rsp + (i_b * 0 + H * tl.num_programs(1)).to(tl.int64) * LP + o_out, b_code.to(tl.float32),
+                 mask=m_out)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-from .ssd_bwd import _dt_chunk, _op, _ssd_bwd_v4
+from .ssd_bwd import _chunk_decays, _decay_grad, _dt_chunk, _op, _ssd_bwd_v4
 from .ssd_common import nonfinite_rows, segment_ids, x_finite
 
 
@@ -88,11 +88,14 @@ def _ssd_bwd_chunk_T_kernel(
         b_CB = tl.dot(tl.trans(b_CT), b_BT, input_precision=DOT_PRECISION)  # [Q_i, Q_j] = C_i . B_j
     m_ij = o_q[:, None] >= o_q[None, :]
     m_ji = o_q[None, :] >= o_q[:, None]  # [j, i]: the mask nonfinite_rows takes for x^T (built, not transposed)
+    b_seg = 0
+    b_seg_last = 0
     if HAS_SEQ_IDX:
         b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
         m_seg = b_seg[:, None] == b_seg[None, :]  # symmetric: serves both masks
         m_ij = m_ij & m_seg
         m_ji = m_ji & m_seg
+    m_before = m_ij & (o_q[:, None] > o_q[None, :])
 
     if DO_BC:
         b_acc_dBT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
@@ -121,23 +124,17 @@ def _ssd_bwd_chunk_T_kernel(
             b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
         b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_q, m_t,
                                      stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
-        b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
-        b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
-        b_w_out = tl.exp2(b_cs)
-        b_e_state = tl.exp2(b_cs_last - b_cs)
-        b_keep = tl.exp2(b_cs_last)
-        if HAS_SEQ_IDX:
-            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
-            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
-        b_w_state = b_dt * b_e_state
-        if HAS_SEQ_IDX:  # on the product: dt_j Inf in an earlier sequence times e_state 0
-            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
-        b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr = _chunk_decays(
+            csp, (i_bh64 * 0 + BATCH * H) * LP, i_bh64 * LP + t0, o_q, b_seg, b_seg_last, m_ij, CHUNK)
+        b_w_out = tl.where(b_segr == 0, tl.exp2(b_cs), 0.0)
+        b_e_state = tl.where(b_segr == b_segr_last, tl.exp2(b_cs_last - b_cs), 0.0)
+        b_keep = tl.where(b_segr_last == 0, tl.exp2(b_cs_last), 0.0)
+        b_w_state = tl.where(b_segr == b_segr_last, b_dt * b_e_state, 0.0)  # on the product (Inf dt_j)
+        b_E = tl.exp2(tl.where(m_ijr, b_cs[:, None] - b_cs[None, :], -float("inf")))
         if DO_X:
-            # on the products (not * E = 0): an Inf dt_j must not reach rows of other sequences
-            b_CBE = tl.where(m_ij, b_CB * b_E, 0.0)
-            b_M = tl.where(m_ij, b_CBE * b_dt[None, :], 0.0)
+            # on the products (not * E = 0): an Inf dt_j must not reach rows of other segments
+            b_CBE = tl.where(m_ijr, b_CB * b_E, 0.0)
+            b_M = tl.where(m_ijr, b_CBE * b_dt[None, :], 0.0)
             b_Md = _op(b_M, ELT, DOT_DTYPE)
             b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
             b_dw = tl.zeros([CHUNK], dtype=tl.float32)
@@ -211,7 +208,7 @@ def _ssd_bwd_chunk_T_kernel(
                 b_dSS += tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1)
 
         if DO_BC:  # from dM as the dots gave it (before DO_X zeroes its bad columns)
-            b_dCB = _op(tl.where(m_ij, b_dM * b_E * b_dt[None, :], 0.0), ELT, DOT_DTYPE)
+            b_dCB = _op(tl.where(m_ijr, b_dM * b_E * b_dt[None, :], 0.0), ELT, DOT_DTYPE)
             b_acc_dCT += tl.dot(b_BT, tl.trans(b_dCB), input_precision=DOT_PRECISION)
             b_acc_dBT += tl.dot(b_CT, b_dCB, input_precision=DOT_PRECISION)
         if DO_X:
@@ -222,13 +219,12 @@ def _ssd_bwd_chunk_T_kernel(
             m_bad_j = m_ij & (b_xbad[None, :] > 0)
             b_reach = tl.max(m_bad_j.to(tl.int32), axis=1)
             b_G = b_dM * b_M
-            b_dS_keep = b_keep * tl.sum(b_dSS, axis=0)
-            if HAS_SEQ_IDX:  # a NaN S_in must not reach a new sequence
-                b_dS_keep = tl.where(b_seg_last == 0, b_dS_keep, 0.0)
+            b_sdss = tl.sum(b_dSS, axis=0)
+            b_dS_keep = tl.where(b_segr_last == 0, b_keep * b_sdss, 0.0)  # a NaN S_in must not reach a new segment
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
             b_dlast = b_dS_keep + tl.sum(b_dw * b_w_state, axis=0)
             b_dcs += tl.where(m_last, b_dlast, 0.0)
-            b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)  # a suffix sum, not total - prefix (NaN - NaN)
+            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX)  # segment suffix sums
             b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
             b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
             b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)  # as torch.clamp's backward

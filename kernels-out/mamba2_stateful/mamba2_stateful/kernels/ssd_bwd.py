@@ -27,7 +27,7 @@ from ..fragments import softplus_f32
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .smem import fit_bwd
-from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_ids, x_finite
+from .ssd_common import LOG2E, nonfinite_rows, row_offsets, segment_cumsum, segment_ids, x_finite
 from .dt import _ssd_dt_cumsum_kernel
 
 
@@ -47,8 +47,8 @@ def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
     if HAS_DT_BIAS:
         b_v = b_v + b_dt_bias
     b_d = tl.full(b_v.shape, 1.0, tl.float32)
-    if DT_SOFTPLUS:
-        b_d = tl.where(b_v > 20.0, 1.0, tl.sigmoid(b_v))
+    if DT_SOFTPLUS:  # NaN at v = inf, as the reference's autograd (0 * exp(inf) in the unused branch)
+        b_d = tl.where(b_v > 20.0, tl.where(b_v == float("inf"), float("nan"), 1.0), tl.sigmoid(b_v))
         b_v = softplus_f32(b_v)
     # torch.clamp passes the gradient where lo <= v <= hi
     b_d = tl.where((b_v >= dt_lo) & (b_v <= dt_hi), b_d, 0.0)
@@ -56,6 +56,42 @@ def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
     b_v = tl.where(m_t, b_v, 0.0)
     b_d = tl.where(m_t, b_d, 0.0)
     return b_v, b_d
+
+
+@triton.jit
+def _chunk_decays(csp, ROW, o_c, o_q, b_seg, b_seg_last, m_ij, CHUNK: tl.constexpr):
+    """The chunk's decays with dt * A = -inf (dt = inf, A < 0) as a state reset
+    (NOTES.md "Non-finite inputs"): csp row 0 (offset o_c = (b*H + h) * LP + t0)
+    is the cumsum with those terms 0, row 1 (ROW further) the reset code 2 R + r
+    (_ssd_dt_cumsum_kernel with RESETS). Returns (cs, cs_last, r, segr,
+    segr_last, m_ijr): segr = segment + R, a counter that also changes at each
+    reset, so every decay exp2(cs_i - cs_j) with segr_i == segr_j is finite
+    and the recurrence's 0 across a reset is the mask m_ijr = m_ij & same segr."""
+    b_cs = tl.load(csp + o_c + o_q)
+    b_cs_last = tl.load(csp + o_c + (CHUNK - 1))
+    b_code = tl.load(csp + ROW + o_c + o_q).to(tl.int32)
+    b_segr = b_seg + (b_code >> 1)
+    b_segr_last = b_seg_last + (tl.load(csp + ROW + o_c + (CHUNK - 1)).to(tl.int32) >> 1)
+    m_ijr = m_ij & (b_segr[:, None] == b_segr[None, :])
+    return b_cs, b_cs_last, (b_code & 1) != 0, b_segr, b_segr_last, m_ijr
+
+
+@triton.jit
+def _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX: tl.constexpr):
+    """d loss / d (dt_k A) from d loss / d cs_i: the sum over i >= k in k's
+    segment (sequence and resets): a suffix sum, not total - prefix (NaN - NaN
+    would reach the earlier segments). At a reset k the decay is exp(-inf) = 0
+    and its gradient exp(-inf) * (S_{k-1} . dh_k) is 0, NaN where the state
+    before it is non-finite: an earlier reset of its sequence in the chunk,
+    or (first sequence of the chunk) a non-finite S_in, which b_sdss = sum(dS
+    * S_in) shows; a non-finite x before it sets ddt NaN (b_reach) by itself."""
+    b_rc = segment_cumsum(b_dcs, b_segr, True)
+    m_prev = tl.max((m_before & b_rst[None, :]).to(tl.int32), axis=1) > 0
+    b_at = tl.where((b_sdss != b_sdss) | (tl.abs(b_sdss) == float("inf")), float("nan"), 0.0)
+    if HAS_SEQ_IDX:
+        b_at = tl.where(b_seg == 0, b_at, 0.0)
+    b_at = tl.where(m_prev, float("nan"), b_at)
+    return tl.where(b_rst, b_at, b_rc)
 
 
 @triton.jit
@@ -248,10 +284,13 @@ def _ssd_bwd_chunk_v4_kernel(
     b_C = _op(b_C, ELT, DOT_DTYPE)
     if DO_X:
         b_CB = tl.dot(b_C, tl.trans(b_B), input_precision=DOT_PRECISION)
-    m_ij = o_q[:, None] >= o_q[None, :]
+    m_ij = o_q[:, None] >= o_q[None, :]  # j <= i in i's sequence
+    b_seg = 0
+    b_seg_last = 0
     if HAS_SEQ_IDX:
         b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
         m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
+    m_before = m_ij & (o_q[:, None] > o_q[None, :])  # j < i in i's sequence
 
     if DO_BC:
         b_acc_dB = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
@@ -275,23 +314,18 @@ def _ssd_bwd_chunk_v4_kernel(
             b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
         b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_w, m_t,
                                      stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
-        b_cs = tl.load(csp + i_bh64 * LP + t0 + o_q)
-        b_cs_last = tl.load(csp + i_bh64 * LP + t0 + (CHUNK - 1))
-        b_w_out = tl.exp2(b_cs)
-        b_e_state = tl.exp2(b_cs_last - b_cs)
-        b_keep = tl.exp2(b_cs_last)
-        if HAS_SEQ_IDX:
-            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
-            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
-            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
-        b_w_state = b_dt * b_e_state
-        if HAS_SEQ_IDX:  # on the product: dt_j Inf in an earlier sequence times e_state 0
-            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
-        b_E = tl.exp2(tl.where(m_ij, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr = _chunk_decays(
+            csp, (i_bh64 * 0 + BATCH * H) * LP, i_bh64 * LP + t0, o_q, b_seg, b_seg_last, m_ij, CHUNK)
+        b_w_out = tl.where(b_segr == 0, tl.exp2(b_cs), 0.0)
+        b_e_state = tl.where(b_segr == b_segr_last, tl.exp2(b_cs_last - b_cs), 0.0)
+        b_keep = tl.where(b_segr_last == 0, tl.exp2(b_cs_last), 0.0)
+        # on the product: dt_j Inf in an earlier sequence or segment times e_state 0
+        b_w_state = tl.where(b_segr == b_segr_last, b_dt * b_e_state, 0.0)
+        b_E = tl.exp2(tl.where(m_ijr, b_cs[:, None] - b_cs[None, :], -float("inf")))
         if DO_X:
-            # on the products (not * E = 0): an Inf dt_j must not reach rows of other sequences
-            b_CBE = tl.where(m_ij, b_CB * b_E, 0.0)
-            b_M = tl.where(m_ij, b_CBE * b_dt[None, :], 0.0)
+            # on the products (not * E = 0): an Inf dt_j must not reach rows of other segments
+            b_CBE = tl.where(m_ijr, b_CB * b_E, 0.0)
+            b_M = tl.where(m_ijr, b_CBE * b_dt[None, :], 0.0)
             b_Md = _op(b_M, ELT, DOT_DTYPE)
             b_dyoff = tl.zeros([CHUNK], dtype=tl.float32)
             b_dw = tl.zeros([CHUNK], dtype=tl.float32)
@@ -371,21 +405,19 @@ def _ssd_bwd_chunk_v4_kernel(
             b_xbad_g = tl.maximum(b_xbad_g, b_xbad)
             b_reach_g = tl.maximum(b_reach_g, b_reach)
             # ---- B and C through the intra-chunk matrix ----
-            b_dCB = _op(tl.where(m_ij, b_dM * b_E * b_dt[None, :], 0.0), ELT, DOT_DTYPE)
+            b_dCB = _op(tl.where(m_ijr, b_dM * b_E * b_dt[None, :], 0.0), ELT, DOT_DTYPE)
             b_acc_dC += tl.dot(b_dCB, b_B, input_precision=DOT_PRECISION)
             b_acc_dB += tl.dot(tl.trans(b_dCB), b_C, input_precision=DOT_PRECISION)
         if DO_X:
             # ---- dt and A through the decays ----
             b_G = b_dM * b_M
-            b_dS_keep = b_keep * tl.sum(b_dSS, axis=0)
-            if HAS_SEQ_IDX:  # b_yoff is selected already; a NaN S_in must not reach a new sequence
-                b_dS_keep = tl.where(b_seg_last == 0, b_dS_keep, 0.0)
+            b_sdss = tl.sum(b_dSS, axis=0)
+            # b_yoff is selected already; a NaN S_in must not reach a new sequence or segment
+            b_dS_keep = tl.where(b_segr_last == 0, b_keep * b_sdss, 0.0)
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
             b_dlast = b_dS_keep + tl.sum(b_dw * b_w_state, axis=0)
             b_dcs += tl.where(m_last, b_dlast, 0.0)
-            # d loss / d (dt_k A) = sum over i >= k of dcs_i: a suffix sum, not total - prefix
-            # (a NaN of an earlier sequence in the chunk would reach the later ones: NaN - NaN)
-            b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
+            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX)
             b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
             b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
             # where the clamp (or L) stops the gradient it is 0, NaN or not (as torch.clamp's)
@@ -479,8 +511,9 @@ def _ssd_bwd_v4(
         chunk_passes = ((True, True, num_warps, V4_CHUNK_MAXNREG if chunk_maxnreg == -1 else chunk_maxnreg),)
 
     # 0. dt prologue and chunk-local cumsums (fp32 rows padded to lp)
-    scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
+    scratch = torch.empty((4, b * h, lp), device=dev, dtype=f32)
     dtp, csp = scratch[0], scratch[1]
+    rsp = scratch[2:]  # the chunk kernels' decays: cumsum with resets, reset code (_chunk_decays)
     block_h = min(64, next_pow2(h))
     seq_arg = seq_idx if seq_idx is not None else dt
     seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if seq_idx is not None else (0, 0)
@@ -493,7 +526,7 @@ def _ssd_bwd_v4(
         # the cumsum restarts at sequence starts, as the forward's: an Inf in dt
         # (cs -inf from there) must not reach the later sequences of its chunk
         HAS_SEQ_IDX=seq_idx is not None, seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1],
-        **okw, num_warps=4,
+        **okw, RESETS=True, rsp=rsp, num_warps=4,
     )
     z_arg = z if z is not None else x
     z_strides = (z.stride(0), z.stride(1), z.stride(2)) if z is not None else (0, 0, 0)
@@ -564,7 +597,7 @@ def _ssd_bwd_v4(
         lo, hi,
     )
     ins = (x, dt, A, B, C, D if D is not None else A, z_arg, dt_bias if dt_bias is not None else A,
-           dtp, csp, seq_arg, states, dstates, dout)
+           dtp, rsp, seq_arg, states, dstates, dout)
     cflags = dict(
         CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
         HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, HAS_Z=z is not None,
