@@ -13,15 +13,15 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="9abba96501620a35423fd4412e9285c0deb2fb3bb6ba0c033c2f5d6a92f37424",
+        kernel="kernels/ssd_fused.py", kernel_sha="7bee4520b16415d6247f7272043f0c68d6f736e327a45a7911aac66391817019",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="5793897db9c19b4e5778be5a08aec5ceb14c72d9cf212ad6ba4fe5567ce94f1e",
+        kernel="kernels/ssd_chunked.py", kernel_sha="df5cbe27decb89d4768c89633c33fce5084c4e1fd1f2c4d43973260cb1b88564",
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="a11d8e536cd71e73859c89e12ed55dfdb71cb939a103bc9e841b6ed0d37023fb",
+        kernel="kernels/ssd_bwd.py", kernel_sha="08d6f5934b658843065af571e8fa93d9993efdef960b5a4838e5ddb771f66ca8",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -47,11 +47,14 @@ def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
     if HAS_DT_BIAS:
         b_v = b_v + b_dt_bias
     b_d = tl.full(b_v.shape, 1.0, tl.float32)
-    if DT_SOFTPLUS:  # NaN at v = inf, as the reference's autograd (0 * exp(inf) in the unused branch)
-        b_d = tl.where(b_v > 20.0, tl.where(b_v == float("inf"), float("nan"), 1.0), tl.sigmoid(b_v))
+    if DT_SOFTPLUS:
+        m_inf = b_v == float("inf")
+        b_d = tl.where(b_v > 20.0, 1.0, tl.sigmoid(b_v))
         b_v = softplus_f32(b_v)
     # torch.clamp passes the gradient where lo <= v <= hi
     b_d = tl.where((b_v >= dt_lo) & (b_v <= dt_hi), b_d, 0.0)
+    if DT_SOFTPLUS:  # NaN at v = inf, clamped or not, as autograd through the reference's
+        b_d = tl.where(m_inf, float("nan"), b_d)  # softplus gives (0 * exp(inf) in its unused branch)
     b_v = tl.minimum(tl.maximum(b_v, dt_lo), dt_hi)
     b_v = tl.where(m_t, b_v, 0.0)
     b_d = tl.where(m_t, b_d, 0.0)
