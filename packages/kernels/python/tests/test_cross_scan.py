@@ -36,7 +36,8 @@ select_device()  # TRITON_INTERPRET before the kernels are imported
 from mamba2_kernels.cross_scan import cross_scan_combined  # noqa: E402
 
 FWD_TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 2e-3, ("cuda", torch.bfloat16): 3e-2}
-GRAD_TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 1e-3, ("cuda", torch.bfloat16): 3e-2}
+# cuda fp32: the forward's dots run in tf32 (Triton's default), and dz and the recomputed outputs carry it
+GRAD_TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 3e-3, ("cuda", torch.bfloat16): 3e-2}
 K_OF = {"bidirectional": 2, "cross2d": 4}
 NAMES = ("x", "dt", "A", "B", "C", "D", "z", "dt_bias")
 

@@ -6,7 +6,9 @@ every sequence (cu_seqlens + return_varlen_states), the conv with seq_idx
 (forward and gradients) and prefill through a generated layer (the cache it
 fills, with seq_idx or cu_seqlens, continues each sequence with step()).
 Lengths include a 1-token sequence and sequences crossing chunk boundaries.
-Tolerances, fp32, relative L2 error: 1e-4 (scan, conv), 2e-4 (layer).
+Tolerances, fp32, relative L2 error: 1e-4 (scan, conv), 2e-4 (layer) on CPU; 2e-3
+for anything through the fused scan on the GPU (its fp32 dots run in tf32 there, as
+Triton's default and mamba_ssm's do; test_decode uses the same bound).
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ from mamba2_runner.reference.graph import ref_block
 DEVICE = select_device()
 ROOT = Path(__file__).resolve().parents[4]
 LENGTHS = [5, 1, 23, 11]
+SCAN_TOL = 2e-3 if DEVICE == "cuda" else 1e-4  # the fused scan's fp32 dots: tf32 on the GPU
+LAYER_TOL = 2e-3 if DEVICE == "cuda" else 2e-4
 
 pytestmark = pytest.mark.usefixtures("poison")
 
@@ -61,9 +65,9 @@ def test_the_packed_scan_gives_each_sequence_its_own_output_and_final_state():
         ref_out, ref_state = ref_scan(sl["x"], sl["dt"], t["A"], sl["B"], sl["C"], D=t["D"], z=sl["z"],
                                       dt_bias=t["dt_bias"], dt_softplus=True, dt_limit=(0.0, 3.0),
                                       return_final_states=True)
-        assert rel_err(out[:, a:b], ref_out) < 1e-4, f"output of sequence {s}"
-        assert rel_err(states[s], ref_state[0]) < 1e-4, f"final state of sequence {s}"
-    assert rel_err(final[0], states[-1]) < 1e-4  # the scan's own final state is the last sequence's
+        assert rel_err(out[:, a:b], ref_out) < SCAN_TOL, f"output of sequence {s}"
+        assert rel_err(states[s], ref_state[0]) < SCAN_TOL, f"final state of sequence {s}"
+    assert rel_err(final[0], states[-1]) < SCAN_TOL  # the scan's own final state is the last sequence's
 
 
 def test_the_packed_scan_compiles_in_one_graph_like_eager():
@@ -146,8 +150,8 @@ def test_prefill_with_seq_idx_fills_the_cache_of_each_rows_last_sequence():
     sd = layer.state_dict()
     for i, n in enumerate(last_len):
         ref = ref_block(ir, sd, u[i:i + 1, 8 - n:].cpu())  # the last sequence alone, then its steps
-        assert rel_err(pre[i:i + 1, 8 - n:], ref[:, :n]) < 2e-4, f"prefill row {i}"
-        assert rel_err(steps[i:i + 1], ref[:, n:]) < 2e-4, f"steps after the packed prefill, row {i}"
+        assert rel_err(pre[i:i + 1, 8 - n:], ref[:, :n]) < LAYER_TOL, f"prefill row {i}"
+        assert rel_err(steps[i:i + 1], ref[:, n:]) < LAYER_TOL, f"steps after the packed prefill, row {i}"
 
 
 def test_prefill_with_cu_seqlens_caches_every_packed_sequence_and_steps_continue_each():
@@ -170,8 +174,8 @@ def test_prefill_with_cu_seqlens_caches_every_packed_sequence_and_steps_continue
     sd = layer.state_dict()
     for s, (a, b) in enumerate(zip(cu[:-1].tolist(), cu[1:].tolist())):
         ref = ref_block(ir, sd, torch.cat([u[:, a:b], nxt[s:s + 1]], 1).cpu())
-        assert rel_err(pre[:, a:b], ref[:, : b - a]) < 2e-4, f"prefill of sequence {s}"
-        assert rel_err(steps[s:s + 1], ref[:, b - a:]) < 2e-4, f"steps of sequence {s}"
+        assert rel_err(pre[:, a:b], ref[:, : b - a]) < LAYER_TOL, f"prefill of sequence {s}"
+        assert rel_err(steps[s:s + 1], ref[:, b - a:]) < LAYER_TOL, f"steps of sequence {s}"
 
 
 def test_misused_varlen_arguments_are_refused_with_the_fix():
