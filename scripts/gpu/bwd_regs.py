@@ -6,6 +6,7 @@ Each row: kernel, config, registers per thread, spilled bytes, shared memory.
 """
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 
@@ -34,8 +35,10 @@ def compile_sm90(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_st
     """The sm_90 build of fn. ptrs: name -> element type string for pointer
     args; every other non-constexpr arg is an i32 (ints divisible by 16 are
     marked so, as the JIT does for P, N, L and strides of 16-aligned shapes)."""
-    if "ORDER" in fn.arg_names:  # a constexpr with a default: ORDER 0 (the plain scan) unless asked
-        consts = dict(consts, ORDER=consts.get("ORDER", 0))
+    # constexprs with a default (ORDER 0: the plain scan; the backward chunk kernels'
+    # RESETS, SKIP, ...: the exact form, every program): the default unless asked
+    consts = dict({p.name: p.default for p in fn.params if p.is_constexpr and p.default is not inspect.Parameter.empty},
+                  **consts)
     sig, attrs = {}, {}
     for i, name in enumerate(fn.arg_names):
         if name in consts:

@@ -84,7 +84,9 @@ def shared_bytes(fn, ptrs: dict, consts: dict, num_warps=4, num_stages=3, maxnre
     from triton import knobs
 
     consts = dict(consts)
-    for n, v in {"ORDER": 0, "ACCUMULATE": False, "HI": 1, "WI": 1}.items():
+    # the backward chunk kernels: their exact form (RESETS) over every program, as the plain form's shared memory
+    for n, v in {"ORDER": 0, "ACCUMULATE": False, "HI": 1, "WI": 1, "RESETS": True, "SKIP": False, "FLAG_HEADS": 1,
+                 "BLOCK_HS": 1}.items():
         if n in fn.arg_names and n not in consts:  # what a plain launch gets (ints of 1 are specialised)
             consts[n] = v
     sig, attrs = {}, {}

@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="08d6f5934b658843065af571e8fa93d9993efdef960b5a4838e5ddb771f66ca8",
+        kernel="kernels/ssd_bwd.py", kernel_sha="e103d2cc5608ef10bd5d54486bcbca0c762a6b03450d1fc7936e5f0520989112",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
-from .ssd_bwd import _chunk_decays, _decay_grad, _dt_chunk, _op, _ssd_bwd_v4
+from .ssd_bwd import _chunk_decays, _decay_grad, _dS_keep, _dt_chunk, _op, _skip_program, _ssd_bwd_v4
 from .ssd_common import nonfinite_rows, segment_ids, x_finite
 
 
@@ -48,6 +48,10 @@ def _ssd_bwd_chunk_T_kernel(
     HAS_SEQ_IDX: tl.constexpr,
     DO_X: tl.constexpr,
     DO_BC: tl.constexpr,
+    FLAG_HEADS: tl.constexpr = 1,
+    RESETS: tl.constexpr = True,
+    SKIP: tl.constexpr = False,
+    BLOCK_HS: tl.constexpr = 1,
 ):
     """v5: the chunk kernel of v4 in transposed form, so that every [Q, *]
     product has P or N (64, 128) as its M side instead of Q (32): with Q 32
@@ -69,6 +73,11 @@ def _ssd_bwd_chunk_T_kernel(
     i_g64 = i_g.to(tl.int64)
     t0 = i_c.to(tl.int64) * CHUNK
     ELT = x.dtype.element_ty
+    ROW = (i_b64 * 0 + BATCH * H) * LP  # csp rows (_chunk_decays)
+    if SKIP:  # one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one program)
+        i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
+        if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+            return
 
     o_q = tl.arange(0, CHUNK)
     o_n = tl.arange(0, BLOCK_N)
@@ -95,7 +104,9 @@ def _ssd_bwd_chunk_T_kernel(
         m_seg = b_seg[:, None] == b_seg[None, :]  # symmetric: serves both masks
         m_ij = m_ij & m_seg
         m_ji = m_ji & m_seg
-    m_before = m_ij & (o_q[:, None] > o_q[None, :])
+    m_before = m_ij
+    if RESETS:
+        m_before = m_ij & (o_q[:, None] > o_q[None, :])
 
     if DO_BC:
         b_acc_dBT = tl.zeros([BLOCK_N, CHUNK], dtype=tl.float32)
@@ -124,13 +135,8 @@ def _ssd_bwd_chunk_T_kernel(
             b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
         b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_q, m_t,
                                      stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
-        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr = _chunk_decays(
-            csp, (i_bh64 * 0 + BATCH * H) * LP, i_bh64 * LP + t0, o_q, b_seg, b_seg_last, m_ij, CHUNK)
-        b_w_out = tl.where(b_segr == 0, tl.exp2(b_cs), 0.0)
-        b_e_state = tl.where(b_segr == b_segr_last, tl.exp2(b_cs_last - b_cs), 0.0)
-        b_keep = tl.where(b_segr_last == 0, tl.exp2(b_cs_last), 0.0)
-        b_w_state = tl.where(b_segr == b_segr_last, b_dt * b_e_state, 0.0)  # on the product (Inf dt_j)
-        b_E = tl.exp2(tl.where(m_ijr, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr, b_w_out, b_e_state, b_keep, b_w_state, b_E = \
+            _chunk_decays(csp, ROW, i_bh64 * LP + t0, o_q, b_dt, b_seg, b_seg_last, m_ij, CHUNK, HAS_SEQ_IDX, RESETS)
         if DO_X:
             # on the products (not * E = 0): an Inf dt_j must not reach rows of other segments
             b_CBE = tl.where(m_ijr, b_CB * b_E, 0.0)
@@ -219,12 +225,11 @@ def _ssd_bwd_chunk_T_kernel(
             m_bad_j = m_ij & (b_xbad[None, :] > 0)
             b_reach = tl.max(m_bad_j.to(tl.int32), axis=1)
             b_G = b_dM * b_M
-            b_sdss = tl.sum(b_dSS, axis=0)
-            b_dS_keep = tl.where(b_segr_last == 0, b_keep * b_sdss, 0.0)  # a NaN S_in must not reach a new segment
+            b_dS_keep, b_sdss = _dS_keep(b_keep, b_dSS, b_seg_last, b_segr_last, HAS_SEQ_IDX, RESETS)
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
             b_dlast = b_dS_keep + tl.sum(b_dw * b_w_state, axis=0)
             b_dcs += tl.where(m_last, b_dlast, 0.0)
-            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX)  # segment suffix sums
+            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX, RESETS)
             b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
             b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
             b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)  # as torch.clamp's backward

@@ -62,39 +62,114 @@ def _dt_chunk(p_dt, o_q, m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi,
 
 
 @triton.jit
-def _chunk_decays(csp, ROW, o_c, o_q, b_seg, b_seg_last, m_ij, CHUNK: tl.constexpr):
-    """The chunk's decays with dt * A = -inf (dt = inf, A < 0) as a state reset
-    (NOTES.md "Non-finite inputs"): csp row 0 (offset o_c = (b*H + h) * LP + t0)
-    is the cumsum with those terms 0, row 1 (ROW further) the reset code 2 R + r
-    (_ssd_dt_cumsum_kernel with RESETS). Returns (cs, cs_last, r, segr,
-    segr_last, m_ijr): segr = segment + R, a counter that also changes at each
-    reset, so every decay exp2(cs_i - cs_j) with segr_i == segr_j is finite
-    and the recurrence's 0 across a reset is the mask m_ijr = m_ij & same segr."""
-    b_cs = tl.load(csp + o_c + o_q)
-    b_cs_last = tl.load(csp + o_c + (CHUNK - 1))
-    b_code = tl.load(csp + ROW + o_c + o_q).to(tl.int32)
-    b_segr = b_seg + (b_code >> 1)
-    b_segr_last = b_seg_last + (tl.load(csp + ROW + o_c + (CHUNK - 1)).to(tl.int32) >> 1)
-    m_ijr = m_ij & (b_segr[:, None] == b_segr[None, :])
-    return b_cs, b_cs_last, (b_code & 1) != 0, b_segr, b_segr_last, m_ijr
+def _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK: tl.constexpr, FLAG_HEADS: tl.constexpr,
+                  BLOCK_HS: tl.constexpr, RESETS: tl.constexpr):
+    """Whether this chunk-kernel program leaves its (chunk, heads i_bh0 ..
+    i_bh0 + FLAG_HEADS of b * H) to the launch of the other form: the reset
+    code (csp row 3, 2 ROW further; _ssd_dt_cumsum_kernel) of the chunk's
+    last position is 2 R, R = the chunk's resets, so non-zero iff the chunk
+    has one in that head. RESETS=False (the plain form) skips a program with
+    a reset in any of its heads, RESETS=True one with none: each program
+    runs in one form. FLAG_HEADS, BLOCK_HS = next_pow2 of it: constexprs."""
+    p_code = csp + 2 * ROW + i_bh0 * LP + t0 + (CHUNK - 1)
+    if BLOCK_HS == 1:
+        b_code = tl.load(p_code)
+    else:
+        o_h = tl.arange(0, BLOCK_HS)
+        b_code = tl.max(tl.load(p_code + o_h * LP, mask=o_h < FLAG_HEADS, other=0.0), axis=0)
+    if RESETS:
+        return b_code == 0
+    else:
+        return b_code > 0
 
 
 @triton.jit
-def _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX: tl.constexpr):
+def _chunk_decays(csp, ROW, o_c, o_q, b_dt, b_seg, b_seg_last, m_ij,
+                  CHUNK: tl.constexpr, HAS_SEQ_IDX: tl.constexpr, RESETS: tl.constexpr):
+    """The chunk's decays and weights: (cs, cs_last, rst, segr, segr_last,
+    m_ijr, w_out, e_state, keep, w_state, E). csp row 1 (offset o_c = (b*H +
+    h) * LP + t0) is the cumsum, rows 2, 3 (ROW, 2 ROW further) the cumsum
+    with the dt * A = -inf terms (dt = inf, A < 0) as 0 and the reset code
+    2 R + r (_ssd_dt_cumsum_kernel with RESETS).
+    RESETS=False (a chunk without a reset; NOTES.md "Non-finite inputs"):
+    the plain cumsum, selects with seq_idx only (rst, segr are 0, m_ijr = m_ij).
+    RESETS=True: such a term is a state reset. segr = segment + R, a counter
+    that also changes at each reset, so every decay exp2(cs_i - cs_j) with
+    segr_i == segr_j is finite and the recurrence's 0 across a reset is the
+    mask m_ijr = m_ij & same segr."""
+    if RESETS:
+        b_cs = tl.load(csp + ROW + o_c + o_q)
+        b_cs_last = tl.load(csp + ROW + o_c + (CHUNK - 1))
+        b_code = tl.load(csp + 2 * ROW + o_c + o_q).to(tl.int32)
+        b_rst = (b_code & 1) != 0
+        b_segr = b_seg + (b_code >> 1)
+        b_segr_last = b_seg_last + (tl.load(csp + 2 * ROW + o_c + (CHUNK - 1)).to(tl.int32) >> 1)
+        m_ijr = m_ij & (b_segr[:, None] == b_segr[None, :])
+        b_w_out = tl.where(b_segr == 0, tl.exp2(b_cs), 0.0)
+        b_e_state = tl.where(b_segr == b_segr_last, tl.exp2(b_cs_last - b_cs), 0.0)
+        b_keep = tl.where(b_segr_last == 0, tl.exp2(b_cs_last), 0.0)
+        # on the product: dt_j Inf in an earlier sequence or segment times e_state 0
+        b_w_state = tl.where(b_segr == b_segr_last, b_dt * b_e_state, 0.0)
+    else:
+        b_rst = 0
+        b_segr = 0
+        b_segr_last = 0
+        m_ijr = m_ij
+        b_cs = tl.load(csp + o_c + o_q)
+        b_cs_last = tl.load(csp + o_c + (CHUNK - 1))
+        b_w_out = tl.exp2(b_cs)
+        b_e_state = tl.exp2(b_cs_last - b_cs)
+        b_keep = tl.exp2(b_cs_last)
+        if HAS_SEQ_IDX:
+            b_w_out = tl.where(b_seg == 0, b_w_out, 0.0)
+            b_e_state = tl.where(b_seg == b_seg_last, b_e_state, 0.0)
+            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        b_w_state = b_dt * b_e_state
+        if HAS_SEQ_IDX:  # on the product: dt_j Inf in an earlier sequence times e_state 0
+            b_w_state = tl.where(b_seg == b_seg_last, b_w_state, 0.0)
+    b_E = tl.exp2(tl.where(m_ijr, b_cs[:, None] - b_cs[None, :], -float("inf")))
+    return (b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr, b_w_out, b_e_state, b_keep, b_w_state, b_E)
+
+
+@triton.jit
+def _dS_keep(b_keep, b_dSS, b_seg_last, b_segr_last, HAS_SEQ_IDX: tl.constexpr, RESETS: tl.constexpr):
+    """(d loss / d cs_last through the carried state, sum(dS * S_in)); b_yoff
+    is selected already; a NaN S_in must not reach a new sequence (or segment)."""
+    b_sdss = tl.sum(b_dSS, axis=0)
+    if RESETS:
+        b_dk = tl.where(b_segr_last == 0, b_keep * b_sdss, 0.0)
+    else:
+        b_dk = b_keep * b_sdss
+        if HAS_SEQ_IDX:
+            b_dk = tl.where(b_seg_last == 0, b_dk, 0.0)
+    return b_dk, b_sdss
+
+
+@triton.jit
+def _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX: tl.constexpr, RESETS: tl.constexpr):
     """d loss / d (dt_k A) from d loss / d cs_i: the sum over i >= k in k's
-    segment (sequence and resets): a suffix sum, not total - prefix (NaN - NaN
-    would reach the earlier segments). At a reset k the decay is exp(-inf) = 0
-    and its gradient exp(-inf) * (S_{k-1} . dh_k) is 0, NaN where the state
+    segment: a suffix sum, not total - prefix (NaN - NaN would reach the
+    earlier segments). RESETS=False: segments are the sequences (the whole
+    suffix sum, the code before 2026-12-01, is exact too: the terms of later
+    sequences cancel; but it rounds otherwise, and the plain form must give
+    the exact form's result bit for bit). RESETS=True: they also end at
+    resets. At a reset k the decay is exp(-inf) = 0 and its gradient exp(-inf) * (S_{k-1} . dh_k) is 0, NaN where the state
     before it is non-finite: an earlier reset of its sequence in the chunk,
     or (first sequence of the chunk) a non-finite S_in, which b_sdss = sum(dS
     * S_in) shows; a non-finite x before it sets ddt NaN (b_reach) by itself."""
-    b_rc = segment_cumsum(b_dcs, b_segr, True)
-    m_prev = tl.max((m_before & b_rst[None, :]).to(tl.int32), axis=1) > 0
-    b_at = tl.where((b_sdss != b_sdss) | (tl.abs(b_sdss) == float("inf")), float("nan"), 0.0)
-    if HAS_SEQ_IDX:
-        b_at = tl.where(b_seg == 0, b_at, 0.0)
-    b_at = tl.where(m_prev, float("nan"), b_at)
-    return tl.where(b_rst, b_at, b_rc)
+    if RESETS:
+        b_rc = segment_cumsum(b_dcs, b_segr, True)
+        m_prev = tl.max((m_before & b_rst[None, :]).to(tl.int32), axis=1) > 0
+        b_at = tl.where((b_sdss != b_sdss) | (tl.abs(b_sdss) == float("inf")), float("nan"), 0.0)
+        if HAS_SEQ_IDX:
+            b_at = tl.where(b_seg == 0, b_at, 0.0)
+        b_at = tl.where(m_prev, float("nan"), b_at)
+        b_rc = tl.where(b_rst, b_at, b_rc)
+    elif HAS_SEQ_IDX:
+        b_rc = segment_cumsum(b_dcs, b_seg, True)
+    else:
+        b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
+    return b_rc
 
 
 @triton.jit
@@ -251,6 +326,10 @@ def _ssd_bwd_chunk_v4_kernel(
     DO_BC: tl.constexpr,
     ORDER: tl.constexpr = 0,
     HI=1, WI=1,
+    FLAG_HEADS: tl.constexpr = 1,
+    RESETS: tl.constexpr = True,
+    SKIP: tl.constexpr = False,
+    BLOCK_HS: tl.constexpr = 1,
 ):
     """The gradients of one chunk for HEADS_PER_SPLIT heads of one group
     (grid (NC, BATCH * G * NSPLIT)); NSPLIT divides HEADS_PER_GROUP. Math as
@@ -268,6 +347,11 @@ def _ssd_bwd_chunk_v4_kernel(
     i_g64 = i_g.to(tl.int64)
     t0 = i_c.to(tl.int64) * CHUNK
     ELT = x.dtype.element_ty
+    ROW = (i_b64 * 0 + BATCH * H) * LP  # csp rows (_chunk_decays)
+    if SKIP:  # one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one program)
+        i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
+        if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+            return
 
     o_q = tl.arange(0, CHUNK)
     o_n = tl.arange(0, BLOCK_N)
@@ -293,7 +377,9 @@ def _ssd_bwd_chunk_v4_kernel(
     if HAS_SEQ_IDX:
         b_seg, b_seg_last = segment_ids(seq_idx + i_b64 * stride_sb, stride_sl, o_t, m_t)
         m_ij = m_ij & (b_seg[:, None] == b_seg[None, :])
-    m_before = m_ij & (o_q[:, None] > o_q[None, :])  # j < i in i's sequence
+    m_before = m_ij
+    if RESETS:
+        m_before = m_ij & (o_q[:, None] > o_q[None, :])  # j < i in i's sequence
 
     if DO_BC:
         b_acc_dB = tl.zeros([CHUNK, BLOCK_N], dtype=tl.float32)
@@ -317,14 +403,8 @@ def _ssd_bwd_chunk_v4_kernel(
             b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
         b_dt, b_ddt_draw = _dt_chunk(dt + i_b64 * stride_dtb + i_h64 * stride_dth + t0 * stride_dtl, o_w, m_t,
                                      stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
-        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr = _chunk_decays(
-            csp, (i_bh64 * 0 + BATCH * H) * LP, i_bh64 * LP + t0, o_q, b_seg, b_seg_last, m_ij, CHUNK)
-        b_w_out = tl.where(b_segr == 0, tl.exp2(b_cs), 0.0)
-        b_e_state = tl.where(b_segr == b_segr_last, tl.exp2(b_cs_last - b_cs), 0.0)
-        b_keep = tl.where(b_segr_last == 0, tl.exp2(b_cs_last), 0.0)
-        # on the product: dt_j Inf in an earlier sequence or segment times e_state 0
-        b_w_state = tl.where(b_segr == b_segr_last, b_dt * b_e_state, 0.0)
-        b_E = tl.exp2(tl.where(m_ijr, b_cs[:, None] - b_cs[None, :], -float("inf")))
+        b_cs, b_cs_last, b_rst, b_segr, b_segr_last, m_ijr, b_w_out, b_e_state, b_keep, b_w_state, b_E = \
+            _chunk_decays(csp, ROW, i_bh64 * LP + t0, o_q, b_dt, b_seg, b_seg_last, m_ij, CHUNK, HAS_SEQ_IDX, RESETS)
         if DO_X:
             # on the products (not * E = 0): an Inf dt_j must not reach rows of other segments
             b_CBE = tl.where(m_ijr, b_CB * b_E, 0.0)
@@ -414,13 +494,11 @@ def _ssd_bwd_chunk_v4_kernel(
         if DO_X:
             # ---- dt and A through the decays ----
             b_G = b_dM * b_M
-            b_sdss = tl.sum(b_dSS, axis=0)
-            # b_yoff is selected already; a NaN S_in must not reach a new sequence or segment
-            b_dS_keep = tl.where(b_segr_last == 0, b_keep * b_sdss, 0.0)
+            b_dS_keep, b_sdss = _dS_keep(b_keep, b_dSS, b_seg_last, b_segr_last, HAS_SEQ_IDX, RESETS)
             b_dcs = b_w_out * b_dyoff + tl.sum(b_G, axis=1) - tl.sum(b_G, axis=0) - b_dw * b_w_state
             b_dlast = b_dS_keep + tl.sum(b_dw * b_w_state, axis=0)
             b_dcs += tl.where(m_last, b_dlast, 0.0)
-            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX)
+            b_rc = _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX, RESETS)
             b_ddt = tl.sum(b_dM * b_CBE, axis=0) + b_dw * b_e_state + b_rc * b_A
             b_ddt = tl.where(b_reach > 0, float("nan"), b_ddt)
             # where the clamp (or L) stops the gradient it is 0, NaN or not (as torch.clamp's)
@@ -467,11 +545,18 @@ def _ssd_bwd_v4(
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
     *, block_p=None, block_q=None, num_warps=None, nsplit=None, walk_maxnreg=-1, chunk_maxnreg=-1,
     walk_warps=None, state_dtype=None, order=0, height=1, width=1, chunk_kernel=None, chunk_passes=None,
+    exact_only=False,
 ):
     """v4, and the driver of v5 / v5s (ssd_bwd_T.py), which pass their chunk
     kernel (same arguments as v4's) and chunk_passes: launches of it as
     (DO_X, DO_BC, num_warps, maxnreg); a pass without DO_BC runs one head per
-    program. Default: one launch of both halves with the chunk settings."""
+    program. Default: one launch of both halves with the chunk settings.
+    Each pass is two launches (NOTES.md "Non-finite inputs"): the plain form
+    (RESETS=False) where the program's chunk has no state reset (dt * A =
+    -inf) in its heads, then the exact form (RESETS=True) where it has one;
+    a program of the other form returns after reading the reset codes.
+    exact_only: one exact launch per pass, every program (tests: the plain
+    form's results equal it bit for bit where it runs)."""
     b, l, h, p = x.shape
     check_scan_order(order, height, width, l, seq_idx,
                      why=" (and backward v4, not v5)" if chunk_kernel is not None else "")
@@ -600,7 +685,7 @@ def _ssd_bwd_v4(
         lo, hi,
     )
     ins = (x, dt, A, B, C, D if D is not None else A, z_arg, dt_bias if dt_bias is not None else A,
-           dtp, rsp, seq_arg, states, dstates, dout)
+           dtp, csp, seq_arg, states, dstates, dout)  # csp: rows 1, 2, 3 of scratch (_chunk_decays)
     cflags = dict(
         CHUNK=block_q, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
         HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, HAS_Z=z is not None,
@@ -608,14 +693,20 @@ def _ssd_bwd_v4(
         **okw,
     )
     kern = chunk_kernel or _ssd_bwd_chunk_v4_kernel
+    # (RESETS, SKIP) of each pass's launches; a program is decided on the heads of its split
+    forms = ((True, False),) if exact_only else ((False, True), (True, True))
+    flags = dict(FLAG_HEADS=hps, BLOCK_HS=next_pow2(hps))
     for do_x, do_bc, warps, maxnreg in chunk_passes:
-        if do_bc:
-            kern[(nc, b * g * nsplit)](
-                *ins, *outs, *args, DO_X=do_x, DO_BC=True, **cflags, **launch_opts(warps, maxnreg))
-        else:  # one head per program: HEADS_PER_SPLIT 1, NSPLIT hpg, one head loop
-            args_x = args[:7] + (1, hpg) + args[9:11] + (_loop_count(1),) + args[12:]
-            kern[(nc, b * h)](
-                *ins, *outs, *args_x, DO_X=do_x, DO_BC=False, **cflags, **launch_opts(warps, maxnreg))
+        for resets, skip in forms:
+            if do_bc or (resets and skip):  # the exact launch of a DO_X pass: the split's grid (few programs)
+                kern[(nc, b * g * nsplit)](
+                    *ins, *outs, *args, DO_X=do_x, DO_BC=do_bc, RESETS=resets, SKIP=skip, **flags, **cflags,
+                    **launch_opts(warps, maxnreg))
+            else:  # one head per program: HEADS_PER_SPLIT 1, NSPLIT hpg, one head loop
+                args_x = args[:7] + (1, hpg) + args[9:11] + (_loop_count(1),) + args[12:]
+                kern[(nc, b * h)](
+                    *ins, *outs, *args_x, DO_X=do_x, DO_BC=False, RESETS=resets, SKIP=skip, **flags, **cflags,
+                    **launch_opts(warps, maxnreg))
     dBC = dBC_part[:, 0] if nsplit == 1 else dBC_part.sum(1)
     grads = {
         "dx": dx,
