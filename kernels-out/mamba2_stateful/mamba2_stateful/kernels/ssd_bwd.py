@@ -348,10 +348,13 @@ def _ssd_bwd_chunk_v4_kernel(
     t0 = i_c.to(tl.int64) * CHUNK
     ELT = x.dtype.element_ty
     ROW = (i_b64 * 0 + BATCH * H) * LP  # csp rows (_chunk_decays)
-    if SKIP:  # one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one program)
-        i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
-        if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
-            return
+    # SKIP: one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one
+    # program); the exact form decides first, the plain form once its B, C loads are under way
+    i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
+    if SKIP:
+        if RESETS:
+            if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+                return
 
     o_q = tl.arange(0, CHUNK)
     o_n = tl.arange(0, BLOCK_N)
@@ -367,6 +370,10 @@ def _ssd_bwd_chunk_v4_kernel(
                   + o_w[:, None] * stride_Bl + o_n[None, :], mask=m_tn, other=0.0)
     b_C = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
                   + o_w[:, None] * stride_Cl + o_n[None, :], mask=m_tn, other=0.0)
+    if SKIP:
+        if not RESETS:
+            if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+                return
     b_B = _op(b_B, ELT, DOT_DTYPE)
     b_C = _op(b_C, ELT, DOT_DTYPE)
     if DO_X:
@@ -740,7 +747,8 @@ def ssd_bwd(
     dfinal_states: [b, h, p, n] gradient of final_states | None.
     impl: "v5s" | "v5" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
     of that version's launch settings (the result does not depend on them
-    beyond rounding).
+    beyond rounding); exact_only=True (tests): the chunk kernels' exact form
+    alone over every program (_ssd_bwd_v4; the same result bit for bit on CPU).
     v4 also takes order, height, width: the gradients of a scan in another order
     over a height x width image (ssd_common.token_index; cross_scan.py), every
     tensor and gradient in natural token order.

@@ -74,10 +74,13 @@ def _ssd_bwd_chunk_T_kernel(
     t0 = i_c.to(tl.int64) * CHUNK
     ELT = x.dtype.element_ty
     ROW = (i_b64 * 0 + BATCH * H) * LP  # csp rows (_chunk_decays)
-    if SKIP:  # one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one program)
-        i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
-        if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
-            return
+    # SKIP: one form per program of FLAG_HEADS heads (v4 accumulates dB, dC over them in one
+    # program); the exact form decides first, the plain form once its B, C loads are under way
+    i_bh0 = i_b64 * H + i_g * HEADS_PER_GROUP + (i_s * HEADS_PER_SPLIT) // FLAG_HEADS * FLAG_HEADS
+    if SKIP:
+        if RESETS:
+            if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+                return
 
     o_q = tl.arange(0, CHUNK)
     o_n = tl.arange(0, BLOCK_N)
@@ -91,6 +94,10 @@ def _ssd_bwd_chunk_T_kernel(
                    + o_n[:, None] + o_q[None, :] * stride_Bl, mask=m_nt, other=0.0)
     b_CT = tl.load(C + i_b64 * stride_Cb + i_g64 * stride_Cg + t0 * stride_Cl
                    + o_n[:, None] + o_q[None, :] * stride_Cl, mask=m_nt, other=0.0)
+    if SKIP:
+        if not RESETS:
+            if _skip_program(csp, ROW, i_bh0, LP, t0, CHUNK, FLAG_HEADS, BLOCK_HS, RESETS):
+                return
     b_BT = _op(b_BT, ELT, DOT_DTYPE)
     b_CT = _op(b_CT, ELT, DOT_DTYPE)
     if DO_X:

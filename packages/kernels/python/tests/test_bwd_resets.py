@@ -9,8 +9,8 @@ DO_X pass one head per program, its exact launch on the split's grid):
 - every pass is those two launches, in that order;
 - with finite inputs the result equals one exact launch per pass over every
   program (exact_only) bit for bit on CPU: with no reset both forms do the
-  same arithmetic (tight tolerance on CUDA, where the compiler may contract
-  the plain cumsum's products into FMAs);
+  same arithmetic (on CUDA rel err 1e-5: the compiler may contract the
+  plain cumsum's products into FMAs);
 - with an Inf in dt the result equals exact_only (NaN where it has NaN);
   the plain launch alone leaves exactly the Inf's (chunk, split) unwritten
   and the exact launch alone writes exactly that; the plain form over every
@@ -25,6 +25,7 @@ import pytest
 import torch
 
 import mamba2_kernels  # noqa: F401
+from mamba2_runner.checks import rel_err
 from mamba2_kernels.kernels import ssd_bwd, ssd_bwd_T
 
 Q = 16
@@ -87,9 +88,14 @@ def _run(monkeypatch, impl, inp, exact_only=False, only=None):
 
 
 def _same(a, b, device):
+    """Bit for bit (NaN where the other has NaN) on CPU; on CUDA the same NaN
+    pattern and ||a - b|| / ||b|| <= 1e-5 over the rest."""
+    if not torch.equal(torch.isnan(a), torch.isnan(b)):
+        return False
     if device == "cpu":
-        return torch.equal(torch.isnan(a), torch.isnan(b)) and torch.equal(a.nan_to_num(), b.nan_to_num())
-    return torch.allclose(a, b, rtol=1e-5, atol=1e-6, equal_nan=True)
+        return torch.equal(a.nan_to_num(), b.nan_to_num())
+    m = ~torch.isnan(a)
+    return not m.any() or rel_err(a[m].double(), b[m].double()) <= 1e-5
 
 
 PASSES = {"v4": [(True, True)], "v5s": [(True, False), (False, True)]}
