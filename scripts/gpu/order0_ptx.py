@@ -9,7 +9,7 @@ normal scan's code as it was.
 Prints one line per kernel (IDENTICAL / DIFFERENT); exit status 1 if any differs.
 (2026-12-01, 28b38d3 vs the cross-scan commit: all eight IDENTICAL.)
 """
-import hashlib, os, re, subprocess, sys, tempfile
+import hashlib, inspect, os, re, subprocess, sys, tempfile
 if len(sys.argv) == 3:  # the driver: one process per root (each imports its own mamba2_kernels)
     outs = []
     for root in sys.argv[1:]:
@@ -34,10 +34,13 @@ from mamba2_kernels import _fragments as UF
 T = GPUTarget("cuda", 90, 32)
 FLOATS = {"dt_lo", "dt_hi"}
 def build(fn, ptrs, consts, num_warps=4, num_stages=2, maxnreg=None):
-    consts = dict(consts)
-    for n in ("ORDER", "ACCUMULATE", "HI", "WI"):  # new params: what a plain launch gets (defaults; ints of 1 are specialised)
-        if n in fn.arg_names:
-            consts[n] = {"ORDER": 0, "ACCUMULATE": False, "HI": 1, "WI": 1}[n]
+    # constexprs with a default (ORDER 0, ACCUMULATE, HI/WI 1, the backward chunk kernels' RESETS, SKIP,
+    # ...): what a launch that does not name them gets
+    consts = dict({p.name: p.default for p in fn.params if p.is_constexpr and p.default is not inspect.Parameter.empty},
+                  **consts)
+    for n in ("HI", "WI"):  # ints of 1 are specialised as constants
+        if n in fn.arg_names and n not in consts:
+            consts[n] = 1
     for n in fn.arg_names:  # other defaulted args (dt cumsum) left at their defaults
         if n in ("seq_idx", "stride_sb", "stride_sl") and n not in ptrs and fn is F._ssd_dt_cumsum_kernel:
             consts[n] = None if n == "seq_idx" else 0
