@@ -229,7 +229,7 @@ def bench(device, smoke, warmup, rep, only=None, out=None):
                                    chunk=256, orders=K_OF[c["directions"]]),
                        floor=fl[mode], providers={})
             grads = {}
-            douts = {}  # one upstream gradient per case, shared by every provider (their gradients are compared)
+            dout = None  # one upstream gradient per case, shared by every provider (their gradients are compared)
             provs = dict(providers)
             if mode == "fwd":
                 provs["unidirectional"] = unidirectional
@@ -245,10 +245,9 @@ def bench(device, smoke, warmup, rep, only=None, out=None):
                     else:
                         a = {k: (v.clone().requires_grad_() if v is not None else None) for k, v in t.items()}
                         y = fn(a, c)
-                        if "dout" not in douts:
+                        if dout is None:
                             gen = torch.Generator(device=y.device).manual_seed(3)
-                            douts["dout"] = torch.randn(y.shape, device=y.device, dtype=y.dtype, generator=gen)
-                        dout = douts["dout"]
+                            dout = torch.randn(y.shape, device=y.device, dtype=y.dtype, generator=gen)
                         y.backward(dout)
                         err = rel(y[:1], ref0)
                         grads[name] = {k: a[k].grad.clone() for k in NAMES if a[k] is not None}
