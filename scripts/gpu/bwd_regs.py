@@ -6,7 +6,6 @@ Each row: kernel, config, registers per thread, spilled bytes, shared memory.
 """
 from __future__ import annotations
 
-import inspect
 import os
 import sys
 
@@ -15,14 +14,12 @@ sys.path.insert(0, os.path.join(_ROOT, "packages", "kernels", "python"))
 
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
-from triton.backends.compiler import GPUTarget  # noqa: E402
-from triton.compiler import ASTSource  # noqa: E402
+
+import sm90  # noqa: E402  (scripts/gpu, beside this file)
 
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
 
-TARGET = GPUTarget("cuda", 90, 32)
-FLOATS = {"dt_lo", "dt_hi"}
 
 
 def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2):
@@ -32,31 +29,8 @@ def build(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2)
 
 
 def compile_sm90(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_stages=2):
-    """The sm_90 build of fn. ptrs: name -> element type string for pointer
-    args; every other non-constexpr arg is an i32 (ints divisible by 16 are
-    marked so, as the JIT does for P, N, L and strides of 16-aligned shapes)."""
-    # constexprs with a default (ORDER 0: the plain scan; the backward chunk kernels'
-    # RESETS, SKIP, ...: the exact form, every program): the default unless asked
-    consts = dict({p.name: p.default for p in fn.params if p.is_constexpr and p.default is not inspect.Parameter.empty},
-                  **consts)
-    sig, attrs = {}, {}
-    for i, name in enumerate(fn.arg_names):
-        if name in consts:
-            sig[name] = "constexpr"
-        elif name in ptrs:
-            sig[name] = "*" + ptrs[name]
-            attrs[(i,)] = [["tt.divisibility", 16]]
-        elif name in FLOATS:
-            sig[name] = "fp32"
-        else:
-            sig[name] = "i32"
-            if name.startswith("stride") or name in ("P", "N", "L", "LP"):
-                attrs[(i,)] = [["tt.divisibility", 16]]
-    src = ASTSource(fn, sig, consts, attrs)
-    opts = dict(num_warps=num_warps, num_stages=num_stages)
-    if maxnreg:
-        opts["maxnreg"] = maxnreg
-    return triton.compile(src, target=TARGET, options=opts)
+    """The sm_90 build of fn (sm90.build: the JIT's signature for a launch)."""
+    return sm90.build(fn, ptrs, consts, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
 
 
 _BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")

@@ -9,7 +9,7 @@ normal scan's code as it was.
 Prints one line per kernel (IDENTICAL / DIFFERENT); exit status 1 if any differs.
 (2026-12-01, 28b38d3 vs the cross-scan commit: all eight IDENTICAL.)
 """
-import hashlib, inspect, os, re, subprocess, sys, tempfile
+import hashlib, os, re, subprocess, sys, tempfile
 if len(sys.argv) == 3:  # the driver: one process per root (each imports its own mamba2_kernels)
     outs = []
     for root in sys.argv[1:]:
@@ -25,37 +25,19 @@ if len(sys.argv) == 3:  # the driver: one process per root (each imports its own
     sys.exit(1 if bad else 0)
 root, _, dump = sys.argv[1:4]
 sys.path.insert(0, root)
-import triton, triton.language as tl
-from triton.backends.compiler import GPUTarget
-from triton.compiler import ASTSource
+import triton.language as tl
+sys.path.insert(1, os.path.dirname(os.path.abspath(__file__)))
+import sm90  # scripts/gpu: imports no mamba2_kernels
 from mamba2_kernels.kernels import ssd_fused as F, ssd_bwd as W
 from mamba2_kernels import fragments as FR
 from mamba2_kernels import _fragments as UF
-T = GPUTarget("cuda", 90, 32)
-FLOATS = {"dt_lo", "dt_hi"}
 def build(fn, ptrs, consts, num_warps=4, num_stages=2, maxnreg=None):
-    # constexprs with a default (ORDER 0, ACCUMULATE, HI/WI 1, the backward chunk kernels' RESETS, SKIP,
-    # ...): what a launch that does not name them gets
-    consts = dict({p.name: p.default for p in fn.params if p.is_constexpr and p.default is not inspect.Parameter.empty},
-                  **consts)
-    for n in ("HI", "WI"):  # ints of 1 are specialised as constants
-        if n in fn.arg_names and n not in consts:
-            consts[n] = 1
+    consts = dict(consts)
     for n in fn.arg_names:  # other defaulted args (dt cumsum) left at their defaults
         if n in ("seq_idx", "stride_sb", "stride_sl") and n not in ptrs and fn is F._ssd_dt_cumsum_kernel:
             consts[n] = None if n == "seq_idx" else 0
-    sig, attrs = {}, {}
-    for i, name in enumerate(fn.arg_names):
-        if name in consts: sig[name] = "constexpr"
-        elif name in ptrs:
-            sig[name] = "*" + ptrs[name]; attrs[(i,)] = [["tt.divisibility", 16]]
-        elif name in FLOATS: sig[name] = "fp32"
-        else:
-            sig[name] = "i32"
-            if name.startswith("stride") or name in ("P", "N", "L", "LP"): attrs[(i,)] = [["tt.divisibility", 16]]
-    opts = dict(num_warps=num_warps, num_stages=num_stages)
-    if maxnreg: opts["maxnreg"] = maxnreg
-    k = triton.compile(ASTSource(fn, sig, consts, attrs), target=T, options=opts)
+    # the other constexprs at their defaults, HI / WI as the 1 a plain launch passes (sm90.signature)
+    k = sm90.build(fn, ptrs, consts, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg, ones=("HI", "WI"))
     ptx = k.asm["ptx"]
     body = "\n".join(l for l in ptx.split("\n")
                      if not l.strip().startswith((".loc", ".file", "//", ".b8")) and "debug" not in l)

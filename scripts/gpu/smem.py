@@ -35,11 +35,9 @@ os.environ.setdefault("TRITON_CACHE_DIR", tempfile.mkdtemp(prefix="smem-cache-")
 
 import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
-from triton.backends.compiler import GPUTarget  # noqa: E402
-from triton.compiler import ASTSource  # noqa: E402
 
-TARGET = GPUTarget("cuda", 90, 32)
-_FLOATS = {"dt_lo", "dt_hi", "lo", "hi", "eps"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sm90  # noqa: E402
 _TL = {"bf16": tl.bfloat16, "fp16": tl.float16, "fp32": tl.float32}
 _BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")
 
@@ -77,38 +75,17 @@ def _hook(backend, stages, options, language, capability):
 
 
 def shared_bytes(fn, ptrs: dict, consts: dict, num_warps=4, num_stages=3, maxnreg=None, fast=False) -> int:
-    """metadata.shared of fn built for sm_90. ptrs: pointer arg -> element type
-    ("bf16", "fp32", "i32"); args in consts are constexprs; other args are i32
-    (fp32 for the dt limits and eps), with the 16-divisibility the JIT infers
-    for strides and P, N, L of aligned shapes."""
+    """metadata.shared of fn built for sm_90 with sm90.signature's rule (ptrs: pointer arg ->
+    element type; consts: constexprs; the other constexprs at their defaults; HI, WI specialised
+    to 1 as a plain launch's)."""
     from triton import knobs
 
-    consts = dict(consts)
-    # the backward chunk kernels: their exact form (RESETS) over every program, as the plain form's shared memory
-    for n, v in {"ORDER": 0, "ACCUMULATE": False, "HI": 1, "WI": 1, "RESETS": True, "SKIP": False, "FLAG_HEADS": 1,
-                 "BLOCK_HS": 1}.items():
-        if n in fn.arg_names and n not in consts:  # what a plain launch gets (ints of 1 are specialised)
-            consts[n] = v
-    sig, attrs = {}, {}
-    for i, name in enumerate(fn.arg_names):
-        if name in consts:
-            sig[name] = "constexpr"
-        elif name in ptrs:
-            sig[name] = "*" + ptrs[name]
-            attrs[(i,)] = [["tt.divisibility", 16]]
-        elif name in _FLOATS:
-            sig[name] = "fp32"
-        else:
-            sig[name] = "i32"
-            if name.startswith("stride") or name in ("P", "N", "L", "LP", "C", "D", "PN"):
-                attrs[(i,)] = [["tt.divisibility", 16]]
-    opts = dict(num_warps=num_warps, num_stages=num_stages)
-    if maxnreg:
-        opts["maxnreg"] = maxnreg
     knobs.runtime.add_stages_inspection_hook = _hook
     _FAST["on"] = fast
     try:
-        return triton.compile(ASTSource(fn, sig, consts, attrs), target=TARGET, options=opts).metadata.shared
+        # HI, WI: a plain launch passes 1, which the JIT specialises
+        return sm90.build(fn, ptrs, consts, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg,
+                          ones=("HI", "WI")).metadata.shared
     except _Stop:
         return _FAST["shared"]
     finally:
