@@ -54,7 +54,7 @@ NAMES = ["x", "dt", "A", "B", "C", "D", "z", "dt_bias", "initial_states"]
 
 def variant_ctx(v):
     """Apply a variant's settings: module globals read at call time, V4_* of
-    ssd_bwd (walks, chunk kernel of v4 and v5), V5_* of ssd_bwd_T (v5s's two launches)."""
+    ssd_bwd (walks, chunk kernel of v4 and v5s), V5_* of ssd_bwd_T (v5s's two launches)."""
     bwd.BWD_IMPL = v["impl"]
     for k, val in v.items():
         if k == "impl":
@@ -187,11 +187,10 @@ def main():
     variants = {
         "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
         "v4-q64w8": dict(impl="v4", V4_BLOCK_Q=64, V4_CHUNK_WARPS=8),
-        # not yet measured (NOTES.md, v5): transposed chunk kernel, one / two launches
-        "v5-q32w8": dict(impl="v5", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
+        # the transposed chunk kernel in two launches (NOTES.md, v5s; v5, one launch, was removed)
         "v5s-q32w8": dict(impl="v5s", V4_BLOCK_Q=32, V5_X_WARPS=8, V5_BC_WARPS=8),
     }
-    # --variants picks a subset, e.g. --variants v4-q32w8,v5-q32w8,v5s-q32w8 (q64 and the removed v3 are
+    # --variants picks a subset, e.g. --variants v4-q32w8,v5s-q32w8 (q64 and the removed v3 are
     # recorded in bench/results/2026-12-01-h200-ssd-bwd-v4.json)
     if a.variants:
         variants = {k: v for k, v in variants.items() if k in a.variants.split(",")}

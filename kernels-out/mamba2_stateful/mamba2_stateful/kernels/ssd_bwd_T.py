@@ -1,10 +1,12 @@
 # generated from examples/mamba2-stateful.ts by @mamba2/codegen 0.1.0 -- do not edit
 # ir-hash: 28c133f5208b79443bad7b2823c4e58c73662dcc204c1fd05b08cd746e622021
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd_T.py
-"""Backward of the SSD scan, v5 / v5s: v4 (ssd_bwd.py: the dt pre-kernel, both
+"""Backward of the SSD scan, v5s: v4 (ssd_bwd.py: the dt pre-kernel, both
 walks, the wrapper) with the chunk kernel in transposed form, selectable with
-ssd_bwd(impl="v5") (one launch) or impl="v5s" (two launches: DO_X, one head per
-program, then DO_BC with the head loop). NOTES.md "Backward versions".
+ssd_bwd(impl="v5s"): two launches, DO_X with one head per program, then DO_BC
+with the head loop. NOTES.md "Backward versions". (v5, the same kernel in one
+launch, DO_X and DO_BC together, was removed on 2026-12-01: on the H200 it read
+out of bounds or gave wrong dB/dC, and its sm_90 build spilled more than v5s's.)
 
 Non-finite inputs (NOTES.md "Non-finite inputs"): every gradient is
 non-finite exactly where autograd through the float64 reference has it, as
@@ -53,7 +55,7 @@ def _ssd_bwd_chunk_T_kernel(
     SKIP: tl.constexpr = False,
     BLOCK_HS: tl.constexpr = 1,
 ):
-    """v5: the chunk kernel of v4 in transposed form, so that every [Q, *]
+    """v5s: the chunk kernel of v4 in transposed form, so that every [Q, *]
     product has P or N (64, 128) as its M side instead of Q (32): with Q 32
     those dots cannot use wgmma (M >= 64 per warpgroup) and mma.sync keeps
     both operands in registers. Tiles: x^T, dout^T, z^T, dx^T [P, Q]; B^T, C^T,
@@ -62,7 +64,8 @@ def _ssd_bwd_chunk_T_kernel(
         dC^T = (S^T dy^T) w_out + B^T dCB^T,       dB^T = (dS^T x^T) w_state + C^T dCB,
     dM = dy x^T and the dt/A terms as in v4. DO_X / DO_BC as in v4's kernel
     (_ssd_bwd_chunk_v4_kernel, whose comments say why each seq_idx / dt
-    select is there); non-finite x: the comment before the head loop."""
+    select is there); non-finite x: the comment before the head loop.
+    Launched with DO_X or DO_BC, never both (_ssd_bwd_v5s)."""
     i_c = tl.program_id(0)
     i_r = tl.program_id(1)
     i_s = i_r % NSPLIT
@@ -253,21 +256,15 @@ def _ssd_bwd_chunk_T_kernel(
 
 
 # v5s launch settings (those of bwd_bench.py's variant v5s-q32w8): the DO_X
-# launch (one head per program) and the DO_BC launch (the head loop). v5 (one
-# launch) takes v4's chunk settings (ssd_bwd.V4_CHUNK_WARPS, V4_CHUNK_MAXNREG).
+# launch (one head per program) and the DO_BC launch (the head loop).
 V5_X_WARPS = 8
 V5_BC_WARPS = 8
 V5_X_MAXNREG = None
 V5_BC_MAXNREG = None
 
 
-def _ssd_bwd_v5(*args, **kw):
-    """v4 with the transposed chunk kernel, one launch."""
-    return _ssd_bwd_v4(*args, chunk_kernel=_ssd_bwd_chunk_T_kernel, **kw)
-
-
 def _ssd_bwd_v5s(*args, x_warps=None, bc_warps=None, **kw):
-    """v5 with the chunk kernel split in two launches: DO_X with one head per
+    """v4 with the transposed chunk kernel split in two launches: DO_X with one head per
     program (no dB/dC accumulators), then DO_BC with the head loop; each alone
     needs fewer registers. x_warps / bc_warps: their num_warps."""
     passes = ((True, False, x_warps or V5_X_WARPS, V5_X_MAXNREG),

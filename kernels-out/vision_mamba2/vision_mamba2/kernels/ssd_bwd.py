@@ -335,7 +335,7 @@ def _ssd_bwd_chunk_v4_kernel(
     (grid (NC, BATCH * G * NSPLIT)); NSPLIT divides HEADS_PER_GROUP. Math as
     in the module docstring (M = (C B^T) * E * dt_j, dy = dout * silu(z)).
     DO_X: dx, dz, dD, ddt, dA; DO_BC: dB, dC (accumulated over the split's
-    heads). v4 launches both in one kernel; v5 launches each alone (fewer
+    heads). v4 launches both in one kernel; v5s launches each alone (fewer
     registers per program, so more programs share an SM)."""
     i_c = tl.program_id(0)
     i_r = tl.program_id(1)
@@ -554,7 +554,7 @@ def _ssd_bwd_v4(
     walk_warps=None, state_dtype=None, order=0, height=1, width=1, chunk_kernel=None, chunk_passes=None,
     exact_only=False,
 ):
-    """v4, and the driver of v5 / v5s (ssd_bwd_T.py), which pass their chunk
+    """v4, and the driver of v5s (ssd_bwd_T.py), which passes their chunk
     kernel (same arguments as v4's) and chunk_passes: launches of it as
     (DO_X, DO_BC, num_warps, maxnreg); a pass without DO_BC runs one head per
     program. Default: one launch of both halves with the chunk settings.
@@ -566,7 +566,7 @@ def _ssd_bwd_v4(
     form's results equal it bit for bit where it runs)."""
     b, l, h, p = x.shape
     check_scan_order(order, height, width, l, seq_idx,
-                     why=" (and backward v4, not v5)" if chunk_kernel is not None else "")
+                     why=" (and backward v4, not v5s)" if chunk_kernel is not None else "")
     okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
     g, n = B.shape[2], B.shape[3]
     dev = x.device
@@ -733,7 +733,7 @@ def _ssd_bwd_v4(
 
 
 # Which backward ssd_bwd runs: "v4" (default: measured 1.6-1.8x faster than the
-# removed v3 at every shape of issue 9, and checked on the H200, NOTES.md), "v5s" or "v5".
+# removed v3 at every shape of issue 9, and checked on the H200, NOTES.md) or "v5s".
 BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 
@@ -745,7 +745,7 @@ def ssd_bwd(
     """Gradients of the SSD scan. Inputs as for mamba_chunk_scan_combined
     (validated by the caller); dout: [b, l, h, p] gradient of out;
     dfinal_states: [b, h, p, n] gradient of final_states | None.
-    impl: "v5s" | "v5" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
+    impl: "v5s" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
     of that version's launch settings (the result does not depend on them
     beyond rounding); exact_only=True (tests): the chunk kernels' exact form
     alone over every program (_ssd_bwd_v4; the same result bit for bit on CPU).
@@ -761,14 +761,18 @@ def ssd_bwd(
     impl = BWD_IMPL if impl is None else impl
     if impl == "v4":
         fn = _ssd_bwd_v4
-    elif impl in ("v5s", "v5"):  # their module imports this one: imported here, not at the top
+    elif impl == "v5s":  # its module imports this one: imported here, not at the top
         from . import ssd_bwd_T
-        fn = ssd_bwd_T._ssd_bwd_v5s if impl == "v5s" else ssd_bwd_T._ssd_bwd_v5
+        fn = ssd_bwd_T._ssd_bwd_v5s
     elif impl == "v3":
         raise ValueError("ssd_bwd impl 'v3' was removed (slower than 'v4' at every measured shape, and it spread "
                          "NaN/Inf where the recurrence does not); use impl='v4' (the default) or unset MAMBA2_SSD_BWD")
+    elif impl == "v5":
+        raise ValueError("ssd_bwd impl 'v5' (the transposed chunk kernel in one launch) was removed: on the H200 it "
+                         "read out of bounds or gave wrong dB/dC (sweep of 2026-12-01e, NOTES.md) and it was never "
+                         "faster; use impl='v5s' (the same kernel in two launches) or 'v4' (the default)")
     else:
-        raise ValueError(f"ssd_bwd impl must be 'v5s', 'v5' or 'v4', got {impl!r}; set it with impl=... or "
+        raise ValueError(f"ssd_bwd impl must be 'v5s' or 'v4', got {impl!r}; set it with impl=... or "
                          "MAMBA2_SSD_BWD")
     return fn(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
               seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, dfinal_states=dfinal_states,

@@ -1,5 +1,5 @@
-"""The SSD backward versions (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5s, and v5,
-the same transposed chunk kernel in one launch)
+"""The SSD backward versions (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5s, the
+transposed chunk kernel in two launches; v5, its one-launch form, was removed)
 against torch autograd through the float64 sequential reference
 (mamba2_runner.reference.scan.ref_scan).
 
@@ -87,8 +87,8 @@ CASES = [
                  dict(impl="v5s", block_q=16, block_p=16, nsplit=2), True,
                  id="v5s-transposed-chunk-kernel-in-two-launches-all-options-Q16-L24"),
     pytest.param((1, 24, 4, 24, 2, 16), dict(D="hp", z=True, bias=True, init=True, seq=True),
-                 dict(impl="v5", block_q=16, block_p=16), True,
-                 id="v5-transposed-chunk-kernel-in-one-launch-all-options-two-groups-Q16-L24"),
+                 dict(impl="v5s", block_q=16, block_p=16), True,
+                 id="v5s-per-channel-D-and-two-groups-Q16-L24"),
 ]
 
 
@@ -110,7 +110,8 @@ def test_v4_split_count_divides_the_heads_of_a_group():
     assert bwd._pick_nsplit(7, 10, 528) == 7
 
 
-@pytest.mark.parametrize("impl,message", [("v3", "was removed"), ("v9", "must be 'v5s', 'v5' or 'v4'")])
+@pytest.mark.parametrize("impl,message", [("v3", "was removed"), ("v5", "was removed"),
+                                          ("v9", "must be 'v5s' or 'v4'")])
 def test_an_unknown_or_removed_backward_version_is_refused_naming_the_fix(impl, message):
     from mamba2_kernels.kernels.ssd_bwd import ssd_bwd
 

@@ -161,7 +161,7 @@ def test_an_inf_in_dt_leaves_a_sequence_starting_later_in_the_same_chunk_finite(
     _check(impl, args, kw, clean, dependent, final_dependent)
 
 
-# ---- backward (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5 one launch, v5s two) ----
+# ---- backward (kernels/ssd_bwd.py: v4; ssd_bwd_T.py: v5s, the transposed chunk kernel in two launches) ----
 # The expectation is torch autograd through the float64 reference with the
 # same bad input: where a reference gradient is finite ours must be finite and
 # close, where it is not, ours must not be either. (For a NaN in x at t: dx
@@ -170,7 +170,7 @@ def test_an_inf_in_dt_leaves_a_sequence_starting_later_in_the_same_chunk_finite(
 # groups or sequences.)
 BWD_NAMES = {"x": "dx", "dt": "ddt", "A": "dA", "B": "dB", "C": "dC", "D": "dD", "z": "dz",
              "dt_bias": "ddt_bias", "initial_states": "dinitial_states"}
-BWD_IMPLS = ("v4", "v5", "v5s")
+BWD_IMPLS = ("v4", "v5s")
 
 
 def _bwd_inputs(device, seq_starts):
@@ -227,7 +227,7 @@ def test_a_nan_in_x_mid_chunk_leaves_the_gradients_of_other_heads_sequences_and_
         device, bwd_impl, packed, gated):
     # tile 16: the NaN at 21 is mid-chunk; with seq_idx its sequence ends at 26
     # in the same chunk and the next runs to 40 (head 1 is in group 0 with head 0).
-    # Without z the chunk kernels take other paths (v5: no y, so x reaches the dots as it is)
+    # Without z the chunk kernels take other paths (v5s: no y, so x reaches the dots as it is)
     inp, seq = _bwd_inputs(device, [26, 40] if packed else None)
     if not gated:
         del inp["z"]

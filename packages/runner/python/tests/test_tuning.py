@@ -3,6 +3,7 @@ records (noise, provenance) and its refusal to mix kernel shas. CPU, seconds."""
 from __future__ import annotations
 
 import json
+import time
 import sys
 import textwrap
 from pathlib import Path
@@ -76,10 +77,15 @@ FAKE = '''
 """A sweep module for the engine's tests: config `bad` is wrong, the others right; timing leaves a mark."""
 import os
 
+POISONED = False  # as a CUDA context after an illegal memory access: every later call in the process fails
+
 def configs(opts):
     shape = {"batch": 1}
+    ids = (("default", {}), ("good", {"x": 1}), ("bad", {"x": 2}))
+    if opts.get("poison"):
+        ids += (("poison", {"x": 3}), ("after", {"x": 4}))
     return [{"id": i, "kind": "fwd", "problem": "p", "shape": shape, "params": p, "provider": "ours"}
-            for i, p in (("default", {}), ("good", {"x": 1}), ("bad", {"x": 2}))]
+            for i, p in ids]
 
 def floor(cfg, ms, gpu):
     return {"floor_ms": None, "floor_frac": None}
@@ -89,6 +95,12 @@ class Case:
         self.cfg, self.marks = cfg, opts["marks"]
 
     def check(self):
+        global POISONED
+        if POISONED:
+            raise RuntimeError("CUDA error: an illegal memory access was encountered (left by an earlier config)")
+        if self.cfg["id"] == "poison":
+            POISONED = True
+            raise RuntimeError("Triton Error [CUDA]: an illegal memory access was encountered")
         return (float("nan") if self.cfg["id"] == "bad" else 0.0), 1e-3, "fake"
 
     def fn(self):
@@ -127,6 +139,19 @@ def test_a_config_that_fails_its_check_is_recorded_and_never_timed_and_the_defau
         assert r["kernel_sha"] == engine.record_sha("fwd", engine.kernel_shas()) == r["provenance"]["kernel_sha"]
         assert r["kernel_shas"] == engine.kernel_shas()
         assert {"gpu_model", "driver", "torch", "triton", "commit", "kernel_sha", "date"} <= set(r["provenance"])
+
+
+def test_a_config_that_poisons_the_cuda_context_fails_alone_and_the_configs_after_it_are_checked_in_a_fresh_process(
+        tmp_path, fake_module):
+    import importlib
+
+    opts = {"marks": str(tmp_path / "marks.txt"), "poison": True}
+    cfgs = [{**c, "module": fake_module} for c in importlib.import_module(fake_module).configs(opts)]
+    res = engine.check_all(cfgs, {fake_module: opts}, tmp_path / "work", workers=1, deadline=time.time() + 120)
+    assert res["poison"]["status"] == "error" and "illegal memory access" in res["poison"]["reason"]
+    assert res["after"]["status"] == "ok", res["after"]
+    assert res["good"]["status"] == "ok" and res["bad"]["status"] == "wrong"
+    assert "restarting after a fatal CUDA error: 1 configs left" in (tmp_path / "work" / "check.0.log").read_text()
 
 
 def test_records_of_another_kernel_sha_are_refused_before_anything_runs(tmp_path, fake_module):

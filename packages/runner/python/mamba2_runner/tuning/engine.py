@@ -119,7 +119,7 @@ def select_device() -> str:
 
 def check_one(mod: Any, cfg: dict, device: str, opts: dict) -> dict:
     """Build, run once, compare against float64; never raises."""
-    from ..sweep import classify
+    from ..sweep import classify, is_fatal
 
     t0 = time.time()
     out: dict[str, Any] = {"id": cfg["id"], "status": "error", "rel_err": None, "tol": None, "reason": None}
@@ -135,6 +135,8 @@ def check_one(mod: Any, cfg: dict, device: str, opts: dict) -> dict:
     except Exception as exc:
         out["status"], out["reason"] = classify(exc)
         out["traceback"] = traceback.format_exc()[-1500:]
+        if is_fatal(exc):  # the CUDA context is unusable: the child stops, the parent starts a fresh one
+            out["fatal"] = True
     out["check_s"] = round(time.time() - t0, 2)
     return out
 
@@ -147,9 +149,17 @@ def child_main(configs_path: str, ids: list[str], out_path: str) -> int:
         for cid in ids:
             cfg = by_id[cid]
             mod = importlib.import_module(cfg["module"])
-            fh.write(json.dumps(check_one(mod, cfg, device, data["opts"][cfg["module"]])) + "\n")
+            r = check_one(mod, cfg, device, data["opts"][cfg["module"]])
+            fh.write(json.dumps(r) + "\n")
             fh.flush()
+            if r.get("fatal"):
+                return FATAL_EXIT
     return 0
+
+
+# exit code of a check child after a CUDA error that poisons its context (an illegal memory
+# access): every later config in that process would fail too, so check_all restarts the rest
+FATAL_EXIT = 3
 
 
 def deal(configs: list[dict], workers: int) -> list[list[str]]:
@@ -176,33 +186,59 @@ def check_all(configs: list[dict], opts: dict, workdir: Path, workers: int, dead
     cpath = workdir / "configs.json"
     cpath.write_text(json.dumps({"configs": configs, "opts": opts}))
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    procs = []
-    for k, ids in enumerate(deal(configs, workers)):
-        part = workdir / f"check.{k}.jsonl"
-        part.unlink(missing_ok=True)
-        ipath = workdir / f"ids.{k}.json"
-        ipath.write_text(json.dumps(ids))
-        errf = open(workdir / f"check.{k}.log", "w")
-        p = subprocess.Popen([sys.executable, "-m", "mamba2_runner.tuning", "_check",
-                              "--configs", str(cpath), "--ids", str(ipath), "--out", str(part)],
-                             stdout=errf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-        procs.append((p, part, ids, errf))
-    for p, _, _, _ in procs:
-        try:
-            p.wait(timeout=max(1.0, deadline - time.time()))
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    results: dict[str, dict] = {}
-    for p, part, ids, errf in procs:
-        errf.close()
+
+    def done_ids(part: Path) -> dict[str, dict]:
+        got: dict[str, dict] = {}
         if part.is_file():
             for line in part.read_text().splitlines():
                 try:
                     r = json.loads(line)
                 except ValueError:
                     continue
-                results[r["id"]] = r
+                got[r["id"]] = r
+        return got
+
+    def spawn(k: int, ids: list[str], part: Path, errf: Any) -> subprocess.Popen:
+        ipath = workdir / f"ids.{k}.json"
+        ipath.write_text(json.dumps(ids))
+        return subprocess.Popen([sys.executable, "-m", "mamba2_runner.tuning", "_check",
+                                 "--configs", str(cpath), "--ids", str(ipath), "--out", str(part)],
+                                stdout=errf, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+    procs = []
+    for k, ids in enumerate(deal(configs, workers)):
+        part = workdir / f"check.{k}.jsonl"
+        part.unlink(missing_ok=True)
+        errf = open(workdir / f"check.{k}.log", "w")
+        procs.append([spawn(k, ids, part, errf), part, ids, errf, k])
+    # wait for every child; one that stopped after a fatal CUDA error is started again on the
+    # configs it has not checked (its results file is appended to, so none is lost)
+    while True:
+        live = False
+        for entry in procs:
+            p, part, ids, errf, k = entry
+            rc = p.poll()
+            if rc is None:
+                if time.time() >= deadline:
+                    p.kill()
+                    p.wait()
+                else:
+                    live = True
+                continue
+            if rc == FATAL_EXIT and time.time() < deadline:
+                rest = [cid for cid in ids if cid not in done_ids(part)]
+                if rest:
+                    errf.write(f"\n[check_all] restarting after a fatal CUDA error: {len(rest)} configs left\n")
+                    errf.flush()
+                    entry[0] = spawn(k, rest, part, errf)
+                    live = True
+        if not live:
+            break
+        time.sleep(0.2)
+    results: dict[str, dict] = {}
+    for p, part, ids, errf, _ in procs:
+        errf.close()
+        results.update(done_ids(part))
         for cid in ids:
             if cid not in results:
                 why = "was stopped at the check deadline" if p.returncode in (-9, 137) else f"exited with {p.returncode}"

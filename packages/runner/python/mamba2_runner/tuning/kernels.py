@@ -6,7 +6,7 @@ Knobs, all of which the kernels already take (LaunchConfig `fused` / `bwd`):
        T+pre walk's L-segments, LAUNCH.fused.split: set on the module's LAUNCH
        for the call, as a package generated with --split would).
   bwd: block_q, block_p, num_warps (chunk kernel), walk_warps, nsplit (head
-       split of the chunk kernel) and impl (v4, v5, v5s), call arguments of ssd_bwd.
+       split of the chunk kernel) and impl (v4, v5s), call arguments of ssd_bwd.
 Shapes: headdim 64, d_state 128, one group (the bench packages), at nheads 48
 (d_model 1536) and 80 (d_model 2560) and two seqlen buckets each, so every
 (nheads, seqlen bucket) the tuned table dispatches on at those packages is
@@ -36,7 +36,7 @@ HEADDIM, D_STATE = 64, 128
 FWD_GRID = dict(block_q=[32, 64], block_p=[32, 64], num_warps=[4, 8], num_stages=[2, 3])
 FWD_SPLITS = [1, 2, 4]
 BWD_GRID = dict(block_q=[32, 64], block_p=[32, 64], num_warps=[4, 8], walk_warps=[4, 8])
-BWD_EXTRA = [{"nsplit": 1}, {"nsplit": 2}, {"impl": "v5"}, {"impl": "v5s"}]
+BWD_EXTRA = [{"nsplit": 1}, {"nsplit": 2}, {"impl": "v5s"}]
 SMOKE_FWD_GRID = dict(block_q=[16], block_p=[16, 32])
 SMOKE_BWD_GRID = dict(block_q=[16], block_p=[32])
 
