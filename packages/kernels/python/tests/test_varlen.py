@@ -147,7 +147,7 @@ def test_prefill_with_seq_idx_fills_the_cache_of_each_rows_last_sequence():
             params.seqlen_offset = t
             steps.append(layer(u[:, t:t + 1], inference_params=params))
     steps = torch.cat(steps, 1)
-    sd = layer.state_dict()
+    sd = {k: v.cpu() for k, v in layer.state_dict().items()}  # the reference runs on CPU
     for i, n in enumerate(last_len):
         ref = ref_block(ir, sd, u[i:i + 1, 8 - n:].cpu())  # the last sequence alone, then its steps
         assert rel_err(pre[i:i + 1, 8 - n:], ref[:, :n]) < LAYER_TOL, f"prefill row {i}"
@@ -171,7 +171,7 @@ def test_prefill_with_cu_seqlens_caches_every_packed_sequence_and_steps_continue
             params.seqlen_offset = L + t
             steps.append(layer(nxt[:, t:t + 1], inference_params=params))
     steps = torch.cat(steps, 1)
-    sd = layer.state_dict()
+    sd = {k: v.cpu() for k, v in layer.state_dict().items()}  # the reference runs on CPU
     for s, (a, b) in enumerate(zip(cu[:-1].tolist(), cu[1:].tolist())):
         ref = ref_block(ir, sd, torch.cat([u[:, a:b], nxt[s:s + 1]], 1).cpu())
         assert rel_err(pre[:, a:b], ref[:, : b - a]) < LAYER_TOL, f"prefill of sequence {s}"
