@@ -360,6 +360,8 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
             fn = case.fn()
             fn()  # loads the kernels phase 1 compiled (disk cache)
             res = {**chk, "ms": time_ms(fn, device, opts)}
+            if isinstance(getattr(case, "path", None), str):  # which path the incumbent ran (fused or why not)
+                res["path"] = case.path
             for name, f in getattr(case, "extra_fns", lambda: {})().items():
                 f()
                 res[name] = time_ms(f, device, opts)
