@@ -9,7 +9,7 @@
  * about this kernel). Rows are bucketed by (nheads, seqlen rounded up to a
  * power of two); in each bucket the settings that were "ok" and beat the
  * default by more than the noise measured in the same run (speedup > 1 +
- * noise) at every measured shape of the bucket, and took the least total
+ * noise, and confirm_speedup > 1 + noise: beatsDefault) at every measured shape of the bucket, and took the least total
  * time, win. A bucket where nothing did gets no row: its shapes keep the
  * default heuristics. Only `fwd` rows of ours count (mamba2_runner.tuning
  * also writes backward, block and incumbent rows).
@@ -71,6 +71,8 @@ export interface SweepRow {
   readonly default_ms?: number | null;
   readonly noise?: number | null;
   readonly speedup?: number | null;
+  /** Median of default / row over the confirm pass's alternating timings (absent: not confirmed). */
+  readonly confirm_speedup?: number | null;
 }
 
 export const nextPow2 = (n: number): number => 2 ** Math.ceil(Math.log2(Math.max(1, n)));
@@ -83,9 +85,15 @@ function tunable(p: NonNullable<SweepRow['params']>): [number | null, number | n
   return v.every((x) => x === null) ? null : v;
 }
 
-/** A row beat the default at its shape by more than the noise of that run: speedup > 1 + noise. */
+/**
+ * A row beat the default at its shape by more than the noise of that run: speedup > 1 + noise, and
+ * again in the sweep's confirm pass (confirm_speedup, the median ratio of default and row timed
+ * alternately: mamba2_runner.tuning.engine). A row without a confirm pass (sweeps before 2026-12-01e)
+ * does not count: on 2026-12-01 such a 1.34x measured 1.00x side by side.
+ */
 export function beatsDefault(r: SweepRow): boolean {
-  return typeof r.speedup === 'number' && typeof r.noise === 'number' && Number.isFinite(r.noise) && r.speedup > 1 + r.noise;
+  const over = (x: unknown): boolean => typeof x === 'number' && x > 1 + (r.noise as number);
+  return typeof r.noise === 'number' && Number.isFinite(r.noise) && over(r.speedup) && over(r.confirm_speedup);
 }
 
 /**

@@ -7,11 +7,11 @@ const row = (batch: number, seqlen: number, headdim: number, chunk: number, bp: 
     shape: { batch, seqlen, nheads: 5120 / headdim, headdim },
     params: { chunk_size: chunk, block_p: bp, num_warps: 4, num_stages: 2 },
     // the default took 1 ms at every shape, with a 2 % spread over its repeats in that run
-    status, ms, default_ms: 1, noise: 0.02, speedup: 1 / ms,
+    status, ms, default_ms: 1, noise: 0.02, speedup: 1 / ms, confirm_speedup: 1 / ms,
   });
 const newRow = (params: object, ms: number, noise = 0.02, extra: object = {}) => ({
   kind: 'fwd', provider: 'ours', shape: { batch: 4, seqlen: 4096, nheads: 80, headdim: 64 }, params,
-  status: 'ok', ms, default_ms: 1, noise, speedup: 1 / ms, ...extra,
+  status: 'ok', ms, default_ms: 1, noise, speedup: 1 / ms, confirm_speedup: 1 / ms, ...extra,
 });
 
 describe('--tuned results', () => {
@@ -33,6 +33,16 @@ describe('--tuned results', () => {
   it('drops settings that failed at one of the shapes of their bucket', () => {
     const text = [row(4, 3000, 64, 32, 64, 0.5), row(2, 4096, 64, 32, 64, 0.1, 'wrong'), row(4, 3000, 64, 64, 64, 0.9), row(2, 4096, 64, 64, 64, 0.3)].join('\n');
     expect(parseTuned(text, 64).map((e) => e.chunk_size)).toEqual([64]);
+  });
+
+  it('enters a setting only where the confirm pass, timing it alternately with the default, beat the noise again', () => {
+    const sha = 'e'.repeat(64);
+    const unconfirmed = [newRow({ block_q: 64, num_warps: 8 }, 0.75, 0.02, { confirm_speedup: 1.01 }), newRow({}, 1)];
+    expect(tunedFor(unconfirmed, 64, sha).table.rows).toEqual([]);
+    const { confirm_speedup: _, ...noConfirm } = newRow({ block_q: 64, num_warps: 8 }, 0.75);
+    expect(tunedFor([noConfirm, newRow({}, 1)], 64, sha).table.rows).toEqual([]);
+    const confirmed = [newRow({ block_q: 64, num_warps: 8 }, 0.75, 0.02, { confirm_speedup: 1.2 }), newRow({}, 1)];
+    expect(tunedFor(confirmed, 64, sha).table.rows.length).toBe(1);
   });
 
   it('enters a setting only where it beat the default by more than the noise of its run, so a bucket without one keeps the defaults', () => {

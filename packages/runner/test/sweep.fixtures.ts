@@ -92,7 +92,7 @@ export function fakeRecords(): SweepRecord[] {
             } else if (Q === 64 && P === 32 && w === 8) {
               out.push({ ...common, status: 'wrong', reason: 'rel err 0.8 > tol 0.03 against the float64 reference', ms: null, rel_err: 0.8, baseline_ms: base, speedup: null });
             } else {
-              out.push({ ...common, status: 'ok', reason: null, ms, rel_err: 4e-3, baseline_ms: base, noise: 0.02, speedup: base / ms });
+              out.push({ ...common, status: 'ok', reason: null, ms, rel_err: 4e-3, baseline_ms: base, noise: 0.02, speedup: base / ms, confirm_speedup: base / ms });
             }
           }
         }

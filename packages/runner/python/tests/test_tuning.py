@@ -92,7 +92,7 @@ def floor(cfg, ms, gpu):
 
 class Case:
     def __init__(self, cfg, device, opts):
-        self.cfg, self.marks = cfg, opts["marks"]
+        self.cfg, self.marks, self.opts = cfg, opts["marks"], opts
 
     def check(self):
         global POISONED
@@ -104,9 +104,14 @@ class Case:
         return (float("nan") if self.cfg["id"] == "bad" else 0.0), 1e-3, "fake"
 
     def fn(self):
+        import time
+        # opts["slow_default"]: the default sleeps 5 ms, so "good" beats it by far more than the noise
+        nap = 0.005 if self.opts.get("slow_default") and self.cfg["id"] == "default" else 0.0
         def f():
             with open(self.marks, "a") as fh:
                 fh.write(self.cfg["id"] + "\\n")
+            if nap:
+                time.sleep(nap)
         return f
 '''
 
@@ -152,6 +157,27 @@ def test_a_config_that_poisons_the_cuda_context_fails_alone_and_the_configs_afte
     assert res["after"]["status"] == "ok", res["after"]
     assert res["good"]["status"] == "ok" and res["bad"]["status"] == "wrong"
     assert "restarting after a fatal CUDA error: 1 configs left" in (tmp_path / "work" / "check.0.log").read_text()
+
+
+def test_a_config_that_beat_the_default_is_timed_again_alternating_with_it_and_carries_the_median_ratio(
+        tmp_path, fake_module):
+    import importlib
+
+    marks = tmp_path / "marks.txt"
+    opts = {"marks": str(marks), "slow_default": True}
+    out = tmp_path / "r.jsonl"
+    cfgs = importlib.import_module(fake_module).configs(opts)
+    assert engine.run(fake_module, cfgs, opts, out, workers=1, budget_s=120) == 0
+    recs = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    good = recs["good"]
+    assert good["speedup"] > 1 + good["noise"]
+    assert len(good["confirm_ratios"]) == engine.CONFIRM_ROUNDS
+    assert good["confirm_speedup"] == sorted(good["confirm_ratios"])[engine.CONFIRM_ROUNDS // 2] > 2
+    assert "confirm_speedup" not in recs["default"] and "confirm_speedup" not in recs["bad"]
+    # the confirm rounds alternate default and candidate after the timing pass (each timing runs the
+    # function once to warm it, then once timed on CPU)
+    rounds = ["default", "default", "good", "good"] * engine.CONFIRM_ROUNDS
+    assert marks.read_text().split()[-len(rounds):] == rounds
 
 
 def test_records_of_another_kernel_sha_are_refused_before_anything_runs(tmp_path, fake_module):
