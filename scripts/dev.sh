@@ -31,17 +31,34 @@ case "$cmd" in
     ;;
   test)
     ensure_pnpm
+    # On a 2-core CI machine the steps overlap where they do not depend on each
+    # other: typecheck (node only) while the Python env installs, then vitest
+    # (one worker: its tests mostly wait on child processes) next to pytest (one
+    # worker per core). A background step's output is printed when it ends.
+    logs="$(mktemp -d)"
+    trap 'rm -rf "$logs"' EXIT
+    echo "==> typecheck (alongside the Python setup)" >&2
+    ( rc=0; pnpm exec turbo run typecheck --output-logs=errors-only >"$logs/typecheck" 2>&1 || rc=$?; echo "$rc" >"$logs/typecheck.rc" ) &
     bash scripts/setup-python.sh
+    wait
+    cat "$logs/typecheck"
+    [ "$(cat "$logs/typecheck.rc")" = 0 ] || { echo "typecheck failed" >&2; exit 1; }
     echo "==> kernels-out/ matches what pnpm gen emits" >&2
     pnpm gen:check
-    echo "==> typecheck" >&2
-    pnpm exec turbo run typecheck --output-logs=errors-only
     echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
     bash scripts/install-chromium.sh
-    echo "==> vitest" >&2
-    pnpm exec vitest run
-    echo "==> pytest (CPU, Triton interpreter, one process per core)" >&2
-    bash scripts/pytest.sh -n "$(nproc)"
+    echo "==> vitest (alongside pytest; its output follows pytest's)" >&2
+    ( rc=0; pnpm exec vitest run >"$logs/vitest" 2>&1 || rc=$?; echo "$rc" >"$logs/vitest.rc" ) &
+    echo "==> pytest (CPU, Triton interpreter, one process per core, one test handed out at a time)" >&2
+    py_rc=0
+    bash scripts/pytest.sh -n "$(nproc)" --maxschedchunk 1 || py_rc=$?
+    wait
+    echo "==> vitest output" >&2
+    cat "$logs/vitest"
+    ts_rc="$(cat "$logs/vitest.rc")"
+    [ "$ts_rc" = 0 ] || echo "vitest failed (exit $ts_rc)" >&2
+    [ "$py_rc" = 0 ] || echo "pytest failed (exit $py_rc)" >&2
+    [ "$ts_rc" = 0 ] && [ "$py_rc" = 0 ]
     ;;
   *)
     echo "usage: bash scripts/dev.sh main|test" >&2

@@ -28,6 +28,10 @@ PYEOF
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> pip install ${need[*]}" >&2
-  "$VENV/bin/python" -m pip install --quiet "${need[@]}"
+  # --no-compile, then compileall on every core: pip byte-compiles the ~1.5 GB
+  # on one core (40 of its 60 s on a 2-core machine); the .pyc files are still
+  # written, as every later process (pytest workers, the runner's workers) needs them.
+  "$VENV/bin/python" -m pip install --quiet --no-compile "${need[@]}"
+  "$VENV/bin/python" -m compileall -q -j 0 "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null 2>&1 || true
 fi
 "$VENV/bin/python" -c 'import torch, triton; print(f"python env ok: torch {torch.__version__}, triton {triton.__version__}, cuda {torch.cuda.is_available()}")'

@@ -186,8 +186,46 @@ GEN = pkg_dir()
 @pytest.mark.skipif(not (GEN / "manifest.json").is_file(),
                     reason=f"{GEN} has not been generated yet (run `pnpm gen`); the lead removes this skip")
 def test_the_generated_package_matches_the_reference_on_every_op_and_the_block():
-    # the gradient rows of every example are test_verify_grads.py's job
-    report = run_verify(str(GEN), device="auto", shapes="quick", grads=False)
-    assert report.rows
+    """verify's rows on the real package, one per distinct path: the CPU
+    interpreter makes `run_verify(shapes="quick")` (85 s) repeat paths. Kept:
+    conv, dt and norm at seqlen 1, 37 and the longest shape; the fused scan at
+    1, 37 and the longest (it crosses the default chunk); the chunked fallback
+    on the longest; each public flag (z, seq_idx, initial states) on both
+    impls at the longest shape, the three in one call (each changes the output,
+    so a wrong one fails the row); the block at seqlen 1, the seed check
+    (2, 128) and the longest with seq_idx. Dropped as repeats: the fused scan
+    at 128 (the 37 and longest rows take the same multi-tile path), the block
+    without seq_idx at 37 and the longest (the seed row's path). The kernels'
+    own shapes and flags: packages/kernels/python/tests (test_scan.py); verify's
+    own loop over shapes and ops: the stand-in tests above, and
+    test/e2e/model-to-verify.test.ts (the command on a generated package)."""
+    from mamba2_runner.pkgload import load_generated, load_ir
+    from mamba2_runner.verify import Checker, Report, pkg_chunk, resolve_device, shapes_for
+
+    from conftest import SEED
+
+    report = Report(package=GEN.name, device=resolve_device("auto"), seed=SEED)  # conftest seeds torch with it
+    pkg, ir = load_generated(GEN), load_ir(GEN)
+    chk = Checker(pkg, ir, report.device, report, lambda r: None)
+    dtype = "float32"
+    bl = shapes_for(ir, "quick", pkg_chunk(pkg, ir))
+    longest = max(bl, key=lambda s: (s[1], s[0]))
+    short = [s for s in bl if s[1] < 64]  # seqlen 1 and 37
+    impls = chk.scan_impls()
+    assert "fused" in impls and "chunked" in impls, impls
+    for b, l in short + [longest]:
+        chk.conv(dtype, b, l)
+        chk.dt(dtype, b, l)
+        chk.norm(dtype, b, l)
+        chk.scan(dtype, b, l, "fused")
+    b, l = longest
+    chk.scan(dtype, b, l, "chunked")
+    for impl in impls:
+        chk.scan(dtype, b, l, impl, with_z=True, with_seq_idx=True, with_init=True)
+    chk.block(dtype, *short[0])
+    chk.block(dtype, 2, 128, seed_check=True)
+    chk.block(dtype, b, l, with_seq_idx=True)
+    ops = {r.op.split()[0] for r in report.rows}
+    assert {"conv", "dt", "norm", "block", "scan[fused]", "scan[chunked]"} <= ops, ops
     assert not report.failed, "\n".join(f"{r.op} {r.shape} {r.dtype}: {r.rel_err} > {r.tol} {r.note}"
                                         for r in report.failed)
