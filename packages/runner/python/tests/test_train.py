@@ -47,13 +47,15 @@ def test_max_rel_gap_is_the_largest_pointwise_relative_difference():
     assert math.isclose(max_rel_gap([1.0, 2.2], [1.0, 2.0]), 0.1)
 
 
-def test_three_tiny_steps_of_both_backends_write_losses_and_a_figure(tmp_path, capsys):
-    rc = main(["--pkg", str(pkg_dir()), "--tiny", "--steps", "3", "--backend", "both", "--out", str(tmp_path)])
+def test_two_tiny_steps_of_both_backends_write_losses_and_a_figure(tmp_path, capsys):
+    # two steps: the second runs on weights the first step's optimizer update changed, which is all a
+    # third adds (each generated step is ~4 s in the interpreter)
+    rc = main(["--pkg", str(pkg_dir()), "--tiny", "--steps", "2", "--backend", "both", "--out", str(tmp_path)])
     assert rc == 0
     data = json.loads((tmp_path / "losses.json").read_text())
     for be in ("generated", "reference"):
         losses = data["results"][be]["loss"]
-        assert len(losses) == 3 and all(math.isfinite(v) for v in losses)
+        assert len(losses) == 2 and all(math.isfinite(v) for v in losses)
     # same weights, same batches: the first losses agree to fp32 precision
     assert abs(data["results"]["generated"]["loss"][0] - data["results"]["reference"]["loss"][0]) < 1e-3
     assert data["max_rel_loss_gap"] < 1e-2

@@ -34,13 +34,28 @@ class Worker:
         return self.p.wait(timeout=30)
 
 
-@pytest.fixture
-def worker():
-    w = Worker()
-    yield w
+def _stop(w: Worker) -> None:
     if w.p.poll() is None:
         w.p.kill()
         w.p.wait()
+
+
+@pytest.fixture(scope="module")
+def worker():
+    """One worker for the tests that leave it running (the protocol has no
+    state between requests; each of them checks its own ids): a worker costs
+    a Python start and a torch import, ~3 s."""
+    w = Worker()
+    yield w
+    _stop(w)
+
+
+@pytest.fixture
+def own_worker():
+    """A fresh worker for a test that ends it (crash, stdin closed)."""
+    w = Worker()
+    yield w
+    _stop(w)
 
 
 def test_the_first_line_is_the_ready_event_with_versions(worker):
@@ -75,7 +90,8 @@ def test_an_unknown_op_and_a_line_that_is_not_json_get_error_responses(worker):
     assert r["id"] is None and r["error"]["type"] == "BadRequestError"
 
 
-def test_prints_go_to_stderr_and_never_onto_the_protocol(worker):
+def test_prints_go_to_stderr_and_never_onto_the_protocol(own_worker):
+    worker = own_worker
     # the crash op prints a line with print(..., file=sys.stderr) and fd 1 is
     # stderr inside the worker: after it exits, stdout holds nothing more
     worker.send({"id": 4, "op": "crash", "args": {"code": 5}})
@@ -117,5 +133,5 @@ def test_env_reports_versions_and_what_to_fix(worker):
     assert r["device"] in ("cpu", "cuda")
 
 
-def test_the_worker_exits_cleanly_when_stdin_closes(worker):
-    assert worker.close() == 0
+def test_the_worker_exits_cleanly_when_stdin_closes(own_worker):
+    assert own_worker.close() == 0
