@@ -90,3 +90,61 @@ def pick_split(programs, n_chunks, device):
     while k > 1 and cdiv(n_chunks, k) < SPLIT_MIN_SEG_CHUNKS:
         k //= 2
     return k
+
+
+# ---- where the exact re-walk of flagged programs runs (_ssd_fused_T_kernel) ----
+# "call": in the walk's own launch, as a called (not inlined) function. Any call in a
+# kernel makes sm_90's ptxas serialize every wgmma of it (info C7510: "wgmma pipeline
+# crossing function boundary"): the walk's 12 HGMMAs per chunk each wait for the one
+# before instead of issuing in 3 batches (scripts/gpu/fwd_launches.py --build --sass).
+# That is latency per chunk, hidden while 3 programs share an SM, exposed below: the
+# call form has no spills (0 B in its loop) and is the faster one at 3 per SM.
+# "launch": the plain walk alone (no call: batched wgmma, 56 B of spills as .pre-nan's),
+# then a second launch in which only the flagged programs walk, exactly (the others read
+# their flag and exit). Per-chunk times on the H200 (bf16, P 64, N 128, CHUNK 32, 168
+# registers; nan_cost runs of 2026-12-01c/d/e, t = ms / chunks per program):
+# call 2.3 us at 1, 2 or 3 programs per SM ((4, 4096, 80) 0.300 ms / 128 chunks, 3 per SM;
+# (8, 2048, 64) 0.295 / 64 = 3 per SM then a 1-per-SM tail); launch (= .pre-nan's walk)
+# 1.85 / 2.0 / 2.5 us at 1 / 2 / 3 ((8, 2048, 64) 0.280, g8 0.254-0.256, (4, 4096, 80)
+# 0.320-0.327). pick_rerun sums them over the grid's waves (3 programs per SM, the last
+# wave breadth-first: ceil(r / SMs) per SM) plus RERUN_LAUNCH_FIXED_US for the second
+# launch (~512 programs that exit), and takes the cheaper; and only where the walk takes
+# over RERUN_HOST_US in the call form: below, the call is host-bound (~100 us of Python and
+# launches per call, host_overhead.py) and a third launch would add its host time (~20 us).
+# Only where the per-chunk times were measured:
+# sm_90 (wgmma), the default T launch (CHUNK 32, BLOCK_P 64, 4 warps, 168 registers);
+# elsewhere "call" (no wgmma to serialize: one launch is cheaper). RERUN_FORM forces one.
+# NOT yet measured as a policy: scripts/gpu/call16.sh times both forced forms and auto.
+RERUN_FORM = "auto"  # "auto" | "call" | "launch"
+RERUN_CALL_US = 2.3
+RERUN_LAUNCH_US = (1.85, 2.0, 2.5)  # 1, 2, 3 programs per SM
+RERUN_LAUNCH_FIXED_US = 5.0
+RERUN_HOST_US = 200.0
+
+
+@functools.lru_cache(maxsize=None)
+def _cuda_wgmma(device):
+    return torch.cuda.get_device_capability(device)[0] == 9
+
+
+def has_wgmma(device):
+    """True on an sm_90 GPU (Hopper: the walk's dots are wgmma)."""
+    return isinstance(device, torch.device) and device.type == "cuda" and _cuda_wgmma(device)
+
+
+def pick_rerun(programs, chunks, device, measured_config):
+    """'call' or 'launch' for a plain walk of `programs` programs of `chunks`
+    chunks each (see RERUN_FORM)."""
+    if RERUN_FORM != "auto":
+        return RERUN_FORM
+    if not measured_config or not has_wgmma(device):
+        return "call"
+    sms = sm_count(device)
+    slots = T_PROGRAMS_PER_SM * sms
+    full, rest = divmod(programs, slots)
+    if rest == 0:
+        full, rest = full - 1, slots
+    per_sm = min(T_PROGRAMS_PER_SM, cdiv(rest, sms))
+    call = (full + 1) * RERUN_CALL_US * chunks
+    launch = (full * RERUN_LAUNCH_US[-1] + RERUN_LAUNCH_US[per_sm - 1]) * chunks + RERUN_LAUNCH_FIXED_US
+    return "launch" if call > RERUN_HOST_US and launch < call else "call"
