@@ -32,9 +32,10 @@ case "$cmd" in
   test)
     ensure_pnpm
     # On a 2-core CI machine the steps overlap where they do not depend on each
-    # other: typecheck (node only) while the Python env installs, then vitest
-    # (one worker: its tests mostly wait on child processes) next to pytest (one
-    # worker per core). A background step's output is printed when it ends.
+    # other: typecheck (node only) while the Python env installs, then gen:check
+    # and vitest (one worker: its tests mostly wait on child processes) next to
+    # pytest (one worker per core). A background step's output is printed after
+    # pytest's; the exit status fails if any step failed.
     logs="$(mktemp -d)"
     trap 'rm -rf "$logs"' EXIT
     echo "==> typecheck (alongside the Python setup)" >&2
@@ -43,22 +44,24 @@ case "$cmd" in
     wait
     cat "$logs/typecheck"
     [ "$(cat "$logs/typecheck.rc")" = 0 ] || { echo "typecheck failed" >&2; exit 1; }
-    echo "==> kernels-out/ matches what pnpm gen emits" >&2
-    pnpm gen:check
     echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
     bash scripts/install-chromium.sh
-    echo "==> vitest (alongside pytest; its output follows pytest's)" >&2
-    ( rc=0; pnpm exec vitest run >"$logs/vitest" 2>&1 || rc=$?; echo "$rc" >"$logs/vitest.rc" ) &
+    echo "==> gen:check (kernels-out/ matches what pnpm gen emits), then vitest: alongside pytest, output after it" >&2
+    ( rc=0; pnpm gen:check >"$logs/gen-check" 2>&1 || rc=$?; echo "$rc" >"$logs/gen-check.rc"
+      rc=0; pnpm exec vitest run >"$logs/vitest" 2>&1 || rc=$?; echo "$rc" >"$logs/vitest.rc" ) &
     echo "==> pytest (CPU, Triton interpreter, one process per core, one test handed out at a time)" >&2
     py_rc=0
     bash scripts/pytest.sh -n "$(nproc)" --maxschedchunk 1 || py_rc=$?
     wait
+    echo "==> gen:check output" >&2
+    cat "$logs/gen-check"
     echo "==> vitest output" >&2
     cat "$logs/vitest"
-    ts_rc="$(cat "$logs/vitest.rc")"
+    gen_rc="$(cat "$logs/gen-check.rc")" ts_rc="$(cat "$logs/vitest.rc")"
+    [ "$gen_rc" = 0 ] || echo "gen:check failed (exit $gen_rc): kernels-out/ is not what pnpm gen emits; run pnpm gen:all and commit" >&2
     [ "$ts_rc" = 0 ] || echo "vitest failed (exit $ts_rc)" >&2
     [ "$py_rc" = 0 ] || echo "pytest failed (exit $py_rc)" >&2
-    [ "$ts_rc" = 0 ] && [ "$py_rc" = 0 ]
+    [ "$gen_rc" = 0 ] && [ "$ts_rc" = 0 ] && [ "$py_rc" = 0 ]
     ;;
   *)
     echo "usage: bash scripts/dev.sh main|test" >&2
