@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="97c370708cdbc5484edaa67c85f27016b4d7307453d748d97be0db7e1756d218",
+        kernel="kernels/ssd_fused.py", kernel_sha="7bee4520b16415d6247f7272043f0c68d6f736e327a45a7911aac66391817019",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,

@@ -84,7 +84,7 @@ describe('the kernel sha', () => {
 
     const row: SweepRow = {
       kind: 'fwd', provider: 'ours', status: 'ok', shape: { batch: 4, seqlen: 4096, nheads: 80, headdim: 64 },
-      params: { block_q: 64 }, ms: 0.6, speedup: 1.5, noise: 0.02, kernel_sha: a!.fused.kernelSha,
+      params: { block_q: 64 }, ms: 0.6, speedup: 1.5, confirm_speedup: 1.5, noise: 0.02, kernel_sha: a!.fused.kernelSha,
       kernel_shas: libraryFileShas(before, LAUNCH_KERNELS.fused), provenance: { gpu_model: 'NVIDIA H200' },
     };
     expect(tunedFor([row], 64, librarySetSha(before, LAUNCH_KERNELS.fused), 'r.jsonl').table.rows).toHaveLength(1);

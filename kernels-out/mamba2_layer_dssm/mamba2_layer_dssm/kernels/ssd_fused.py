@@ -42,6 +42,8 @@ from .ssd_common import (
 )
 
 
+
+
 @triton.jit
 def _ssd_fused_fwd_kernel(
     x, dt, A, B, C, D, z, dt_bias, init, seq_idx, out, final,
@@ -350,6 +352,7 @@ def _walk_T(
     i_h64 = i_h.to(tl.int64)
     i_bh64 = i_bh.to(tl.int64)
 
+
     o_q = tl.arange(0, CHUNK)
     o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
     o_n = tl.arange(0, BLOCK_N)
@@ -517,7 +520,8 @@ def _rewalk_T(
     HAS_SEQ_IDX: tl.constexpr, STORE_FINAL: tl.constexpr, SPLIT: tl.constexpr, SCAN_EPILOGUE: tl.constexpr,
     ORDER: tl.constexpr, ACCUMULATE: tl.constexpr, HI, WI,
 ):
-    """The exact walk as a called function: none of the plain walk's values stays live for it."""
+    """The exact walk as a called function, not inlined: none of the plain
+    walk's values stays live for it."""
     _walk_T(
         x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
         L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
@@ -555,7 +559,6 @@ def _ssd_fused_T_kernel(
     HI=1, WI=1,
     EXACT: tl.constexpr = True,
     RERUN: tl.constexpr = True,
-    FLAGGED: tl.constexpr = False,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence.
@@ -569,30 +572,23 @@ def _ssd_fused_T_kernel(
     seq_idx, a non-finite end state (nothing resets it, so every non-finite x,
     B, dt or start reaches it: x * w_state, 0 * NaN); with seq_idx, any
     non-finite output (an x or B element at row t makes output row t
-    non-finite), summed per chunk as y * 0 within the warp.
-
-    The re-walk is a called function (RERUN) or a second launch (FLAGGED, EXACT: only
-    programs the plain launch flagged walk; ssd_fused_dispatch.pick_rerun says why)."""
-    # FLAGGED, the second launch: only the programs the plain one flagged
-    run = (tl.load(flags + (tl.program_id(1) * NSEG + tl.program_id(2)) * tl.num_programs(0) + tl.program_id(0)) != 0
-           ) if FLAGGED else True
-    if run:
-        b_bad = _walk_T(
-            x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
-            L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
-            stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
-            stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
-            stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
-            HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, EXACT)
-        if not EXACT and RERUN:
-            if b_bad != 0:  # this program saw a non-finite value: walk again, exactly
-                _rewalk_T(
-                    x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
-                    L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
-                    stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
-                    stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
-                    stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
-                    HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI)
+    non-finite), summed per chunk as y * 0 within the warp."""
+    b_bad = _walk_T(
+        x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+        L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+        stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+        stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+        stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+        HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, EXACT)
+    if not EXACT and RERUN:
+        if b_bad != 0:  # this program saw a non-finite value: walk again, exactly
+            _rewalk_T(
+                x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+                L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+                stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+                stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+                stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+                HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI)
 
 
 @functools.lru_cache(maxsize=256)
@@ -741,7 +737,9 @@ def ssd_fused_fwd(
     nseg = cdiv(n_chunks, seg_chunks)  # no empty trailing segment
     lp = nseg * seg_chunks * block_q  # padded row length: every segment walks seg_chunks
 
-    # one allocation (each torch.empty is host time) for both scratch rows and the walk's flags (int32, at the end)
+    # one allocation for both scratch rows (an extra torch.empty is host time
+    # the small-problem cut-off has to pay for)
+    # (and the walk's per-program flags, int32, at the end)
     rows = b * h * lp
     scratch = torch.empty(2 * rows + n_p * b * h * nseg, device=x.device, dtype=torch.float32)
     dtp, csp = scratch[:rows].view(b * h, lp), scratch[rows:2 * rows].view(b * h, lp)
@@ -794,10 +792,5 @@ def ssd_fused_fwd(
     # the plain walk, and the exact one where it flags a program; out += y
     # cannot run twice, so accumulate walks exactly once
     exact = bool(accumulate or exact_only)
-    grid, split = (n_p, b * h, nseg), nseg > 1
-    form = "exact" if exact else dispatch.pick_rerun(
-        n_p * b * h * nseg, seg_chunks, x.device, "maxnreg" in launch and (block_q, block_p, block_n) == (32, 64, 128))
-    _ssd_fused_T_kernel[grid](*walk_args, SPLIT=split, EXACT=exact, RERUN=form == "call", **flags, **launch)
-    if form == "launch":  # no call in either kernel (ptxas serializes wgmma around one): the re-walk launch
-        _ssd_fused_T_kernel[grid](*walk_args, SPLIT=split, EXACT=True, FLAGGED=True, **flags, **launch)
+    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch)
     return out, final

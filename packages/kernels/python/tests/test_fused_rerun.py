@@ -1,9 +1,6 @@
 """The transposed walk's two forms (ssd_fused._ssd_fused_T_kernel): every
 program walks without the non-finite selects, flags itself when it saw a
-non-finite value, and only then walks again with them: in the same launch
-(re-walk form "call") or in a second launch in which only the flagged
-programs walk ("launch"; ssd_fused_dispatch.pick_rerun picks). Every test runs
-both forms.
+non-finite value, and only then walks again with them (in the same launch).
 
 What must hold, on the pre-kernel and the split-L paths:
 - with finite inputs no program is flagged, and the outputs and final states
@@ -49,33 +46,19 @@ def _inputs(device, seq=False):
     return (x, dt, A, Bm, Cm), kw
 
 
-FORMS = ("call", "launch")
-_POISON = -3.0e38  # far outside the outputs' range
-
-
 class _Recorder:
     """Wraps the walk kernel: records each launch's form and its flags after
-    it ran (a copy); with no_rerun, launches the plain walk alone (RERUN=False,
-    no FLAGGED launch)."""
+    it ran (a copy); with no_rerun, launches the plain walk alone (RERUN=False)."""
 
     def __init__(self, real, no_rerun=False):
-        self.real, self.no_rerun, self.launches, self.written = real, no_rerun, [], None
+        self.real, self.no_rerun, self.launches = real, no_rerun, []
 
     def __getitem__(self, grid):
         def launch(*args, **kw):
             if self.no_rerun:
-                if kw.get("FLAGGED"):
-                    return
                 kw = dict(kw, RERUN=False)
-            if kw.get("FLAGGED"):  # first into poisoned outputs: what does this launch write?
-                out, final = args[11], args[12]  # (a finite poison: the exact walk writes NaN too)
-                p_out = torch.full_like(out, _POISON)
-                p_final = p_out if final is out else torch.full_like(final, _POISON)
-                self.real[grid](*args[:11], p_out, p_final, *args[13:], **kw)
-                self.written = (p_out != _POISON, None if final is out else p_final != _POISON)
             self.real[grid](*args, **kw)
-            mode = "flagged" if kw.get("FLAGGED") else "exact" if kw.get("EXACT", True) else "plain"
-            self.launches.append((mode, grid, args[13].clone()))
+            self.launches.append(("exact" if kw.get("EXACT", True) else "plain", grid, args[13].clone()))
         return launch
 
 
@@ -84,33 +67,17 @@ def _run(monkeypatch, args, kw, exact_only=False, no_rerun=False):
     monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec)
     out, final = ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, exact_only=exact_only, **kw)
     monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec.real)
-    _run.written = rec.written  # the FLAGGED launch's (out, final) write masks, None without one
     return out, final, rec.launches
 
 
-@pytest.fixture(params=FORMS)
-def form(request, monkeypatch):
-    """The re-walk form, forced (ssd_fused_dispatch.RERUN_FORM)."""
-    from mamba2_kernels.kernels import ssd_fused_dispatch
-
-    monkeypatch.setattr(ssd_fused_dispatch, "RERUN_FORM", request.param)
-    return request.param
-
-
-# the "launch" form on fewer cases (the interpreter's walks cost seconds each): its plain
-# walk is the call form's without the call
-@pytest.mark.parametrize("form,path,seq", [
-    (f, p, q) for f in FORMS for p in ("pre", "split") for q in (False, True) if f == "call" or not (p == "split" and q)
-], ids=lambda v: {False: "plain", True: "seq_idx"}.get(v, v) if isinstance(v, bool) else v, indirect=["form"])
+@pytest.mark.parametrize("path", ["pre", "split"])
+@pytest.mark.parametrize("seq", [False, True], ids=["plain", "seq_idx"])
 def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exact_walk_bit_for_bit(
-        device, monkeypatch, force_path, form, path, seq):
+        device, monkeypatch, force_path, path, seq):
     force_path(path)
     args, kw = _inputs(device, seq)
     out, final, launches = _run(monkeypatch, args, kw)
-    assert [m for m, _, _ in launches] == (["plain"] if form == "call" else ["plain", "flagged"])
-    if form == "launch":
-        w_out, w_final = _run.written
-        assert not w_out.any() and (w_final is None or not w_final.any()), "the re-walk launch wrote an unflagged program"
+    assert [m for m, _, _ in launches] == ["plain"]
     flags = launches[0][2]
     assert flags.numel() == math.prod(launches[0][1]), "one flag per program"
     assert int(flags.sum()) == 0, f"finite inputs flagged {int(flags.sum())} programs"
@@ -138,22 +105,16 @@ def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segmen
     assert got == want, f"flagged (bh, segment, p-block) {got}, want {want}"
 
 
-@pytest.mark.parametrize("path", ["pre"])
 def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_exact_rerun_repairs_them(
-        device, monkeypatch, force_path, form, path):
-    force_path(path)
+        device, monkeypatch, force_path):
+    force_path("pre")
     args, kw = _inputs(device)
     kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
     b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
     args[0][b0, t0, h0, p0] = float("nan")
     plain, _, _ = _run(monkeypatch, args, kw, no_rerun=True)
     assert torch.isnan(plain[b0, 16:t0, h0]).any(), "the plain walk kept earlier rows finite: the test lost its point"
-    full, _, launches = _run(monkeypatch, args, kw)
-    assert [m for m, _, _ in launches] == (["plain"] if form == "call" else ["plain", "flagged"])
-    if form == "launch":  # the re-walk launch wrote its one flagged program's tile, all of it, and nothing else
-        want = torch.zeros_like(full, dtype=torch.bool)
-        want[b0, :, h0, p0 // 16 * 16:p0 // 16 * 16 + 16] = True
-        assert torch.equal(_run.written[0], want)
+    full, _, _ = _run(monkeypatch, args, kw)
     assert torch.isfinite(full[b0, :t0]).all()
     assert torch.isnan(full[b0, t0:, h0, p0]).all()
     exact, _, _ = _run(monkeypatch, args, kw, exact_only=True)

@@ -1,0 +1,92 @@
+# generated from bench/models/block-1536.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: ce276f111d871043363d32dc37007098a1356a3db65f4054f8f567e129ec5a3c
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_fused_dispatch.py
+"""Launch policy of the fused SSD forward (ssd_fused.ssd_fused_fwd): which of
+its two forms runs (one launch vs T+pre), the p-block, the split-L factor and
+the T walk's register cap, each from the H200 measurements quoted beside it.
+Kept apart from the kernels so the policy can be read (and patched by the
+tests that force a path) in one place."""
+from __future__ import annotations
+
+import functools
+
+import torch
+
+from .host import cdiv, next_pow2
+
+# CHUNK is only a tile size here: the fused walk gives the same result for any
+# chunk length. Register use grows with CHUNK^2 (C B^T and its decay mask). On
+# the H200 sweep (bench/sweeps/ssd-h200, headdim 32/64/128, d_state 128, bf16)
+# a 32-long tile beat 64 and 128 at every shape: the walk is latency-bound per
+# chunk, and the smaller tile spills nothing: LAUNCH.fused.block_q defaults to
+# 32. Callers may force it with block_q.
+# Programs wanted in flight before the p-block is halved (2 per SM of an H200).
+MIN_PROGRAMS = 264
+
+
+def pick_block_p(p, bh):
+    """min(64, next_pow2(p)), halved once to 32 when b*h*p_blocks programs
+    would leave SMs idle (the sweep's (1, 16384, 80) shape: 0.95 ms at 32
+    against 1.21 ms at 64); at least 16 (tl.dot needs 16 on every side)."""
+    bp = max(16, min(64, next_pow2(p)))
+    if bp > 32 and cdiv(p, bp) * bh < MIN_PROGRAMS:
+        bp = 32
+    return bp
+
+
+# ---- dispatch between the one-launch kernel and T+pre (H200 sweep, bf16,
+# headdim 64, d_state 128: bench/results/2026-11-29-h200-ssd-variants.log) ----
+# T+pre wins wherever the walk is long: (4, 4096, 80) 0.647 -> 0.313 ms,
+# (8, 2048, 64) 0.348 -> 0.264, (4, 4096, 64, g8) 0.360 -> 0.239 (+ split-L:
+# (1, 16384, 80) 1.217 -> 0.390). Its pre-kernel launch and two scratch rows cost
+# ~0.04 ms flat ((2, 128, 8): 0.022 one launch, 0.028 T alone, 0.07 T+pre), and
+# the walk saves ~0.7 us per chunk step ((0.348 - 0.256) ms over 2 waves x 64
+# chunks at (8, 2048, 64)): break-even near 60 steps. So T+pre from
+# waves * chunks >= PRE_MIN_STEPS, counting waves at 2 programs per SM as the
+# one-launch kernel runs (255 registers); below, one launch.
+PRE_MIN_STEPS = 64
+# T+pre launch defaults (the sweep's best at every large shape): CHUNK 32,
+# BLOCK_P 64, 4 warps, 3 stages, registers capped at 168 so 3 programs share an
+# SM (uncapped the walk takes 227; sm_90 build spills 32 B at the cap).
+# (LAUNCH.fused.t_num_warps / t_num_stages; the register cap only at these)
+T_WARPS = 4
+T_MAXNREG = 168
+T_PROGRAMS_PER_SM = 3
+# Split-L only when b * h * p_blocks programs are fewer than the SMs: (4, 4096,
+# 64, g8) has 256 programs and split 2 / 4 lost there (0.314 / 0.292 vs 0.239),
+# (1, 16384, 80) has 80 and split 4 won (0.390 vs 0.587 split 2, 0.670 none).
+# K in {2, 4}: the largest whose programs still fit one resident wave; each
+# L-segment keeps at least SPLIT_MIN_SEG_CHUNKS chunks (pass 1 and the combine
+# are a fixed cost per segment).
+SPLIT_MIN_SEG_CHUNKS = 16
+H200_SMS = 132  # used where the device cannot be asked (CPU interpreter)
+
+
+@functools.lru_cache(maxsize=None)
+def _cuda_sm_count(device):
+    # asked once per device: this runs on every call of the wrapper
+    return torch.cuda.get_device_properties(device).multi_processor_count
+
+
+def sm_count(device):
+    if isinstance(device, torch.device) and device.type == "cuda":
+        return _cuda_sm_count(device)
+    return H200_SMS
+
+
+def use_pre(b, h, p, l, block_q, device):
+    """True when the T+pre path pays for its extra launch (see PRE_MIN_STEPS)."""
+    programs = b * h * cdiv(p, pick_block_p(p, b * h))
+    steps = cdiv(programs, 2 * sm_count(device)) * cdiv(l, block_q)
+    return steps >= PRE_MIN_STEPS
+
+
+def pick_split(programs, n_chunks, device):
+    """Number of L-segments K in {1, 2, 4} (see SPLIT_MIN_SEG_CHUNKS)."""
+    sms = sm_count(device)
+    if programs >= sms:
+        return 1
+    k = 4 if programs * 4 <= T_PROGRAMS_PER_SM * sms else 2
+    while k > 1 and cdiv(n_chunks, k) < SPLIT_MIN_SEG_CHUNKS:
+        k //= 2
+    return k

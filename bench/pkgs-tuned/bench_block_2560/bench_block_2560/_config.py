@@ -1,0 +1,67 @@
+# generated from bench/models/block-2560.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: d314f8f23576f3ecc35b8332ab575b62c3f17b6e8e3790bb03c3ae4cbc66b5ec
+"""Launch configuration and model dimensions of bench_block_2560.
+
+LAUNCH says how the kernels are launched (tiles, warps, stages, splits; see
+launch.py): codegen's defaults, `pnpm gen` flags and `pnpm gen --tuned` rows,
+each section with the sha256 of the kernel file it is for. It is not part of
+the model's IR or its hash. The kernels read it; call arguments win.
+"""
+from .launch import ChunkedScan, Conv, FusedScan, LaunchConfig, Norm, ScanBwd, Tuned, TunedRow
+
+LAUNCH = LaunchConfig(
+    scan_impl="fused",
+    fused=FusedScan(
+        block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
+        kernel="kernels/ssd_fused.py", kernel_sha="7bee4520b16415d6247f7272043f0c68d6f736e327a45a7911aac66391817019",
+    ),
+    chunked=ChunkedScan(
+        chunk_size=256, block_p=0, num_warps=4,
+        kernel="kernels/ssd_chunked.py", kernel_sha="df5cbe27decb89d4768c89633c33fce5084c4e1fd1f2c4d43973260cb1b88564",
+    ),
+    bwd=ScanBwd(
+        impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
+        kernel="kernels/ssd_bwd.py", kernel_sha="9755b890da4d5c1d30cdd4372b1541cdec3059e0356cc9a7470df86dd6f61a03",
+    ),
+    conv=Conv(
+        block_l=64, block_c=64, num_warps=4,
+        kernel="kernels/conv.py", kernel_sha="2234dcbc8ee48f5b3073b8a1e878417fc6d38805c409350ba1d11131550b33cc",
+    ),
+    norm=Norm(
+        num_warps=4,
+        kernel="kernels/norm.py", kernel_sha="b834436b1c4e06a7269f3086f4720828b29c8fb1d8d0de210ad0ff4f65ea4941",
+    ),
+    tuned=Tuned(
+        kernel="kernels/ssd_fused.py",
+        kernel_sha="7bee4520b16415d6247f7272043f0c68d6f736e327a45a7911aac66391817019",
+        gpu="NVIDIA H200",
+        source="bench/sweeps/h200/kernels.jsonl",
+        rows=(),
+    ),
+)
+# the name the runner reads for the module's default chunk (LAUNCH holds it)
+CHUNK_SIZE = LAUNCH.chunked.chunk_size
+
+# model dimensions and structure
+D_MODEL = 2560
+D_INNER = 5120
+NHEADS = 80
+HEADDIM = 64
+D_STATE = 128
+NGROUPS = 1
+D_CONV = 4
+CONV_DIM = 5376
+D_IN_PROJ = 10576
+CONV_ACTIVATION = "silu"
+DT_SOFTPLUS = True
+DT_LIMIT = (0.0, float("inf"))
+HAS_D = True
+D_PER_CHANNEL = False
+GATE_IN_SCAN = False
+HAS_NORM = True
+NORM_GATED = True
+NORM_BEFORE_GATE = False
+NORM_GROUP_SIZE = 5120
+NORM_EPS = 0.00001
+LEARNABLE_INIT_STATES = False
+KERNELS = ("conv", "conv_bwd", "dt", "norm", "norm_bwd", "ssd_bwd", "ssd_chunked", "ssd_fused")
