@@ -417,7 +417,20 @@ def cuda_profile(args):
     res["launch_us"] = {k: v[1] / v[0] * 1e6 for k, v in per.items()}
     res["launches_per_call"] = {k: v[0] / args.calls for k, v in per.items()}
     res["launch_host_us_per_call"] = sum(v[1] for v in per.values()) / args.calls * 1e6
-    # device time alone: the fwd+bwd captured in a CUDA graph and replayed
+    if args.json:  # written now and again at the end: a failed graph capture keeps these
+        Path(args.json).write_text(json.dumps(res, indent=1))
+    from torch.profiler import ProfilerActivity, profile as tprofile
+
+    with tprofile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(20):
+            fn(inp)
+        torch.cuda.synchronize()
+    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=40)
+    if args.prof_out:
+        Path(args.prof_out).write_text(table)
+    print(table[:6000])
+    # last (a failed capture may leave the context unusable): device time alone,
+    # the fwd+bwd captured in a CUDA graph and replayed
     try:
         s = torch.cuda.Stream()
         s.wait_stream(torch.cuda.current_stream())
@@ -438,17 +451,7 @@ def cuda_profile(args):
         res["graph_replay_us_per_call"] = (time.perf_counter() - t0) / args.calls * 1e6
     except Exception as e:  # recorded, not fatal
         res["graph_error"] = f"{type(e).__name__}: {e}"
-    from torch.profiler import ProfilerActivity, profile as tprofile
-
-    with tprofile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        for _ in range(20):
-            fn(inp)
-        torch.cuda.synchronize()
-    table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=40)
-    if args.prof_out:
-        Path(args.prof_out).write_text(table)
     print(json.dumps(res, indent=1))
-    print(table[:6000])
     if args.json:
         Path(args.json).write_text(json.dumps(res, indent=1))
 
