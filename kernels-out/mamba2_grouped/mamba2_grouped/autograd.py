@@ -40,20 +40,17 @@ def _grad_as(g, t):
     """g in t's dtype (None when t is None or g is None)."""
     if g is None or t is None:
         return None
-    return g if g.dtype == t.dtype else g.to(t.dtype)
+    return g.to(t.dtype)
 
 
 class SsdScanFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, dt, A, B, C, D, z, dt_bias, initial_states, seq_idx,
-                chunk_size, dt_softplus, dt_limit, impl, return_final_states=True):
-        # final states only when the caller returns them (else None: no buffer, no
-        # STORE_FINAL stores; the backward then gets dfinal None, as for an unused one)
+                chunk_size, dt_softplus, dt_limit, impl):
         scan = _functional.scan_kernel(impl)
         out, final = scan(
             x, dt, A, B, C, chunk_size, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
-            seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
-            return_final_states=return_final_states,
+            seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, return_final_states=True,
         )
         ctx.save_for_backward(x, dt, A, B, C, D, z, dt_bias, initial_states, seq_idx)
         ctx.dt_softplus = dt_softplus
@@ -70,15 +67,12 @@ class SsdScanFunction(torch.autograd.Function):
             dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
             seq_idx=seq_idx, dt_softplus=ctx.dt_softplus, dt_limit=ctx.dt_limit, dfinal_states=dfinal,
         )
-        dB, dC = g["dB"], g["dC"]
-        if g.get("dBC") is not None and B.dtype == C.dtype and B.dtype != dB.dtype:
-            dB, dC = g["dBC"].to(B.dtype).unbind(0)  # one cast (one kernel) for both
         return (
             _grad_as(g["dx"], x), _grad_as(g["ddt"], dt), _grad_as(g["dA"], A),
-            _grad_as(dB, B), _grad_as(dC, C), _grad_as(g["dD"], D),
+            _grad_as(g["dB"], B), _grad_as(g["dC"], C), _grad_as(g["dD"], D),
             _grad_as(g["dz"], z), _grad_as(g["ddt_bias"], dt_bias),
             _grad_as(g["dinitial_states"], initial_states),
-            None, None, None, None, None, None,
+            None, None, None, None, None,
         )
 
 
@@ -100,7 +94,7 @@ def ssd_scan_autograd(
     if needs_grad(x, dt, A, B, C, D, z, dt_bias, initial_states):
         out, final = SsdScanFunction.apply(
             x, dt, A, B, C, D, z, dt_bias, initial_states, seq_idx,
-            chunk_size, bool(dt_softplus), (lo, hi), impl, bool(return_final_states),
+            chunk_size, bool(dt_softplus), (lo, hi), impl,
         )
     else:
         out, final = _functional.scan_kernel(impl)(

@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="344f9396434aecac54ceeb9f7e2a0f70c574c897ab5b70aba50cd9e132d3562d",
+        kernel="kernels/ssd_bwd.py", kernel_sha="9755b890da4d5c1d30cdd4372b1541cdec3059e0356cc9a7470df86dd6f61a03",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

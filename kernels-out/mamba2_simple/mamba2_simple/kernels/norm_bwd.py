@@ -108,12 +108,11 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
     M = Bsz * L
     dev = y.device
 
-    # host arithmetic in plain Python (triton.cdiv / next_power_of_2 go through Triton's JIT call path)
-    block_g = 1 << (group - 1).bit_length() if group > 1 else 1
+    block_g = triton.next_power_of_2(group)
     block_r = max(1, min(16, 2048 // block_g))  # ~16 fp32 values per thread and tile at 4 warps
-    n_tiles = -(-M // block_r)
-    tiles = -(-n_tiles // MAX_ROW_PROGRAMS)
-    n_prog = -(-n_tiles // tiles)
+    n_tiles = triton.cdiv(M, block_r)
+    tiles = triton.cdiv(n_tiles, MAX_ROW_PROGRAMS)
+    n_prog = triton.cdiv(n_tiles, tiles)
 
     dy = torch.empty((Bsz, L, D), device=dev, dtype=y.dtype)
     dz = torch.empty((Bsz, L, D), device=dev, dtype=z.dtype) if z is not None else None

@@ -722,7 +722,6 @@ def _ssd_bwd_v4(
         "dA": dA_part.sum((0, 2)),
         "dB": dBC[0],
         "dC": dBC[1],
-        "dBC": dBC,  # dB, dC stacked [2, b, l, g, n]: one cast for both (autograd.py)
         "ddt_bias": ddt.sum((0, 1)) if dt_bias is not None else None,
         "dinitial_states": dinit,
         "dD": None,
@@ -757,8 +756,7 @@ def ssd_bwd(
     Returns a dict of gradients: dx [b, l, h, p] (x.dtype), ddt [b, l, h]
     (raw dt: through dt_bias, softplus and clamp), dA [h], dB, dC [b, l, g, n],
     dD ([h] or [h, p]) | None, dz [b, l, h, p] | None, ddt_bias [h] | None,
-    dinitial_states [b, h, p, n] | None (all float32 except dx, dz); dBC: dB and dC
-    stacked [2, b, l, g, n] (the same memory: dB = dBC[0], dC = dBC[1]).
+    dinitial_states [b, h, p, n] | None (all float32 except dx, dz).
     """
     impl = BWD_IMPL if impl is None else impl
     if impl == "v4":

@@ -113,16 +113,6 @@ def _causal_conv1d_bwd_dx_kernel(
 _ACTIVATIONS = {"silu": True, "swish": True, "identity": False, None: False}
 
 
-# Host arithmetic in plain Python: triton.cdiv / next_power_of_2 go through
-# Triton's JIT call path (microseconds each), and this runs on every backward.
-def _cdiv(a, b):
-    return -(-a // b)
-
-
-def _next_pow2(n):
-    return 1 << (n - 1).bit_length() if n > 1 else 1
-
-
 def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=None, block_c=None, num_warps=None):
     """Gradients of causal_conv1d.
 
@@ -140,9 +130,9 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
     bias = bias.contiguous() if bias is not None else None
     # the W taps of x stay live for the dweight sums: half the forward's tile keeps them in registers
     block_l = block_l or max(16, LAUNCH.conv.block_l // 2)
-    block_c = block_c or min(LAUNCH.conv.block_c, _next_pow2(C))
-    n_lb = _cdiv(L, block_l)
-    grid = (n_lb, _cdiv(C, block_c), Bsz)
+    block_c = block_c or min(LAUNCH.conv.block_c, triton.next_power_of_2(C))
+    n_lb = triton.cdiv(L, block_l)
+    grid = (n_lb, triton.cdiv(C, block_c), Bsz)
     dev = x.device
 
     dpre = torch.empty((Bsz, L, C), device=dev, dtype=torch.float32)
@@ -155,7 +145,7 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         x.stride(0), x.stride(1),
         dout.stride(0), dout.stride(1),
         WIDTH=width,
-        BLOCK_W=_next_pow2(width),
+        BLOCK_W=triton.next_power_of_2(width),
         HAS_BIAS=bias is not None,
         SILU=_ACTIVATIONS[activation],
         BLOCK_L=block_l,
