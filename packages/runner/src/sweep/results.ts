@@ -39,6 +39,8 @@ export interface SweepRecord {
   /** The default's relative spread over its three timings in this run (gen --tuned needs speedup > 1 + noise). */
   readonly noise?: number | null;
   readonly speedup: number | null;
+  /** Median of default / this config over the confirm pass (gen --tuned also needs it > 1 + noise; absent: not confirmed). */
+  readonly confirm_speedup?: number | null;
   readonly device?: string;
   /** The measured fused scan's kernel sha (over ssd_fused.py and every library file it imports; `gen --tuned` refuses rows of another). */
   readonly kernel_sha?: string | null;
@@ -84,7 +86,7 @@ export function readResults(path: string): ResultsFile {
   return { records, corruptLines };
 }
 
-const NUMERIC = ['ms', 'rel_err', 'baseline_ms', 'speedup', 'elapsed_s'] as const;
+const NUMERIC = ['ms', 'rel_err', 'baseline_ms', 'speedup', 'confirm_speedup', 'elapsed_s'] as const;
 
 /** Numbers may arrive as strings (a JSON layer that stringifies floats, "nan"/"inf"): finite numbers or null. */
 export function normalizeRecord(r: SweepRecord): SweepRecord {
