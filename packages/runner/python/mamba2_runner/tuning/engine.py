@@ -336,10 +336,6 @@ def run_many(jobs: list[Job], *, workers: int, budget_s: float, resume: bool = F
 CONFIRM_ROUNDS = 3
 
 
-def chk_default(checks: dict, default: dict) -> dict:
-    return checks.get(default["id"], {"status": "ok"})
-
-
 def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_start: float, budget_s: float,
               classify: Callable, writer: ResultsWriter, provider: str, defaults: dict) -> int:
     """Time (and record) the job's configs of one provider; `defaults` carries each problem's
@@ -425,7 +421,8 @@ def _time_job(job: Job, checks: dict, device: str, shas: dict, prov: dict, t_sta
                     break
                 ratios = []
                 for _ in range(CONFIRM_ROUNDS):
-                    d, c = measure(default, chk_default(checks, default)), measure(cfg, checks[cfg["id"]])
+                    # base is set: the default passed its check and was timed
+                    d, c = measure(default, checks[default["id"]]), measure(cfg, checks[cfg["id"]])
                     if d.get("ms") and c.get("ms"):
                         ratios.append(d["ms"] / c["ms"])
                 if ratios:
