@@ -12,7 +12,6 @@ import sys
 _ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(_ROOT, "packages", "kernels", "python"))
 
-import triton  # noqa: E402
 import triton.language as tl  # noqa: E402
 
 import sm90  # noqa: E402  (scripts/gpu, beside this file)
@@ -33,7 +32,7 @@ def compile_sm90(fn, ptrs: dict, consts: dict, num_warps=4, maxnreg=None, num_st
     return sm90.build(fn, ptrs, consts, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg)
 
 
-_BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")
+_BIN = sm90.BIN
 
 
 def _resources(cubin: bytes):

@@ -13,10 +13,7 @@ Config: the T+pre launch of the large shapes (CHUNK 32, BLOCK_P 64, d_state
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
-import tempfile
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(_HERE, "..", "..", "packages", "kernels", "python")
@@ -26,17 +23,13 @@ from mamba2_kernels import fragments as FR  # noqa: E402
 
 sys.path.insert(1, _HERE)
 import triton.language as tl  # noqa: E402
-from bwd_regs import _BIN, _resources, compile_sm90  # noqa: E402
+import sm90  # noqa: E402
+from bwd_regs import _resources, compile_sm90  # noqa: E402
 
 
 def sass_lines(cubin: bytes) -> int:
     """Instruction count of a cubin (cuobjdump -sass), a proxy for work per chunk."""
-    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
-        f.write(cubin)
-        f.flush()
-        out = subprocess.run([os.path.join(_BIN, "cuobjdump"), "-sass", f.name], capture_output=True, text=True,
-                             check=True).stdout
-    return len(re.findall(r"/\*[0-9a-f]{4}\*/", out))
+    return sm90.sass_count(sm90.sass_text(cubin))
 
 
 def main():

@@ -36,36 +36,16 @@ _BUILDS = {}
 
 
 def build_sm90(jit, args, kwargs, maxnreg):
-    """(regs, stack, smem, sass, sass text) of the launch's sm_90 build (cached per specialisation)."""
-    import triton
-    from triton.backends.compiler import GPUTarget
-    from triton.compiler import ASTSource, make_backend
-    from triton.runtime.jit import compute_cache_key, create_function_from_signature
+    """(regs, stack, smem, sass count, sass text, ints specialised) of the launch's sm_90 build
+    (sm90.build_launch: Triton's own binder); read once per build."""
+    import sm90
+    from bwd_regs import _resources
 
-    from bwd_regs import _BIN, _resources
-    import subprocess
-    import tempfile
-
-    target = GPUTarget("cuda", 90, 32)
-    backend = make_backend(target)
-    binder = create_function_from_signature(jit.signature, jit.params, backend)
-    kw = dict(kwargs)
-    if maxnreg:
-        kw["maxnreg"] = maxnreg
-    kw["debug"] = False
-    bound, spec, opts = binder(*args, **kw)
-    key = (jit.fn.__module__, jit.fn.__name__, str(compute_cache_key({}, spec, opts)))
+    key, k, signature, spec = sm90.build_launch(jit, args, kwargs, maxnreg)
     if key not in _BUILDS:
-        options, signature, constexprs, attrs = jit._pack_args(backend, kw, bound, spec, opts)
-        k = triton.compile(ASTSource(jit, signature, constexprs, attrs), target=target, options=options.__dict__)
-        with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
-            f.write(k.asm["cubin"])
-            f.flush()
-            sass = subprocess.run([os.path.join(_BIN, "cuobjdump"), "-sass", f.name], capture_output=True,
-                                  text=True, check=True).stdout
+        sass = sm90.sass_text(k.asm["cubin"])
         regs, stack = _resources(k.asm["cubin"])
-        import re
-        _BUILDS[key] = (regs, stack, k.metadata.shared, len(re.findall(r"/\*[0-9a-f]{4}\*/", sass)), sass,
+        _BUILDS[key] = (regs, stack, k.metadata.shared, sm90.sass_count(sass), sass,
                         {n: ("=1" if v[0] == "constexpr" else "%16") for n, v, p in zip(signature, spec, jit.params)
                          if not v[0].startswith("*") and n not in kwargs and not p.is_constexpr
                          and (v[0] == "constexpr" or v[1])})

@@ -1,12 +1,17 @@
 """Build a library Triton kernel for sm_90 without a GPU, with the signature
 Triton's JIT gives a launch: the one signature rule of bwd_regs.py /
 fused_regs.py (registers, spills, SASS), smem.py (shared memory) and
-order0_ptx.py (PTX). Imports no mamba2_kernels: order0_ptx.py builds the
+order0_ptx.py (PTX); build_launch binds a recorded launch's own arguments
+instead (fwd_launches.py). Imports no mamba2_kernels: order0_ptx.py builds the
 kernels of other library roots with it.
 """
 from __future__ import annotations
 
 import inspect
+import os
+import re
+import subprocess
+import tempfile
 
 import triton
 from triton.backends.compiler import GPUTarget
@@ -49,3 +54,43 @@ def build(fn, ptrs: dict, consts: dict, num_warps=4, num_stages=2, maxnreg=None,
     sig, consts, attrs = signature(fn, ptrs, consts, ones)
     opts = dict(num_warps=num_warps, num_stages=num_stages, **({"maxnreg": maxnreg} if maxnreg else {}))
     return triton.compile(ASTSource(fn, sig, consts, attrs), target=TARGET, options=opts)
+
+
+_LAUNCH_BUILDS: dict = {}
+
+
+def build_launch(jit, args, kwargs, maxnreg=None):
+    """(key, kernel, signature, spec) of the sm_90 build of the launch jit[grid](*args, **kwargs),
+    each argument specialised by Triton's own binder as the JIT would on the GPU (args: real
+    tensors, CPU is enough; kwargs: the launch's constexprs and options); built once per key
+    (kernel and specialisation)."""
+    from triton.compiler import make_backend
+    from triton.runtime.jit import compute_cache_key, create_function_from_signature
+
+    backend = make_backend(TARGET)
+    binder = create_function_from_signature(jit.signature, jit.params, backend)
+    kw = {**kwargs, "debug": False, **({"maxnreg": maxnreg} if maxnreg else {})}
+    bound, spec, opts = binder(*args, **kw)
+    key = (jit.fn.__module__, jit.fn.__name__, str(compute_cache_key({}, spec, opts)))
+    if key not in _LAUNCH_BUILDS:
+        options, signature, constexprs, attrs = jit._pack_args(backend, kw, bound, spec, opts)
+        k = triton.compile(ASTSource(jit, signature, constexprs, attrs), target=TARGET, options=options.__dict__)
+        _LAUNCH_BUILDS[key] = (key, k, signature, spec)
+    return _LAUNCH_BUILDS[key]
+
+
+BIN = os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin")  # Triton's cuobjdump, ptxas
+
+
+def sass_text(cubin: bytes) -> str:
+    """cuobjdump -sass of a cubin."""
+    with tempfile.NamedTemporaryFile(suffix=".cubin") as f:
+        f.write(cubin)
+        f.flush()
+        return subprocess.run([os.path.join(BIN, "cuobjdump"), "-sass", f.name], capture_output=True, text=True,
+                              check=True).stdout
+
+
+def sass_count(sass: str) -> int:
+    """Instructions in a SASS listing (one /*addr*/ per instruction)."""
+    return len(re.findall(r"/\*[0-9a-f]{4}\*/", sass))
