@@ -46,6 +46,7 @@ import triton  # noqa: E402
 from mamba2_kernels import autograd as ag  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_v6 as bwd_v6  # noqa: E402
 from mamba2_runner.reference.scan import ref_scan  # noqa: E402
 
 F64 = torch.float64
@@ -59,7 +60,7 @@ def variant_ctx(v):
     for k, val in v.items():
         if k == "impl":
             continue
-        mod = bwd_T if k.startswith("V5_") else bwd
+        mod = bwd_T if k.startswith("V5_") else bwd_v6 if k.startswith("V6_") else bwd
         if not hasattr(mod, k):
             raise KeyError(f"variant setting {k}: {mod.__name__} has no such global; fix the variant table")
         setattr(mod, k, val)
@@ -85,24 +86,32 @@ def check(v, device, seed, small=False):
     seq[0, l * 3 // 10:] = 1
     seq[0, l // 3:] = 2
     seq[1, l // 2 + 12:] = 1
+    v6 = v["impl"] == "v6"
+    if v6:  # v6 computes calls without z and seq_idx (others go to v4): checked on what it computes
+        del inp["z"]
+        seq = None
     consts = dict(dt_softplus=True, dt_limit=(0.002, 0.15))
     ref_in = {k: t.to(F64).requires_grad_() for k, t in inp.items()}
     out, fin = ref_scan(ref_in["x"], ref_in["dt"], ref_in["A"], ref_in["B"], ref_in["C"], D=ref_in["D"],
-                        z=ref_in["z"], dt_bias=ref_in["dt_bias"], initial_states=ref_in["initial_states"],
+                        z=ref_in.get("z"), dt_bias=ref_in["dt_bias"], initial_states=ref_in["initial_states"],
                         seq_idx=seq, return_final_states=True, **consts)
     dout, dfin = torch.randn_like(out), torch.randn_like(fin)
     ((out * dout).sum() + (fin * dfin).sum()).backward()
     variant_ctx(v)
+    bwd_v6.V6_FALLBACK = not v6  # a v6 check must run v6: a call it gives to v4 raises
     grads = []
+    names = [k for k in NAMES if k in inp]
     for _ in range(2):
         tri = {k: t.clone().requires_grad_() for k, t in inp.items()}
-        o, f = ag.ssd_scan_autograd(tri["x"], tri["dt"], tri["A"], tri["B"], tri["C"], 256, D=tri["D"], z=tri["z"],
+        o, f = ag.ssd_scan_autograd(tri["x"], tri["dt"], tri["A"], tri["B"], tri["C"], 256, D=tri["D"],
+                                    z=tri.get("z"),
                                     dt_bias=tri["dt_bias"], initial_states=tri["initial_states"], seq_idx=seq,
                                     return_final_states=True, **consts)
-        gr = torch.autograd.grad((o.double() * dout).sum() + (f.double() * dfin).sum(), [tri[k] for k in NAMES])
+        gr = torch.autograd.grad((o.double() * dout).sum() + (f.double() * dfin).sum(), [tri[k] for k in names])
         grads.append(gr)
+    bwd_v6.V6_FALLBACK = True
     errs = {}
-    for k, t in zip(NAMES, grads[0]):
+    for k, t in zip(names, grads[0]):
         r = ref_in[k].grad
         errs[k] = (t.double() - r).norm().item() / r.norm().item() if torch.isfinite(t).all() else math.inf
     identical = all(torch.equal(a, c) for a, c in zip(grads[0], grads[1]))
@@ -185,7 +194,12 @@ def main():
     res = {"gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu (smoke)", "torch": torch.__version__, "triton": triton.__version__,
            "checks": {}, "rows": []}
     variants = {
-        "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8),
+        "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=528),
+        "v4-ns1": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=512),
+        # states every 256 (128), 64-row blocks (NOTES.md "Backward v6")
+        "v6-k256w8": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=8, V6_STAGES=2),
+        "v6-k256w4": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_STAGES=2),
+        "v6-k128w8": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=8, V6_STAGES=2),
         "v4-q64w8": dict(impl="v4", V4_BLOCK_Q=64, V4_CHUNK_WARPS=8),
         # the transposed chunk kernel in two launches (NOTES.md, v5s; v5, one launch, was removed)
         "v5s-q32w8": dict(impl="v5s", V4_BLOCK_Q=32, V5_X_WARPS=8, V5_BC_WARPS=8),

@@ -18,6 +18,7 @@ import sm90  # noqa: E402  (scripts/gpu, beside this file)
 
 from mamba2_kernels.kernels import ssd_bwd as bwd  # noqa: E402
 from mamba2_kernels.kernels import ssd_bwd_T as bwd_T  # noqa: E402
+from mamba2_kernels.kernels import ssd_bwd_v6 as bwd_v6  # noqa: E402
 
 
 
@@ -51,8 +52,47 @@ def _resources(cubin: bytes):
     return regs, stack
 
 
+def v6_rows(warps=(4, 8), blocks=(64,)):
+    """Backward v6's kernels (ssd_bwd_v6.py) at headdim 64, d_state 128, bf16; `bwd_regs.py v6`."""
+    bf = "bf16"
+    f = "fp32"
+    rows = []
+    base = dict(BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PRECISION="tf32")
+    kerns = [
+        ("v6 pair", bwd_v6._v6_pair_kernel, dict(x=bf, B=bf, C=bf, dout=bf, dtp=f, csp=f, cb=f, w=f, g_row=f,
+                                                 g_col=f, g_ddt=f), {}),
+        ("v6 dx", bwd_v6._v6_dx_kernel, dict(x=bf, B=bf, C=bf, D=f, dout=bf, dtp=f, csp=f, states=bf, dstates=bf,
+                                             cb=f, dx=bf, s_dcs=f, s_ddt=f, s_last=f, dD_part=f),
+         dict(HAS_D=True, D_PER_CHANNEL=False)),
+        ("v6 dbc", bwd_v6._v6_dbc_kernel, dict(x=bf, B=bf, C=bf, dout=bf, dtp=f, csp=f, states=bf, dstates=bf, w=f,
+                                               dB=f, dC=f), {}),
+    ]
+    for bq in blocks:
+        for name, fn, ptrs, extra in kerns:
+            for w in warps:
+                for st in (2, 3):
+                    c = dict(base, NB=256 // bq, BQ=bq, **extra)
+                    rows.append((name, f"K256 B{bq} w{w} s{st}", *build(fn, ptrs, c, num_warps=w, num_stages=st)))
+    dtc = dict(NB=4, BQ=64, K=256, HAS_DT_BIAS=True, DT_SOFTPLUS=True)
+    rows.append(("v6 dt", "K256 w4", *build(bwd_v6._v6_dt_kernel, dict(dt=f, A=f, dt_bias=f, dtp=f, g_row=f, g_col=f,
+                                                                      g_ddt=f, s_dcs=f, s_ddt=f, s_last=f, ddt=f,
+                                                                      dA_part=f), dtc, num_warps=4)))
+    wp = dict(lt=bf, rt=bf, z=bf, dtp=f, csp=f, seq_idx="i32", start=f, out_states=bf, last=f, flags="i32")
+    for rev in (False, True):
+        c = dict(CHUNK=32, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, DOT_PRECISION="tf32", REVERSE=rev,
+                 HAS_Z=False, HAS_START=True, HAS_SEQ_IDX=False, STORE_LAST=rev, STORE_EVERY=8, COARSE=8, FLAG=True)
+        rows.append((f"v6 walk {'rev' if rev else 'fwd'}", "Q32 w4 r168",
+                     *build(bwd._ssd_bwd_walk_kernel, wp, c, num_warps=4, maxnreg=168)))
+    return rows
+
+
 def main():
     bf = "bf16"
+    if sys.argv[1:] == ["v6"]:
+        print(f"{'kernel':16} {'config':18} {'regs':>5} {'stack B':>8} {'smem B':>8}")
+        for k, cfg, r, s, m in v6_rows():
+            print(f"{k:16} {cfg:18} {r:5d} {s:8d} {m:8d}")
+        return
     rows = []
     base = dict(BLOCK_P=64, BLOCK_N=128, DOT_PRECISION="tf32", HAS_DT_BIAS=True, DT_SOFTPLUS=True, HAS_SEQ_IDX=False)
     # v4 walk

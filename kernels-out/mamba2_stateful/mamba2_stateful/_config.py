@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="9755b890da4d5c1d30cdd4372b1541cdec3059e0356cc9a7470df86dd6f61a03",
+        kernel="kernels/ssd_bwd.py", kernel_sha="e386f27ccb4844e8245b51e184c364c6ce30d0b0d7bb379e901003187dadd79a",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -89,6 +89,12 @@ CASES = [
     pytest.param((1, 24, 4, 24, 2, 16), dict(D="hp", z=True, bias=True, init=True, seq=True),
                  dict(impl="v5s", block_q=16, block_p=16), True,
                  id="v5s-per-channel-D-and-two-groups-Q16-L24"),
+    pytest.param((1, 70, 4, 16, 2, 16), dict(D="hp", bias=True, init=True),
+                 dict(impl="v6", chunk=64, block=16, fallback=False), True,
+                 id="v6-states-every-64-four-blocks-two-groups-per-channel-D-L70"),
+    pytest.param((2, 40, 3, 24, 1, 32), dict(D="h"),
+                 dict(impl="v6", chunk=32, block=16, fallback=False), False,
+                 id="v6-one-group-of-three-heads-headdim-24-L40"),
 ]
 
 
@@ -111,7 +117,7 @@ def test_v4_split_count_divides_the_heads_of_a_group():
 
 
 @pytest.mark.parametrize("impl,message", [("v3", "was removed"), ("v5", "was removed"),
-                                          ("v9", "must be 'v5s' or 'v4'")])
+                                          ("v9", "must be 'v6', 'v5s' or 'v4'")])
 def test_an_unknown_or_removed_backward_version_is_refused_naming_the_fix(impl, message):
     from mamba2_kernels.kernels.ssd_bwd import ssd_bwd
 
@@ -120,3 +126,36 @@ def test_an_unknown_or_removed_backward_version_is_refused_naming_the_fix(impl, 
         ssd_bwd(x, x, torch.rand(1, 8, 1), -torch.rand(1), torch.randn(1, 8, 1, 16), torch.randn(1, 8, 1, 16),
                 impl=impl)
     assert "impl=" in str(e.value)
+
+
+def _v6_inputs(nan_at=None):
+    torch.manual_seed(7)
+    b, l, h, p, g, n = 1, 40, 2, 16, 1, 16
+    x = torch.randn(b, l, h, p)
+    if nan_at == "x":
+        x[0, 20, 1, 3] = float("nan")
+    dt = torch.rand(b, l, h) * 0.2 + 0.005
+    if nan_at == "dt":
+        dt[0, 33, 0] = float("inf")  # a state reset: dt * A = -inf
+    return (torch.randn(b, l, h, p), x, dt, -torch.rand(h) - 0.1, torch.randn(b, l, g, n), torch.randn(b, l, g, n))
+
+
+@pytest.mark.parametrize("bad", ["x", "dt"])
+def test_v6_gives_a_call_with_a_non_finite_input_or_a_state_reset_to_v4_bit_for_bit(bad):
+    args = _v6_inputs(bad)
+    g6 = bwd.ssd_bwd(*args, impl="v6", chunk=32, block=16)
+    g4 = bwd.ssd_bwd(*args, impl="v4")
+    for k in ("dx", "ddt", "dA", "dB", "dC"):
+        assert torch.equal(g6[k].nan_to_num(7.0), g4[k].nan_to_num(7.0)), k
+    assert not torch.isfinite(g6["dx"]).all() or not torch.isfinite(g6["ddt"]).all()
+    with pytest.raises(ValueError, match="impl='v4'"):
+        bwd.ssd_bwd(*args, impl="v6", chunk=32, block=16, fallback=False)
+
+
+def test_v6_refuses_what_it_does_not_compute_when_told_not_to_fall_back():
+    dout, x, dt, A, B, C = _v6_inputs()
+    with pytest.raises(ValueError, match="z, seq_idx"):
+        bwd.ssd_bwd(dout, x, dt, A, B, C, z=torch.randn_like(x), impl="v6", fallback=False)
+    g6 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v6", chunk=32, block=16, fallback=False)
+    g4 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v4")
+    assert (g6["dx"] - g4["dx"]).norm() / g4["dx"].norm() < 1e-5  # two different computations, fp32

@@ -200,12 +200,23 @@ def _ssd_bwd_walk_kernel(
     STORE_LAST: tl.constexpr,
     ORDER: tl.constexpr = 0,
     HI=1, WI=1,
+    STORE_EVERY: tl.constexpr = 1,
+    COARSE: tl.constexpr = 1,
+    FLAG: tl.constexpr = False,
+    flags=None,
 ):
     """Grid (p_blocks, b * h). Forward (REVERSE False): lt = x, rt = B, start =
     initial_states; stores S entering every chunk. Reverse: lt = dout (gated by
     silu(z)), rt = C, start = d final_states (fp32 [b, h, p, n]); stores dS
     leaving every chunk and, with STORE_LAST, dS entering chunk 0 (d init).
-    ORDER (ssd_common.token_index): the scan order over an HI x WI image."""
+    ORDER (ssd_common.token_index): the scan order over an HI x WI image.
+    Backward v6 (ssd_bwd_v6.py) keeps one state per STORE_EVERY tiles (the
+    one entering, forward; leaving, reverse; slot i_c // STORE_EVERY) and
+    reads cumsums that run over COARSE tiles (its dt pre-kernel's chunk),
+    made tile-local here by subtracting the sum before the tile; FLAG: each
+    program stores 1 in flags[b*h, p_block] if a value it loaded (lt, rt,
+    start) is not finite (v6 then gives the call to v4). The defaults (1, 1,
+    False) compile v4's walk."""
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = i_bh // H
@@ -244,7 +255,9 @@ def _ssd_bwd_walk_kernel(
             b_S = tl.load(p_start + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
     else:
         b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
-    p_states = out_states + i_bh64 * NC * P * N
+    if FLAG:
+        b_bad = tl.max((~x_finite(b_S)).to(tl.int32), axis=1)
+    p_states = out_states + i_bh64 * (NC // STORE_EVERY) * P * N
 
     for i_r in range(0, N_CHUNKS):
         if REVERSE:
@@ -253,7 +266,15 @@ def _ssd_bwd_walk_kernel(
             i_c = i_r
         t0 = i_c * CHUNK
         t0_64 = i_b64 * 0 + t0
-        tl.store(p_states + (i_b64 * 0 + i_c) * P * N + o_pn, b_S.to(out_states.dtype.element_ty), mask=m_pn)
+        if STORE_EVERY == 1:
+            tl.store(p_states + (i_b64 * 0 + i_c) * P * N + o_pn, b_S.to(out_states.dtype.element_ty), mask=m_pn)
+        else:  # one state per STORE_EVERY tiles: the one entering (forward) or leaving (reverse) them
+            if REVERSE:
+                m_store = (i_c % STORE_EVERY) == STORE_EVERY - 1
+            else:
+                m_store = (i_c % STORE_EVERY) == 0
+            tl.store(p_states + (i_b64 * 0 + i_c // STORE_EVERY) * P * N + o_pn,
+                     b_S.to(out_states.dtype.element_ty), mask=m_pn & m_store)
         o_t = t0 + o_q
         m_t = o_t < L
         m_pt = m_p[:, None] & m_t[None, :]
@@ -269,8 +290,15 @@ def _ssd_bwd_walk_kernel(
                 o_zc = o_p[:, None] + o_w[None, :] * stride_zl
         b_l = tl.load(p_l + t0_64 * stride_ll + o_lc, mask=m_pt, other=0.0).to(tl.float32)
         b_r = tl.load(p_r + t0_64 * stride_rl + o_rc, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
+        if FLAG:
+            b_bad = tl.maximum(b_bad, tl.max((~x_finite(b_l)).to(tl.int32), axis=1))
+            b_bad = tl.maximum(b_bad, tl.max(tl.max((~x_finite(b_r)).to(tl.int32), axis=1), axis=0))
         b_cs = tl.load(csp + i_bh64 * LP + t0_64 + o_q)
         b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
+        if COARSE > 1:  # cumsums over COARSE tiles: tile-local from the sum before this tile
+            b_cs_prev = tl.load(csp + i_bh64 * LP + t0_64 - 1, mask=(i_c % COARSE) != 0, other=0.0)
+            b_cs = b_cs - b_cs_prev
+            b_cs_last = b_cs_last - b_cs_prev
         b_acc = b_S * tl.exp2(b_cs_last)
         if HAS_SEQ_IDX:
             b_seg, b_seg_last = segment_ids(p_s, stride_sl, o_t, m_t)
@@ -295,6 +323,8 @@ def _ssd_bwd_walk_kernel(
 
     if STORE_LAST:
         tl.store(last + i_bh64 * P * N + o_pn, b_S, mask=m_pn)
+    if FLAG:
+        tl.store(flags + i_bh64 * tl.num_programs(0) + i_p, tl.max(b_bad, axis=0))
 
 
 @triton.jit
@@ -761,6 +791,9 @@ def ssd_bwd(
     impl = BWD_IMPL if impl is None else impl
     if impl == "v4":
         fn = _ssd_bwd_v4
+    elif impl == "v6":  # its module imports this one: imported here, not at the top
+        from . import ssd_bwd_v6
+        fn = ssd_bwd_v6._ssd_bwd_v6
     elif impl == "v5s":  # its module imports this one: imported here, not at the top
         from . import ssd_bwd_T
         fn = ssd_bwd_T._ssd_bwd_v5s
@@ -772,7 +805,7 @@ def ssd_bwd(
                          "read out of bounds or gave wrong dB/dC (sweep of 2026-12-01e, NOTES.md) and it was never "
                          "faster; use impl='v5s' (the same kernel in two launches) or 'v4' (the default)")
     else:
-        raise ValueError(f"ssd_bwd impl must be 'v5s' or 'v4', got {impl!r}; set it with impl=... or "
+        raise ValueError(f"ssd_bwd impl must be 'v6', 'v5s' or 'v4', got {impl!r}; set it with impl=... or "
                          "MAMBA2_SSD_BWD")
     return fn(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
               seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit, dfinal_states=dfinal_states,

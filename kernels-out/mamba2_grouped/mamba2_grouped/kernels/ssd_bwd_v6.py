@@ -1,0 +1,489 @@
+# generated from examples/mamba2-grouped.ts by @mamba2/codegen 0.1.0 -- do not edit
+# ir-hash: fa85730bebae7a2c030b64c97ed7741c55b246df197a541c883097db096c1c1a
+# copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd_v6.py
+"""Backward v6 of the SSD scan: states every K positions, 64-row blocks inside
+(NOTES.md "Backward v6"). For finite inputs without state resets, no z, no
+seq_idx, scan order 0; everything else, and any call whose inputs turn out
+not to be finite, runs v4 (ssd_bwd.py), which is exact for them.
+
+Math per (batch b, head h, chunk c of K positions), decays in exp2 of the
+chunk's cumsum cs (dt * A * log2 e, from the chunk start), S_in / dS_out the
+state entering the chunk and the gradient of the one leaving it:
+  M[i, j]  = (C_i . B_j) exp2(cs_i - cs_j) dt_j          (j <= i)
+  dM[i, j] = dy_i . x_j
+  dx_j = sum_i M[i, j] dy_i + dt_j exp2(cs_last - cs_j) dS_out B_j + D dy_j
+  W[i, j] = sum over the group's heads of dM[i, j] exp2(cs_i - cs_j) dt_j
+  dC_i = sum_j W[i, j] B_j + sum_h exp2(cs_i) dy_i S_in
+  dB_j = sum_i W[i, j] C_i + sum_h dt_j exp2(cs_last - cs_j) x_j dS_out
+  d cs_t: rows minus columns of G = dM * M, exp2(cs_i) dy_i . (C_i S_in),
+          - dw_j w_state_j (dw_j = x_j . dS_out B_j), and at the chunk's end
+          sum_j dw_j w_state_j + exp2(cs_last) <dS_out, S_in>;
+  d (dt_k A) = the suffix sum of d cs over the chunk; ddt_k = its column sum
+  of dM C.B E, dw_k exp2(cs_last - cs_k) and A times it; dA = sum dt * it.
+Launches: the dt pre-kernel (chunk K), the forward and reverse walks (v4's, in
+32-long tiles, storing one state per chunk and flagging non-finite loads),
+then `pair` (per chunk, block pair i >= j and group: C B^T, W and the row /
+column sums of G over the group's heads), `dx` (per chunk, block, head),
+`dbc` (per chunk, block, group: dB or dC) and `dt` (per chunk and head: the
+suffix sums, ddt through bias / softplus / clamp, dA). No atomics: partial
+sums go to buffers that the next launch reduces in a fixed order, so two
+runs give bit-identical gradients.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import triton
+import triton.language as tl
+
+from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
+from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
+from .dt import _ssd_dt_cumsum_kernel
+from . import ssd_bwd as _v4
+
+# States every V6_CHUNK positions, V6_BLOCK rows per block (V6_CHUNK // V6_BLOCK blocks a chunk).
+V6_CHUNK = 256
+V6_BLOCK = 64
+V6_SUB = 32  # the walks' tile
+V6_WARPS = 8
+V6_STAGES = 2
+# False (tests, bwd_bench's check): a call v6 cannot compute raises instead of running v4
+V6_FALLBACK = True
+
+
+@triton.jit
+def _v6_pair_kernel(
+    x, B, C, dout, dtp, csp, cb, w, g_row, g_col, g_ddt,
+    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
+    stride_xb, stride_xl, stride_xh,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_ob, stride_ol, stride_oh,
+    NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+):
+    """Grid (NB * NB, NCC, b * G); programs with jb > ib return. Stores
+    cb[(b g), c, ib, jb] = C_i B_j^T and w[...] = W (fp32 [BQ, BQ]), and per
+    head the row sums of G (g_row), its column sums (g_col) and the column
+    sums of dM C.B E (g_ddt), each [b h, c, ib, jb, BQ]."""
+    i_ij = tl.program_id(0)
+    i_bl = i_ij // NB
+    j_bl = i_ij % NB
+    if j_bl > i_bl:
+        return
+    i_c = tl.program_id(1)
+    i_bg = tl.program_id(2)
+    i_b = i_bg // G
+    i_g = i_bg % G
+    i_b64 = i_b.to(tl.int64)
+    ELT = x.dtype.element_ty
+    ti0 = i_c.to(tl.int64) * (NB * BQ) + i_bl * BQ
+    tj0 = i_c.to(tl.int64) * (NB * BQ) + j_bl * BQ
+    o_q = tl.arange(0, BQ)
+    o_p = tl.arange(0, BLOCK_P)
+    o_n = tl.arange(0, BLOCK_N)
+    m_i = (ti0 + o_q) < L
+    m_j = (tj0 + o_q) < L
+    m_n = o_n < N
+    m_p = o_p < P
+    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (ti0 + o_q)[:, None] * stride_Cl + o_n[None, :],
+                  mask=m_i[:, None] & m_n[None, :], other=0.0)
+    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
+                  mask=m_j[:, None] & m_n[None, :], other=0.0)
+    b_CB = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_B.to(DOT_DTYPE)), input_precision=DOT_PRECISION)
+    o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + j_bl
+    o_qq = o_q[:, None] * BQ + o_q[None, :]
+    tl.store(cb + o_blk * BQ * BQ + o_qq, b_CB)
+    m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
+    b_W = tl.zeros([BQ, BQ], dtype=tl.float32)
+    for i_hh in range(0, HPG_LOOP):
+        i_h = i_g * HEADS_PER_GROUP + i_hh
+        i_bh64 = i_b64 * H + i_h
+        b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :],
+                       mask=m_i[:, None] & m_p[None, :], other=0.0)
+        b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :],
+                      mask=m_j[:, None] & m_p[None, :], other=0.0)
+        b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
+        b_cs_j = tl.load(csp + i_bh64 * LP + tj0 + o_q)
+        b_dt_j = tl.load(dtp + i_bh64 * LP + tj0 + o_q)
+        b_dM = tl.dot(b_dy.to(DOT_DTYPE), tl.trans(b_x.to(DOT_DTYPE)), input_precision=DOT_PRECISION)
+        b_E = tl.exp2(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], -float("inf")))
+        b_dME = b_dM * b_E
+        b_W += b_dME * b_dt_j[None, :]
+        b_Q1 = b_dME * b_CB
+        b_G = b_Q1 * b_dt_j[None, :]
+        o_part = ((i_bh64 * NCC + i_c) * NB + i_bl) * NB + j_bl
+        tl.store(g_row + o_part * BQ + o_q, tl.sum(b_G, axis=1))
+        tl.store(g_col + o_part * BQ + o_q, tl.sum(b_G, axis=0))
+        tl.store(g_ddt + o_part * BQ + o_q, tl.sum(b_Q1, axis=0))
+    tl.store(w + o_blk * BQ * BQ + o_qq, b_W)
+
+
+@triton.jit
+def _v6_dx_kernel(
+    x, B, C, D, dout, dtp, csp, states, dstates, cb,
+    dx, s_dcs, s_ddt, s_last, dD_part,
+    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
+    stride_xb, stride_xl, stride_xh,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_ob, stride_ol, stride_oh,
+    NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr,
+):
+    """Grid (NB, NCC, b * H): dx of block jb of chunk c for head h, and the
+    state terms of d cs (s_dcs), of ddt (s_ddt) per position, and of the
+    chunk's last d cs (s_last[b h, c, jb]: sum dw w_state, plus at jb 0
+    exp2(cs_last) <dS_out, S_in>); dD partials [b, c * NB + jb, h, P]."""
+    j_bl = tl.program_id(0)
+    i_c = tl.program_id(1)
+    i_bh = tl.program_id(2)
+    i_b = i_bh // H
+    i_h = i_bh % H
+    i_g = i_h // HEADS_PER_GROUP
+    i_b64 = i_b.to(tl.int64)
+    i_bh64 = i_bh.to(tl.int64)
+    i_bg64 = i_b64 * G + i_g
+    ELT = x.dtype.element_ty
+    c0 = i_c.to(tl.int64) * (NB * BQ)
+    tj0 = c0 + j_bl * BQ
+    o_q = tl.arange(0, BQ)
+    o_p = tl.arange(0, BLOCK_P)
+    o_n = tl.arange(0, BLOCK_N)
+    m_j = (tj0 + o_q) < L
+    m_n = o_n < N
+    m_p = o_p < P
+    m_jp = m_j[:, None] & m_p[None, :]
+    m_pn = m_p[:, None] & m_n[None, :]
+    p_x = x + i_b64 * stride_xb + i_h * stride_xh
+    p_o = dout + i_b64 * stride_ob + i_h * stride_oh
+    b_cs_j = tl.load(csp + i_bh64 * LP + tj0 + o_q)
+    b_dt_j = tl.load(dtp + i_bh64 * LP + tj0 + o_q)
+    b_cs_last = tl.load(csp + i_bh64 * LP + c0 + (NB * BQ - 1))
+    o_qq = o_q[:, None] * BQ + o_q[None, :]
+    b_acc = tl.zeros([BQ, BLOCK_P], dtype=tl.float32)
+    for i_bl in range(0, NB):  # i >= j (a runtime range start fails under the interpreter)
+        if i_bl >= j_bl:
+            ti0 = c0 + i_bl * BQ
+            m_i = (ti0 + o_q) < L
+            o_blk = ((i_bg64 * NCC + i_c) * NB + i_bl) * NB + j_bl
+            b_CB = tl.load(cb + o_blk * BQ * BQ + o_qq)
+            b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
+            b_dy = tl.load(p_o + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
+                           other=0.0)
+            m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
+            b_M = b_CB * tl.exp2(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], -float("inf"))) * b_dt_j[None, :]
+            b_acc += tl.dot(tl.trans(b_M.to(ELT).to(DOT_DTYPE)), b_dy.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+    b_x = tl.load(p_x + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :], mask=m_jp, other=0.0)
+    b_dy = tl.load(p_o + (tj0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_jp, other=0.0)
+    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
+                  mask=m_j[:, None] & m_n[None, :], other=0.0)
+    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (tj0 + o_q)[:, None] * stride_Cl + o_n[None, :],
+                  mask=m_j[:, None] & m_n[None, :], other=0.0)
+    o_state = (i_bh64 * NCC + i_c) * P * N + o_p[:, None] * N + o_n[None, :]
+    b_S = tl.load(states + o_state, mask=m_pn, other=0.0)
+    b_dS = tl.load(dstates + o_state, mask=m_pn, other=0.0)
+    b_U = tl.dot(b_B.to(DOT_DTYPE), tl.trans(b_dS.to(DOT_DTYPE)), input_precision=DOT_PRECISION)  # (dS B_j)[p]
+    b_e_state = tl.exp2(b_cs_last - b_cs_j)
+    b_w_state = b_dt_j * b_e_state
+    b_xf = b_x.to(tl.float32)
+    b_dyf = b_dy.to(tl.float32)
+    b_dx = b_acc + b_U * b_w_state[:, None]
+    if HAS_D:
+        if D_PER_CHANNEL:
+            b_D = tl.load(D + i_h * P + o_p, mask=m_p, other=0.0).to(tl.float32)[None, :]
+        else:
+            b_D = tl.load(D + i_h).to(tl.float32)
+        b_dx += b_dyf * b_D
+        tl.store(dD_part + ((i_b64 * NCC + i_c) * NB + j_bl) * H * P + i_h * P + o_p, tl.sum(b_dyf * b_xf, axis=0),
+                 mask=m_p)
+    tl.store(dx + ((i_b64 * L + tj0) * H + i_h) * P + o_q[:, None] * (H * P) + o_p[None, :],
+             b_dx.to(dx.dtype.element_ty), mask=m_jp)
+    b_dw = tl.sum(b_xf * b_U, axis=1)
+    b_yoff = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_S.to(DOT_DTYPE)), input_precision=DOT_PRECISION)  # C_j . S_in
+    b_dyoff = tl.sum(b_dyf * b_yoff, axis=1)
+    tl.store(s_dcs + i_bh64 * LP + tj0 + o_q, tl.exp2(b_cs_j) * b_dyoff - b_dw * b_w_state)
+    tl.store(s_ddt + i_bh64 * LP + tj0 + o_q, b_dw * b_e_state)
+    b_last = tl.sum(b_dw * b_w_state, axis=0)
+    if j_bl == 0:
+        b_sdss = tl.sum(tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1), axis=0)
+        b_last += tl.exp2(b_cs_last) * b_sdss
+    tl.store(s_last + (i_bh64 * NCC + i_c) * NB + j_bl, b_last)
+
+
+@triton.jit
+def _v6_dbc_kernel(
+    x, B, C, dout, dtp, csp, states, dstates, w, dB, dC,
+    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
+    stride_xb, stride_xl, stride_xh,
+    stride_Bb, stride_Bl, stride_Bg,
+    stride_Cb, stride_Cl, stride_Cg,
+    stride_ob, stride_ol, stride_oh,
+    NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
+    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+):
+    """Grid (2 * NB, NCC, b * G): program (2 k + which): which 0 = dB of block
+    k (W^T C over i >= k, then the heads' x dS_out), 1 = dC of block k (W B
+    over j <= k, then the heads' dy S_in). fp32 [b, l, G, N], complete."""
+    i_k = tl.program_id(0)
+    k_bl = i_k // 2
+    which = i_k % 2
+    i_c = tl.program_id(1)
+    i_bg = tl.program_id(2)
+    i_b = i_bg // G
+    i_g = i_bg % G
+    i_b64 = i_b.to(tl.int64)
+    ELT = x.dtype.element_ty
+    c0 = i_c.to(tl.int64) * (NB * BQ)
+    tk0 = c0 + k_bl * BQ
+    o_q = tl.arange(0, BQ)
+    o_p = tl.arange(0, BLOCK_P)
+    o_n = tl.arange(0, BLOCK_N)
+    m_k = (tk0 + o_q) < L
+    m_n = o_n < N
+    m_p = o_p < P
+    m_kp = m_k[:, None] & m_p[None, :]
+    m_pn = m_p[:, None] & m_n[None, :]
+    o_qq = o_q[:, None] * BQ + o_q[None, :]
+    b_acc = tl.zeros([BQ, BLOCK_N], dtype=tl.float32)
+    o_state = o_p[:, None] * N + o_n[None, :]
+    if which == 0:
+        for i_bl in range(0, NB):  # dB_j += W[i, j]^T C_i, i >= j
+            if i_bl >= k_bl:
+                ti0 = c0 + i_bl * BQ
+                m_i = (ti0 + o_q) < L
+                o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + k_bl
+                b_W = tl.load(w + o_blk * BQ * BQ + o_qq)
+                b_Ci = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (ti0 + o_q)[:, None] * stride_Cl + o_n[None, :],
+                               mask=m_i[:, None] & m_n[None, :], other=0.0)
+                b_acc += tl.dot(tl.trans(b_W.to(ELT).to(DOT_DTYPE)), b_Ci.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+        for i_hh in range(0, HPG_LOOP):  # dB_j += sum_h w_state_j x_j dS_out
+            i_h = i_g * HEADS_PER_GROUP + i_hh
+            i_bh64 = i_b64 * H + i_h
+            b_cs = tl.load(csp + i_bh64 * LP + tk0 + o_q)
+            b_dt = tl.load(dtp + i_bh64 * LP + tk0 + o_q)
+            b_cs_last = tl.load(csp + i_bh64 * LP + c0 + (NB * BQ - 1))
+            b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tk0 + o_q)[:, None] * stride_xl + o_p[None, :],
+                          mask=m_kp, other=0.0).to(tl.float32)
+            b_dS = tl.load(dstates + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
+            b_xw = (b_x * (b_dt * tl.exp2(b_cs_last - b_cs))[:, None]).to(ELT).to(DOT_DTYPE)
+            b_acc += tl.dot(b_xw, b_dS.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+        tl.store(dB + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
+                 mask=m_k[:, None] & m_n[None, :])
+    else:
+        for j_bl in range(0, NB):  # dC_i += W[i, j] B_j, j <= i
+            if j_bl <= k_bl:
+                tj0 = c0 + j_bl * BQ
+                m_j = (tj0 + o_q) < L
+                o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + k_bl) * NB + j_bl
+                b_W = tl.load(w + o_blk * BQ * BQ + o_qq)
+                b_Bj = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
+                               mask=m_j[:, None] & m_n[None, :], other=0.0)
+                b_acc += tl.dot(b_W.to(ELT).to(DOT_DTYPE), b_Bj.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+        for i_hh in range(0, HPG_LOOP):  # dC_i += sum_h exp2(cs_i) dy_i S_in
+            i_h = i_g * HEADS_PER_GROUP + i_hh
+            i_bh64 = i_b64 * H + i_h
+            b_cs = tl.load(csp + i_bh64 * LP + tk0 + o_q)
+            b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (tk0 + o_q)[:, None] * stride_ol
+                           + o_p[None, :], mask=m_kp, other=0.0).to(tl.float32)
+            b_S = tl.load(states + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
+            b_dyw = (b_dy * tl.exp2(b_cs)[:, None]).to(ELT).to(DOT_DTYPE)
+            b_acc += tl.dot(b_dyw, b_S.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+        tl.store(dC + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
+                 mask=m_k[:, None] & m_n[None, :])
+
+
+@triton.jit
+def _v6_dt_kernel(
+    dt, A, dt_bias, dtp, g_row, g_col, g_ddt, s_dcs, s_ddt, s_last, ddt, dA_part,
+    L, H, LP, NCC,
+    stride_dtb, stride_dtl, stride_dth,
+    dt_lo, dt_hi,
+    NB: tl.constexpr, BQ: tl.constexpr, K: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr,
+):
+    """Grid (NCC, b * H): d cs over the chunk (pair sums + state terms + the
+    last position's), its suffix sum rc, ddt = (column sums + state term + rc
+    A) * d dt / d dt_raw, and dA_part[b h, c] = sum dt rc."""
+    i_c = tl.program_id(0)
+    i_bh = tl.program_id(1)
+    i_b = i_bh // H
+    i_h = i_bh % H
+    i_bh64 = i_bh.to(tl.int64)
+    c0 = i_c.to(tl.int64) * K
+    o_k = tl.arange(0, K)
+    o_a = tl.arange(0, NB)
+    o_q = tl.arange(0, BQ)
+    # [NB (ib), NB (jb), BQ] partials of this (b h, c); only jb <= ib were written
+    o_part = ((i_bh64 * NCC + i_c) * NB + o_a[:, None, None]) * NB + o_a[None, :, None]
+    m_tri = (o_a[None, :, None] <= o_a[:, None, None]) & (o_q[None, None, :] >= 0)
+    b_row = tl.load(g_row + o_part * BQ + o_q[None, None, :], mask=m_tri, other=0.0)
+    b_col = tl.load(g_col + o_part * BQ + o_q[None, None, :], mask=m_tri, other=0.0)
+    b_cd = tl.load(g_ddt + o_part * BQ + o_q[None, None, :], mask=m_tri, other=0.0)
+    b_dcs = tl.reshape(tl.sum(b_row, axis=1), [K]) - tl.reshape(tl.sum(b_col, axis=0), [K])
+    b_dcs += tl.load(s_dcs + i_bh64 * LP + c0 + o_k)
+    b_last = tl.sum(tl.load(s_last + (i_bh64 * NCC + i_c) * NB + o_a), axis=0)
+    b_dcs += tl.where(o_k == K - 1, b_last, 0.0)
+    b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
+    b_A = tl.load(A + i_h).to(tl.float32)
+    b_dt_bias = 0.0
+    if HAS_DT_BIAS:
+        b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
+    m_t = (c0 + o_k) < L
+    b_dt, b_ddt_draw = _v4._dt_chunk(dt + i_b.to(tl.int64) * stride_dtb + i_h * stride_dth + c0 * stride_dtl, o_k,
+                                     m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
+    b_ddt = tl.reshape(tl.sum(b_cd, axis=0), [K]) + tl.load(s_ddt + i_bh64 * LP + c0 + o_k) + b_rc * b_A
+    b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)
+    tl.store(ddt + (i_b.to(tl.int64) * L + c0 + o_k) * H + i_h, b_ddt, mask=m_t)
+    tl.store(dA_part + i_bh64 * NCC + i_c, tl.sum(b_dt * b_rc, axis=0))
+
+
+def v6_supports(x, B, z, seq_idx, order):
+    """Whether v6 computes this call (else v4): order 0, no z, no seq_idx,
+    headdim and d_state at most 128."""
+    return (order == 0 and z is None and seq_idx is None and x.shape[-1] <= 128 and B.shape[-1] <= 128)
+
+
+def _ssd_bwd_v6(
+    dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
+    dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
+    *, chunk=None, block=None, num_warps=None, num_stages=None, order=0, height=1, width=1,
+    fallback=None, **v4_launch,
+):
+    """v6 where v6_supports() and the inputs are finite without state
+    resets, else v4 (with v4_launch). The finite check is on device (the
+    walks' flags, the cumsums), read once after the walks: one host sync.
+    While a CUDA graph is being captured (no sync allowed) the call runs v4.
+    fallback=False (tests; default V6_FALLBACK): raise instead of running v4."""
+    fallback = V6_FALLBACK if fallback is None else fallback
+
+    def v4():
+        if not fallback:
+            raise ValueError("backward v6 cannot compute this call (z, seq_idx, another scan order, headdim or "
+                             "d_state > 128, or non-finite inputs / state resets); v4 does: impl='v4'")
+        return _v4._ssd_bwd_v4(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
+                               seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
+                               dfinal_states=dfinal_states, order=order, height=height, width=width, **v4_launch)
+    if not v6_supports(x, B, z, seq_idx, order):
+        return v4()
+    if x.is_cuda and torch.cuda.is_current_stream_capturing():
+        return v4()
+    b, l, h, p = x.shape
+    g, n = B.shape[2], B.shape[3]
+    dev = x.device
+    f32 = torch.float32
+    x, B, C, dout, initial_states = (_last_dim_contiguous(t) for t in (x, B, C, dout, initial_states))
+    A = A.contiguous()
+    D = D.contiguous() if D is not None else None
+    dt_bias = dt_bias.contiguous() if dt_bias is not None else None
+    dfinal = dfinal_states.to(f32).contiguous() if dfinal_states is not None else None
+    lo, hi = dt_limit
+    lo = -math.inf if lo is None else float(lo)
+    hi = math.inf if hi is None else float(hi)
+    K = chunk or V6_CHUNK
+    BQ = block or V6_BLOCK
+    if K % BQ or K % V6_SUB or BQ < 16 or K > 1024:
+        raise ValueError(f"backward v6 chunk {K} must be a multiple of its block {BQ} (>= 16) and of {V6_SUB}, "
+                         "at most 1024")
+    NB = K // BQ
+    block_p = max(16, next_pow2(p))
+    block_n = max(16, next_pow2(n))
+    ncc = cdiv(l, K)
+    lp = ncc * K
+    nsub = lp // V6_SUB
+    exact = x.dtype == torch.float32 and not torch.backends.cuda.matmul.allow_tf32
+    prec = "ieee" if exact else "tf32"
+    dot_dtype = _dot_dtype(x.dtype)
+    state_dtype = x.dtype if x.dtype in (torch.bfloat16, torch.float16) else f32
+    compiled = x.is_cuda and not _INTERPRETED
+    warps = num_warps or V6_WARPS
+    opts = dict(num_warps=warps, **({"num_stages": num_stages or V6_STAGES} if compiled else {}))
+
+    # 0. dt and cumsums over chunks of K
+    scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
+    dtp, csp = scratch[0], scratch[1]
+    block_h = max(1, min(next_pow2(h), 8192 // K))
+    _ssd_dt_cumsum_kernel[(ncc, b, cdiv(h, block_h))](
+        dt, A, dt_bias if dt_bias is not None else A, dtp, csp, l, h, lp,
+        dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
+        CHUNK=K, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), num_warps=4,
+    )
+    # 1, 2. the walks, one state per chunk, flagging non-finite loads
+    npb = cdiv(p, 64)
+    walk_bp = min(64, block_p)
+    flags = torch.empty((2, b * h, npb), device=dev, dtype=torch.int32)
+    states = torch.empty((b * h, ncc, p, n), device=dev, dtype=state_dtype)
+    dstates = torch.empty_like(states)
+    dinit = torch.empty((b, h, p, n), device=dev, dtype=f32) if initial_states is not None else None
+    walk_launch = dict(num_warps=_v4.V4_WALK_WARPS,
+                       **({"maxnreg": _v4.V4_WALK_MAXNREG} if compiled and _v4.V4_WALK_MAXNREG else {}))
+    walk_flags = dict(CHUNK=V6_SUB, BLOCK_P=walk_bp, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
+                      HAS_SEQ_IDX=False, STORE_EVERY=K // V6_SUB, COARSE=K // V6_SUB, FLAG=True)
+    init_strides = ((initial_states.stride(0), initial_states.stride(1), initial_states.stride(2))
+                    if initial_states is not None else (0, 0, 0))
+    _v4._ssd_bwd_walk_kernel[(npb, b * h)](
+        x, B, x, dtp, csp, dt, initial_states if initial_states is not None else x, states, states,
+        l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
+        x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2), 0, 0, 0, 0, 0,
+        *init_strides,
+        REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
+        flags=flags[0], **walk_flags, **walk_launch,
+    )
+    _v4._ssd_bwd_walk_kernel[(npb, b * h)](
+        dout, C, x, dtp, csp, dt, dfinal if dfinal is not None else dout, dstates,
+        dinit if dinit is not None else dstates,
+        l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
+        dout.stride(0), dout.stride(1), dout.stride(2), C.stride(0), C.stride(1), C.stride(2), 0, 0, 0, 0, 0,
+        0, 0, 0,
+        REVERSE=True, HAS_Z=False, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
+        flags=flags[1], **walk_flags, **walk_launch,
+    )
+    # the one host sync: non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset)
+    if bool(flags.any()) or not bool(torch.isfinite(csp).all()):
+        del scratch, states, dstates, flags
+        return v4()
+
+    hpg = h // g
+    strides = (x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2),
+               C.stride(0), C.stride(1), C.stride(2), dout.stride(0), dout.stride(1), dout.stride(2))
+    consts = dict(NB=NB, BQ=BQ, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec)
+    dims = (l, h, p, n, g, hpg, _loop_count(hpg), lp, ncc)
+    # 3. block pairs: C B^T, W, the sums of G
+    cb = torch.empty((2, b * g, ncc, NB, NB, BQ, BQ), device=dev, dtype=f32)
+    gsum = torch.empty((3, b * h, ncc, NB, NB, BQ), device=dev, dtype=f32)
+    _v6_pair_kernel[(NB * NB, ncc, b * g)](
+        x, B, C, dout, dtp, csp, cb[0], cb[1], gsum[0], gsum[1], gsum[2], *dims, *strides, **consts, **opts)
+    # 4. dx and the state terms
+    dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
+    sterm = torch.empty((2, b * h, lp), device=dev, dtype=f32)
+    s_last = torch.empty((b * h, ncc, NB), device=dev, dtype=f32)
+    dD_part = torch.empty((b, ncc * NB, h, p), device=dev, dtype=f32) if D is not None else None
+    _v6_dx_kernel[(NB, ncc, b * h)](
+        x, B, C, D if D is not None else A, dout, dtp, csp, states, dstates, cb[0],
+        dx, sterm[0], sterm[1], s_last, dD_part if dD_part is not None else s_last,
+        *dims, *strides, **consts, HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, **opts)
+    # 5. dB, dC
+    dBC = torch.empty((2, b, l, g, n), device=dev, dtype=f32)
+    _v6_dbc_kernel[(2 * NB, ncc, b * g)](
+        x, B, C, dout, dtp, csp, states, dstates, cb[1], dBC[0], dBC[1], *dims, *strides, **consts, **opts)
+    # 6. ddt, dA
+    ddt = torch.empty((b, l, h), device=dev, dtype=f32)
+    dA_part = torch.empty((b * h, ncc), device=dev, dtype=f32)
+    _v6_dt_kernel[(ncc, b * h)](
+        dt, A, dt_bias if dt_bias is not None else A, dtp, gsum[0], gsum[1], gsum[2], sterm[0], sterm[1], s_last,
+        ddt, dA_part, l, h, lp, ncc, dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
+        NB=NB, BQ=BQ, K=K, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), num_warps=4,
+    )
+    grads = {
+        "dx": dx, "dz": None, "ddt": ddt,
+        "dA": dA_part.view(b, h, ncc).sum((0, 2)),
+        "dB": dBC[0], "dC": dBC[1],
+        "ddt_bias": ddt.sum((0, 1)) if dt_bias is not None else None,
+        "dinitial_states": dinit, "dD": None,
+    }
+    if D is not None:
+        dD = dD_part.sum((0, 1))
+        grads["dD"] = dD if D.dim() == 2 else dD.sum(1)
+    return grads
