@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="e386f27ccb4844e8245b51e184c364c6ce30d0b0d7bb379e901003187dadd79a",
+        kernel="kernels/ssd_bwd.py", kernel_sha="241188300aff75492a168808db8665c41e229db9fa8486f5a164fac539489d13",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

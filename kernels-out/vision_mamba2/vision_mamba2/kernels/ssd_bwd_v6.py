@@ -41,13 +41,17 @@ from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, ne
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .dt import _ssd_dt_cumsum_kernel
 from . import ssd_bwd as _v4
+from .ssd_bwd import _pick_nsplit
 
 # States every V6_CHUNK positions, V6_BLOCK rows per block (V6_CHUNK // V6_BLOCK blocks a chunk).
 V6_CHUNK = 256
 V6_BLOCK = 64
 V6_SUB = 32  # the walks' tile
-V6_WARPS = 8
+V6_WARPS = 4
+V6_PAIR_WARPS = 8  # its seven [64, 64] fp32 tiles: 255 registers at 4 warps, 149 at 8 (bwd_regs.py v6)
 V6_STAGES = 2
+# Pair-kernel programs wanted before a group's heads are split (each split adds a W partial)
+V6_MIN_PAIR_PROGRAMS = 2048
 # False (tests, bwd_bench's check): a call v6 cannot compute raises instead of running v4
 V6_FALLBACK = True
 
@@ -55,7 +59,7 @@ V6_FALLBACK = True
 @triton.jit
 def _v6_pair_kernel(
     x, B, C, dout, dtp, csp, cb, w, g_row, g_col, g_ddt,
-    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
+    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC, NSPLIT,
     stride_xb, stride_xl, stride_xh,
     stride_Bb, stride_Bl, stride_Bg,
     stride_Cb, stride_Cl, stride_Cg,
@@ -63,8 +67,10 @@ def _v6_pair_kernel(
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
 ):
-    """Grid (NB * NB, NCC, b * G); programs with jb > ib return. Stores
-    cb[(b g), c, ib, jb] = C_i B_j^T and w[...] = W (fp32 [BQ, BQ]), and per
+    """Grid (NB * NB, NCC, b * G * NSPLIT); programs with jb > ib return;
+    split s of a group takes HPG_LOOP = HEADS_PER_GROUP / NSPLIT of its heads.
+    Stores cb[(b g), c, ib, jb] = C_i B_j^T ([BQ, BQ], the input dtype;
+    split 0), w[s, (b g), c, ib, jb] = the split's part of W (fp32), and per
     head the row sums of G (g_row), its column sums (g_col) and the column
     sums of dM C.B E (g_ddt), each [b h, c, ib, jb, BQ]."""
     i_ij = tl.program_id(0)
@@ -73,7 +79,9 @@ def _v6_pair_kernel(
     if j_bl > i_bl:
         return
     i_c = tl.program_id(1)
-    i_bg = tl.program_id(2)
+    i_r = tl.program_id(2)
+    i_s = i_r % NSPLIT
+    i_bg = i_r // NSPLIT
     i_b = i_bg // G
     i_g = i_bg % G
     i_b64 = i_b.to(tl.int64)
@@ -94,11 +102,11 @@ def _v6_pair_kernel(
     b_CB = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_B.to(DOT_DTYPE)), input_precision=DOT_PRECISION)
     o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + j_bl
     o_qq = o_q[:, None] * BQ + o_q[None, :]
-    tl.store(cb + o_blk * BQ * BQ + o_qq, b_CB)
+    tl.store(cb + o_blk * BQ * BQ + o_qq, b_CB.to(cb.dtype.element_ty), mask=(o_qq >= 0) & (i_s == 0))
     m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
     b_W = tl.zeros([BQ, BQ], dtype=tl.float32)
     for i_hh in range(0, HPG_LOOP):
-        i_h = i_g * HEADS_PER_GROUP + i_hh
+        i_h = i_g * HEADS_PER_GROUP + i_s * (HEADS_PER_GROUP // NSPLIT) + i_hh
         i_bh64 = i_b64 * H + i_h
         b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :],
                        mask=m_i[:, None] & m_p[None, :], other=0.0)
@@ -117,7 +125,24 @@ def _v6_pair_kernel(
         tl.store(g_row + o_part * BQ + o_q, tl.sum(b_G, axis=1))
         tl.store(g_col + o_part * BQ + o_q, tl.sum(b_G, axis=0))
         tl.store(g_ddt + o_part * BQ + o_q, tl.sum(b_Q1, axis=0))
-    tl.store(w + o_blk * BQ * BQ + o_qq, b_W)
+    tl.store(w + (i_s * tl.num_programs(2) // NSPLIT * NCC * NB * NB + o_blk) * BQ * BQ + o_qq, b_W)
+
+
+@triton.jit
+def _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq, b_cs_j, b_dt_j,
+             L, LP, NCC, stride_ol, NB: tl.constexpr, BQ: tl.constexpr, ELT: tl.constexpr,
+             DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr):
+    """dx_j += M[i, j]^T dy_i for one i-block."""
+    ti0 = c0 + i_bl * BQ
+    m_i = (ti0 + o_q) < L
+    o_blk = ((i_bg64 * NCC + i_c) * NB + i_bl) * NB + j_bl
+    b_CB = tl.load(cb + o_blk * BQ * BQ + o_qq).to(tl.float32)
+    b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
+    b_dy = tl.load(p_o + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
+                   other=0.0)
+    m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
+    b_M = b_CB * tl.exp2(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], -float("inf"))) * b_dt_j[None, :]
+    return b_acc + tl.dot(tl.trans(b_M.to(ELT).to(DOT_DTYPE)), b_dy.to(DOT_DTYPE), input_precision=DOT_PRECISION)
 
 
 @triton.jit
@@ -131,7 +156,7 @@ def _v6_dx_kernel(
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
-    HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr,
+    HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, INTERP: tl.constexpr = False,
 ):
     """Grid (NB, NCC, b * H): dx of block jb of chunk c for head h, and the
     state terms of d cs (s_dcs), of ddt (s_ddt) per position, and of the
@@ -164,18 +189,15 @@ def _v6_dx_kernel(
     b_cs_last = tl.load(csp + i_bh64 * LP + c0 + (NB * BQ - 1))
     o_qq = o_q[:, None] * BQ + o_q[None, :]
     b_acc = tl.zeros([BQ, BLOCK_P], dtype=tl.float32)
-    for i_bl in range(0, NB):  # i >= j (a runtime range start fails under the interpreter)
-        if i_bl >= j_bl:
-            ti0 = c0 + i_bl * BQ
-            m_i = (ti0 + o_q) < L
-            o_blk = ((i_bg64 * NCC + i_c) * NB + i_bl) * NB + j_bl
-            b_CB = tl.load(cb + o_blk * BQ * BQ + o_qq)
-            b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
-            b_dy = tl.load(p_o + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
-                           other=0.0)
-            m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
-            b_M = b_CB * tl.exp2(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], -float("inf"))) * b_dt_j[None, :]
-            b_acc += tl.dot(tl.trans(b_M.to(ELT).to(DOT_DTYPE)), b_dy.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+    if INTERP:  # a runtime range start fails under the interpreter
+        for i_bl in range(0, NB):
+            if i_bl >= j_bl:
+                b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
+                                 b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION)
+    else:
+        for i_bl in range(j_bl, NB):
+            b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
+                             b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION)
     b_x = tl.load(p_x + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :], mask=m_jp, other=0.0)
     b_dy = tl.load(p_o + (tj0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_jp, other=0.0)
     b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
@@ -214,15 +236,38 @@ def _v6_dx_kernel(
 
 
 @triton.jit
+def _w_step(b_acc, w, R, i_b64, i_g, i_bg, i_c, i_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC, BG, NSPLIT_LOOP,
+            stride_Rb, stride_Rl, stride_Rg, TRANS: tl.constexpr, NB: tl.constexpr, BQ: tl.constexpr,
+            ELT: tl.constexpr, DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr):
+    """acc += W[i, j]^T C_i (TRANS: R = C, rows of block i) or W[i, j] B_j
+    (R = B, rows of block j); W summed over the pair kernel's splits."""
+    o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + j_bl
+    b_W = tl.zeros([BQ, BQ], dtype=tl.float32)
+    for i_s in range(0, NSPLIT_LOOP):
+        b_W += tl.load(w + (i_s * BG * NCC * NB * NB + o_blk) * BQ * BQ + o_qq)
+    if TRANS:
+        t0 = c0 + i_bl * BQ
+    else:
+        t0 = c0 + j_bl * BQ
+    m_r = (t0 + o_q) < L
+    b_R = tl.load(R + i_b64 * stride_Rb + i_g * stride_Rg + (t0 + o_q)[:, None] * stride_Rl + o_n[None, :],
+                  mask=m_r[:, None] & m_n[None, :], other=0.0)
+    b_Wd = b_W.to(ELT).to(DOT_DTYPE)
+    if TRANS:
+        b_Wd = tl.trans(b_Wd)
+    return b_acc + tl.dot(b_Wd, b_R.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+
+
+@triton.jit
 def _v6_dbc_kernel(
     x, B, C, dout, dtp, csp, states, dstates, w, dB, dC,
-    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
+    L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC, NSPLIT, NSPLIT_LOOP,
     stride_xb, stride_xl, stride_xh,
     stride_Bb, stride_Bl, stride_Bg,
     stride_Cb, stride_Cl, stride_Cg,
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
-    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INTERP: tl.constexpr = False,
 ):
     """Grid (2 * NB, NCC, b * G): program (2 k + which): which 0 = dB of block
     k (W^T C over i >= k, then the heads' x dS_out), 1 = dC of block k (W B
@@ -249,16 +294,19 @@ def _v6_dbc_kernel(
     o_qq = o_q[:, None] * BQ + o_q[None, :]
     b_acc = tl.zeros([BQ, BLOCK_N], dtype=tl.float32)
     o_state = o_p[:, None] * N + o_n[None, :]
-    if which == 0:
-        for i_bl in range(0, NB):  # dB_j += W[i, j]^T C_i, i >= j
-            if i_bl >= k_bl:
-                ti0 = c0 + i_bl * BQ
-                m_i = (ti0 + o_q) < L
-                o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + k_bl
-                b_W = tl.load(w + o_blk * BQ * BQ + o_qq)
-                b_Ci = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (ti0 + o_q)[:, None] * stride_Cl + o_n[None, :],
-                               mask=m_i[:, None] & m_n[None, :], other=0.0)
-                b_acc += tl.dot(tl.trans(b_W.to(ELT).to(DOT_DTYPE)), b_Ci.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+    BG = tl.num_programs(2)
+    if which == 0:  # dB_j += W[i, j]^T C_i, i >= j
+        if INTERP:
+            for i_bl in range(0, NB):
+                if i_bl >= k_bl:
+                    b_acc = _w_step(b_acc, w, C, i_b64, i_g, i_bg, i_c, i_bl, k_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
+                                    BG, NSPLIT_LOOP, stride_Cb, stride_Cl, stride_Cg, True, NB, BQ, ELT, DOT_DTYPE,
+                                    DOT_PRECISION)
+        else:
+            for i_bl in range(k_bl, NB):
+                b_acc = _w_step(b_acc, w, C, i_b64, i_g, i_bg, i_c, i_bl, k_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
+                                BG, NSPLIT_LOOP, stride_Cb, stride_Cl, stride_Cg, True, NB, BQ, ELT, DOT_DTYPE,
+                                DOT_PRECISION)
         for i_hh in range(0, HPG_LOOP):  # dB_j += sum_h w_state_j x_j dS_out
             i_h = i_g * HEADS_PER_GROUP + i_hh
             i_bh64 = i_b64 * H + i_h
@@ -273,15 +321,17 @@ def _v6_dbc_kernel(
         tl.store(dB + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
                  mask=m_k[:, None] & m_n[None, :])
     else:
-        for j_bl in range(0, NB):  # dC_i += W[i, j] B_j, j <= i
-            if j_bl <= k_bl:
-                tj0 = c0 + j_bl * BQ
-                m_j = (tj0 + o_q) < L
-                o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + k_bl) * NB + j_bl
-                b_W = tl.load(w + o_blk * BQ * BQ + o_qq)
-                b_Bj = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
-                               mask=m_j[:, None] & m_n[None, :], other=0.0)
-                b_acc += tl.dot(b_W.to(ELT).to(DOT_DTYPE), b_Bj.to(DOT_DTYPE), input_precision=DOT_PRECISION)
+        if INTERP:  # dC_i += W[i, j] B_j, j <= i
+            for j_bl in range(0, NB):
+                if j_bl <= k_bl:
+                    b_acc = _w_step(b_acc, w, B, i_b64, i_g, i_bg, i_c, k_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
+                                    BG, NSPLIT_LOOP, stride_Bb, stride_Bl, stride_Bg, False, NB, BQ, ELT, DOT_DTYPE,
+                                    DOT_PRECISION)
+        else:
+            for j_bl in range(0, k_bl + 1):
+                b_acc = _w_step(b_acc, w, B, i_b64, i_g, i_bg, i_c, k_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
+                                BG, NSPLIT_LOOP, stride_Bb, stride_Bl, stride_Bg, False, NB, BQ, ELT, DOT_DTYPE,
+                                DOT_PRECISION)
         for i_hh in range(0, HPG_LOOP):  # dC_i += sum_h exp2(cs_i) dy_i S_in
             i_h = i_g * HEADS_PER_GROUP + i_hh
             i_bh64 = i_b64 * H + i_h
@@ -349,7 +399,7 @@ def v6_supports(x, B, z, seq_idx, order):
 def _ssd_bwd_v6(
     dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
-    *, chunk=None, block=None, num_warps=None, num_stages=None, order=0, height=1, width=1,
+    *, chunk=None, block=None, num_warps=None, num_stages=None, nsplit=None, order=0, height=1, width=1,
     fallback=None, **v4_launch,
 ):
     """v6 where v6_supports() and the inputs are finite without state
@@ -400,6 +450,7 @@ def _ssd_bwd_v6(
     compiled = x.is_cuda and not _INTERPRETED
     warps = num_warps or V6_WARPS
     opts = dict(num_warps=warps, **({"num_stages": num_stages or V6_STAGES} if compiled else {}))
+    pair_opts = dict(opts, num_warps=num_warps or V6_PAIR_WARPS)
 
     # 0. dt and cumsums over chunks of K
     scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
@@ -450,24 +501,32 @@ def _ssd_bwd_v6(
                C.stride(0), C.stride(1), C.stride(2), dout.stride(0), dout.stride(1), dout.stride(2))
     consts = dict(NB=NB, BQ=BQ, BLOCK_P=block_p, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec)
     dims = (l, h, p, n, g, hpg, _loop_count(hpg), lp, ncc)
-    # 3. block pairs: C B^T, W, the sums of G
-    cb = torch.empty((2, b * g, ncc, NB, NB, BQ, BQ), device=dev, dtype=f32)
+    # 3. block pairs: C B^T, W, the sums of G; the group's heads split while programs are few
+    active = NB * (NB + 1) // 2 * ncc * b * g
+    nsplit = nsplit or _pick_nsplit(hpg, active, V6_MIN_PAIR_PROGRAMS)
+    if hpg % nsplit:
+        raise ValueError(f"backward v6 nsplit must divide the heads per group {hpg}, got {nsplit}")
+    cb = torch.empty((b * g, ncc, NB, NB, BQ, BQ), device=dev, dtype=state_dtype)
+    w = torch.empty((nsplit, b * g, ncc, NB, NB, BQ, BQ), device=dev, dtype=f32)
     gsum = torch.empty((3, b * h, ncc, NB, NB, BQ), device=dev, dtype=f32)
-    _v6_pair_kernel[(NB * NB, ncc, b * g)](
-        x, B, C, dout, dtp, csp, cb[0], cb[1], gsum[0], gsum[1], gsum[2], *dims, *strides, **consts, **opts)
+    _v6_pair_kernel[(NB * NB, ncc, b * g * nsplit)](
+        x, B, C, dout, dtp, csp, cb, w, gsum[0], gsum[1], gsum[2],
+        l, h, p, n, g, hpg, _loop_count(hpg // nsplit), lp, ncc, nsplit, *strides, **consts, **pair_opts)
     # 4. dx and the state terms
     dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
     sterm = torch.empty((2, b * h, lp), device=dev, dtype=f32)
     s_last = torch.empty((b * h, ncc, NB), device=dev, dtype=f32)
     dD_part = torch.empty((b, ncc * NB, h, p), device=dev, dtype=f32) if D is not None else None
     _v6_dx_kernel[(NB, ncc, b * h)](
-        x, B, C, D if D is not None else A, dout, dtp, csp, states, dstates, cb[0],
+        x, B, C, D if D is not None else A, dout, dtp, csp, states, dstates, cb,
         dx, sterm[0], sterm[1], s_last, dD_part if dD_part is not None else s_last,
-        *dims, *strides, **consts, HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, **opts)
+        *dims, *strides, **consts, HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, INTERP=not compiled,
+        **opts)
     # 5. dB, dC
     dBC = torch.empty((2, b, l, g, n), device=dev, dtype=f32)
     _v6_dbc_kernel[(2 * NB, ncc, b * g)](
-        x, B, C, dout, dtp, csp, states, dstates, cb[1], dBC[0], dBC[1], *dims, *strides, **consts, **opts)
+        x, B, C, dout, dtp, csp, states, dstates, w, dBC[0], dBC[1], *dims, nsplit, _loop_count(nsplit), *strides,
+        **consts, INTERP=not compiled, **opts)
     # 6. ddt, dA
     ddt = torch.empty((b, l, h), device=dev, dtype=f32)
     dA_part = torch.empty((b * h, ncc), device=dev, dtype=f32)

@@ -214,8 +214,10 @@ def _ssd_bwd_walk_kernel(
     one entering, forward; leaving, reverse; slot i_c // STORE_EVERY) and
     reads cumsums that run over COARSE tiles (its dt pre-kernel's chunk),
     made tile-local here by subtracting the sum before the tile; FLAG: each
-    program stores 1 in flags[b*h, p_block] if a value it loaded (lt, rt,
-    start) is not finite (v6 then gives the call to v4). The defaults (1, 1,
+    program stores 1 in flags[b*h, p_block] if its last state is not finite:
+    every value it loaded (lt, rt, start, the cumsum) entered that state
+    through a product (inf * 0 is NaN), so a non-finite one shows there (v6
+    then gives the call to v4). The defaults (1, 1,
     False) compile v4's walk."""
     i_p = tl.program_id(0)
     i_bh = tl.program_id(1)
@@ -255,8 +257,6 @@ def _ssd_bwd_walk_kernel(
             b_S = tl.load(p_start + o_p[:, None] * stride_ip + o_n[None, :], mask=m_pn, other=0.0).to(tl.float32)
     else:
         b_S = tl.zeros([BLOCK_P, BLOCK_N], dtype=tl.float32)
-    if FLAG:
-        b_bad = tl.max((~x_finite(b_S)).to(tl.int32), axis=1)
     p_states = out_states + i_bh64 * (NC // STORE_EVERY) * P * N
 
     for i_r in range(0, N_CHUNKS):
@@ -290,9 +290,6 @@ def _ssd_bwd_walk_kernel(
                 o_zc = o_p[:, None] + o_w[None, :] * stride_zl
         b_l = tl.load(p_l + t0_64 * stride_ll + o_lc, mask=m_pt, other=0.0).to(tl.float32)
         b_r = tl.load(p_r + t0_64 * stride_rl + o_rc, mask=m_t[:, None] & m_n[None, :], other=0.0).to(tl.float32)
-        if FLAG:
-            b_bad = tl.maximum(b_bad, tl.max((~x_finite(b_l)).to(tl.int32), axis=1))
-            b_bad = tl.maximum(b_bad, tl.max(tl.max((~x_finite(b_r)).to(tl.int32), axis=1), axis=0))
         b_cs = tl.load(csp + i_bh64 * LP + t0_64 + o_q)
         b_cs_last = tl.load(csp + i_bh64 * LP + t0_64 + (CHUNK - 1))
         if COARSE > 1:  # cumsums over COARSE tiles: tile-local from the sum before this tile
@@ -323,8 +320,9 @@ def _ssd_bwd_walk_kernel(
 
     if STORE_LAST:
         tl.store(last + i_bh64 * P * N + o_pn, b_S, mask=m_pn)
-    if FLAG:
-        tl.store(flags + i_bh64 * tl.num_programs(0) + i_p, tl.max(b_bad, axis=0))
+    if FLAG:  # every loaded value entered b_S through the dots (x 0 = NaN too): a non-finite one stays
+        tl.store(flags + i_bh64 * tl.num_programs(0) + i_p,
+                 tl.max(tl.max((~x_finite(b_S)).to(tl.int32), axis=1), axis=0))
 
 
 @triton.jit
