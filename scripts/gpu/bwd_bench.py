@@ -197,6 +197,10 @@ def main():
         "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=528),
         "v4-ns1": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=512),
         # states every 256 (128), 64-row blocks (NOTES.md "Backward v6")
+        "v6": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+                   V6_MIN_PAIR_PROGRAMS=2048),
+        "v6-ns1": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+                       V6_MIN_PAIR_PROGRAMS=0),
         "v6-w4p8": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,
                         V6_MIN_PAIR_PROGRAMS=2048),
         "v6-w4p4": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,

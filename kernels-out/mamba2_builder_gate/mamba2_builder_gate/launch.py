@@ -86,7 +86,7 @@ class ScanBwd:
     """kernels/ssd_bwd.py. impl: the backward version (env MAMBA2_SSD_BWD wins).
     block_p 0: min(64, next_pow2(headdim)). num_warps: the per-chunk gradient
     kernel; walk_warps: v4's state walks."""
-    impl: str = "v4"
+    impl: str = "v6"
     block_p: int = 0
     block_q: int = 32
     num_warps: int = 8

@@ -20,8 +20,8 @@ LAUNCH = LaunchConfig(
         kernel="kernels/ssd_chunked.py", kernel_sha="df5cbe27decb89d4768c89633c33fce5084c4e1fd1f2c4d43973260cb1b88564",
     ),
     bwd=ScanBwd(
-        impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="241188300aff75492a168808db8665c41e229db9fa8486f5a164fac539489d13",
+        impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
+        kernel="kernels/ssd_bwd.py", kernel_sha="675926aa7799106e608bf41cea7a435d37f7c621e9d3b0b11808775c77e903df",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

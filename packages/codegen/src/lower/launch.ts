@@ -86,7 +86,7 @@ export function resolveLaunch(_plan: PackagePlan, o: LaunchOptions, r: ResolveLa
       ...src(LAUNCH_KERNELS.chunked),
     },
     // ssd_bwd.py v4 (1.6-1.8x v3 on the H200): tile 32 / 8 warps beat 64, whose chunk kernel spills
-    bwd: { impl: 'v4', blockP: 0, blockQ: 32, warps: 8, walkWarps: 4, ...src(LAUNCH_KERNELS.bwd) },
+    bwd: { impl: 'v6', blockP: 0, blockQ: 32, warps: 8, walkWarps: 4, ...src(LAUNCH_KERNELS.bwd) },
     conv: {
       blockL: o.convBlockL ?? 64,
       blockC: o.convBlockC ?? 64,

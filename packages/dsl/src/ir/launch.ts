@@ -83,7 +83,7 @@ export interface ChunkedScanLaunch extends KernelSource {
 }
 
 /**
- * kernels/ssd_bwd.py. impl: the backward version ('v4', 'v5s'; env
+ * kernels/ssd_bwd.py. impl: the backward version ('v6' (gives what it cannot compute to v4), 'v4', 'v5s'; env
  * MAMBA2_SSD_BWD wins). blockP 0 = min(64, next_pow2(headdim)). warps: the
  * per-chunk gradient kernel; walkWarps: v4's state walks.
  */

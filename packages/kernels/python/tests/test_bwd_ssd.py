@@ -164,3 +164,30 @@ def test_v6_refuses_what_it_does_not_compute_when_told_not_to_fall_back(device):
     g4 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v4")
     tol = 1e-5 if device == "cpu" else 1e-3  # two different computations, fp32 (tf32 dots on cuda)
     assert (g6["dx"] - g4["dx"]).norm() / g4["dx"].norm() < tol
+
+
+def test_the_default_backward_through_autograd_is_v6_and_matches_float64(device, poison, monkeypatch):
+    from mamba2_kernels import autograd as ag
+    from mamba2_kernels.kernels import ssd_bwd_v6
+
+    monkeypatch.setattr(ssd_bwd_v6, "V6_MIN_LEN", 0)  # the tiny test shape would go to v4
+    monkeypatch.setattr(ssd_bwd_v6, "V6_FALLBACK", False)  # and must not: a call v6 gives away raises
+    monkeypatch.setattr(bwd, "BWD_IMPL", "v6")
+    torch.manual_seed(3)
+    b, l, h, p, g, n = 1, 150, 2, 16, 1, 16
+    inp = {"x": torch.randn(b, l, h, p), "dt": torch.randn(b, l, h) - 3.0,
+           "A": -torch.rand(h) - 0.2, "B": torch.randn(b, l, g, n), "C": torch.randn(b, l, g, n),
+           "D": torch.randn(h), "dt_bias": torch.rand(h) - 0.5}
+    ref = {k: v.to(device=device, dtype=F64).requires_grad_() for k, v in inp.items()}
+    out = ref_scan(ref["x"], ref["dt"], ref["A"], ref["B"], ref["C"], D=ref["D"], dt_bias=ref["dt_bias"],
+                   dt_softplus=True)
+    dout = torch.randn_like(out)
+    (out * dout).sum().backward()
+    tri = {k: v.to(device).requires_grad_() for k, v in inp.items()}
+    o = ag.ssd_scan_autograd(tri["x"], tri["dt"], tri["A"], tri["B"], tri["C"], 128, D=tri["D"],
+                             dt_bias=tri["dt_bias"], dt_softplus=True)
+    grads = torch.autograd.grad(o, list(tri.values()), dout.to(o.dtype))
+    tol = 1e-4 if device == "cpu" else 1e-2  # fp32 inputs; tf32 dots on cuda
+    for k, t in zip(tri, grads):
+        err = (t.double() - ref[k].grad).norm().item() / ref[k].grad.norm().item()
+        assert err <= tol, f"d{k}: {err:.2e}"

@@ -760,8 +760,8 @@ def _ssd_bwd_v4(
     return grads
 
 
-# Which backward ssd_bwd runs: "v4" (default: measured 1.6-1.8x faster than the
-# removed v3 at every shape of issue 9, and checked on the H200, NOTES.md) or "v5s".
+# Which backward ssd_bwd runs: "v6" (the default: states every 128 positions, ssd_bwd_v6.py; it gives
+# z, seq_idx, other scan orders, short sequences and non-finite inputs to v4), "v4" or "v5s".
 BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 

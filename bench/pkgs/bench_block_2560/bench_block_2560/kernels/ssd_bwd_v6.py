@@ -44,11 +44,15 @@ from . import ssd_bwd as _v4
 from .ssd_bwd import _pick_nsplit
 
 # States every V6_CHUNK positions, V6_BLOCK rows per block (V6_CHUNK // V6_BLOCK blocks a chunk).
-V6_CHUNK = 256
+# Defaults from the H200 runs of 2026-12-01f (NOTES.md "Backward v6 ... measured": call20, chunk 128
+# and 256 within 1-7%, the pair kernel faster on 4 warps than on 8 by 17% at (4, 4096, 80)).
+V6_CHUNK = 128
 V6_BLOCK = 64
 V6_SUB = 32  # the walks' tile
 V6_WARPS = 4
-V6_PAIR_WARPS = 8  # its seven [64, 64] fp32 tiles: 255 registers at 4 warps, 149 at 8 (bwd_regs.py v6)
+V6_PAIR_WARPS = 4  # 255 registers at 4 warps, 149 at 8 (bwd_regs.py v6), yet 4 warps measured faster
+# Shorter sequences run v4 (host-bound there: v6's extra launches and its one sync cost more)
+V6_MIN_LEN = 512
 V6_STAGES = 2
 # Pair-kernel programs wanted before a group's heads are split (each split adds a W partial)
 V6_MIN_PAIR_PROGRAMS = 2048
@@ -416,7 +420,7 @@ def _ssd_bwd_v6(
         return _v4._ssd_bwd_v4(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
                                seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
                                dfinal_states=dfinal_states, order=order, height=height, width=width, **v4_launch)
-    if not v6_supports(x, B, z, seq_idx, order):
+    if not v6_supports(x, B, z, seq_idx, order) or (fallback and x.shape[1] < V6_MIN_LEN):
         return v4()
     if x.is_cuda and torch.cuda.is_current_stream_capturing():
         return v4()

@@ -20,7 +20,7 @@ LAUNCH = LaunchConfig(
         kernel="kernels/ssd_chunked.py", kernel_sha="<sha256>",
     ),
     bwd=ScanBwd(
-        impl="v4", block_p=0, block_q=32, num_warps=8, walk_warps=4,
+        impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
         kernel="kernels/ssd_bwd.py", kernel_sha="<sha256>",
     ),
     conv=Conv(
