@@ -177,6 +177,7 @@ def main():
     ap.add_argument("--build-conv", action="store_true")
     ap.add_argument("--variants", default="")
     ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--no-z", action="store_true", help="leave out the z row (v6 gives z to v4)")
     a = ap.parse_args()
     if DEVICE == "cpu" and not a.smoke:
         raise SystemExit("bwd_bench.py: no GPU visible; --smoke runs the CPU smoke test instead")
@@ -198,9 +199,13 @@ def main():
         "v4-ns1": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=512),
         # states every 256 (128), 64-row blocks (NOTES.md "Backward v6")
         "v6": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                   V6_MIN_PAIR_PROGRAMS=2048),
+                   V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32),
         "v6-ns1": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                       V6_MIN_PAIR_PROGRAMS=0),
+                       V6_MIN_PAIR_PROGRAMS=0, V6_SUB=32),
+        "v6-k256": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+                        V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32),
+        "v6-sub64": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+                         V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=64),
         "v6-w4p8": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,
                         V6_MIN_PAIR_PROGRAMS=2048),
         "v6-w4p4": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
@@ -241,6 +246,8 @@ def main():
               (2, 128, 8, 64, 1, 128, False), (4, 4096, 80, 64, 1, 128, True)]
     if a.quick:
         shapes = shapes[:2] + shapes[4:5]
+    if a.no_z:
+        shapes = [sh for sh in shapes if not sh[-1]]
     if a.smoke:
         shapes = [(1, 80, 4, 16, 2, 16, True)]
     chunk = 32 if a.smoke else 256

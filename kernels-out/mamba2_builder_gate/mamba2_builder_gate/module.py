@@ -203,15 +203,14 @@ class Mamba2BuilderGate(nn.Module):
                 return self.step(u, conv_state, ssm_state)[0]
         zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
         # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
-        z = zxbcdt[..., 0:256]
-        xBC = zxbcdt[..., 256:640]
-        dt = zxbcdt[..., 640:648]
+        z, xBC, dt = torch.split(zxbcdt, [256, 384, 8], dim=-1)
         if conv_state is not None:
             fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
         xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
-        x = xBC[..., 0:256].unflatten(-1, (8, 32))
-        B = xBC[..., 256:320].unflatten(-1, (1, 64))
-        C = xBC[..., 320:384].unflatten(-1, (1, 64))
+        x, B, C = torch.split(xBC, [256, 64, 64], dim=-1)
+        x = x.unflatten(-1, (8, 32))
+        B = B.unflatten(-1, (1, 64))
+        C = C.unflatten(-1, (1, 64))
         A = -torch.exp(self.A_log.float())
         y = mamba_chunk_scan_combined(
             x,

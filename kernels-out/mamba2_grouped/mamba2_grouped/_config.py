@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="675926aa7799106e608bf41cea7a435d37f7c621e9d3b0b11808775c77e903df",
+        kernel="kernels/ssd_bwd.py", kernel_sha="a2eef0d984c3bc2dde0ce490f16a52655176c4baa3f77c82fa33fb7a124cd9b6",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -235,9 +235,10 @@ class Mamba2(nn.Module):
         if conv_state is not None:
             fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
         xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
-        x = xBC[..., 0:128].unflatten(-1, (4, 32))
-        B = xBC[..., 128:192].unflatten(-1, (2, 32))
-        C = xBC[..., 192:256].unflatten(-1, (2, 32))
+        x, B, C = torch.split(xBC, [128, 64, 64], dim=-1)
+        x = x.unflatten(-1, (4, 32))
+        B = B.unflatten(-1, (2, 32))
+        C = C.unflatten(-1, (2, 32))
         A = -torch.exp(self.A_log.float())
         y = mamba_chunk_scan_combined(
             x,

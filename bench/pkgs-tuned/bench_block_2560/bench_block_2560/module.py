@@ -214,15 +214,14 @@ class BenchBlock2560(nn.Module):
                 return self.step(u, conv_state, ssm_state)[0]
         zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
         # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
-        z = zxbcdt[..., 0:5120]
-        xBC = zxbcdt[..., 5120:10496]
-        dt = zxbcdt[..., 10496:10576]
+        z, xBC, dt = torch.split(zxbcdt, [5120, 5376, 80], dim=-1)
         if conv_state is not None:
             fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
         xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
-        x = xBC[..., 0:5120].unflatten(-1, (80, 64))
-        B = xBC[..., 5120:5248].unflatten(-1, (1, 128))
-        C = xBC[..., 5248:5376].unflatten(-1, (1, 128))
+        x, B, C = torch.split(xBC, [5120, 128, 128], dim=-1)
+        x = x.unflatten(-1, (80, 64))
+        B = B.unflatten(-1, (1, 128))
+        C = C.unflatten(-1, (1, 128))
         A = -torch.exp(self.A_log.float())
         y = mamba_chunk_scan_combined(
             x,

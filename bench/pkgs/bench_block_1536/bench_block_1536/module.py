@@ -214,15 +214,14 @@ class BenchBlock1536(nn.Module):
                 return self.step(u, conv_state, ssm_state)[0]
         zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
         # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
-        z = zxbcdt[..., 0:3072]
-        xBC = zxbcdt[..., 3072:6400]
-        dt = zxbcdt[..., 6400:6448]
+        z, xBC, dt = torch.split(zxbcdt, [3072, 3328, 48], dim=-1)
         if conv_state is not None:
             fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
         xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
-        x = xBC[..., 0:3072].unflatten(-1, (48, 64))
-        B = xBC[..., 3072:3200].unflatten(-1, (1, 128))
-        C = xBC[..., 3200:3328].unflatten(-1, (1, 128))
+        x, B, C = torch.split(xBC, [3072, 128, 128], dim=-1)
+        x = x.unflatten(-1, (48, 64))
+        B = B.unflatten(-1, (1, 128))
+        C = C.unflatten(-1, (1, 128))
         A = -torch.exp(self.A_log.float())
         y = mamba_chunk_scan_combined(
             x,

@@ -170,6 +170,9 @@ export interface ModuleContext extends BaseContext {
     readonly C: string;
     readonly headShape: string;
     readonly groupShape: string;
+    /** The lines that cut zxbcdt into (z,) xBC, dt and the conv output into x, B, C (splitLines). */
+    readonly inSplitLines: readonly string[];
+    readonly convSplitLines: readonly string[];
     readonly activation: string;
     /** Keyword arguments of mamba_chunk_scan_combined after C, chunk_size. */
     readonly scanKwargs: readonly { readonly name: string; readonly value: string }[];
@@ -197,6 +200,23 @@ export function wrap(items: readonly string[], width: number): string[] {
 
 export function sl(s: Slice): string {
   return `${s.start}:${s.stop}`;
+}
+
+/**
+ * Python lines that cut `base`'s last dim (`width` wide) into named pieces. Pieces that tile it
+ * in order become one torch.split: its backward writes their gradients into one tensor (a cat),
+ * where a slice each would have autograd build a zero-filled gradient of the whole width per
+ * piece and add them up (NOTES.md "The block's own backward"). Other layouts (mamba_ssm's gated
+ * MLP slices sit before z) keep one slice per piece.
+ */
+export function splitLines(base: string, pieces: readonly { name: string; s: Slice }[], width: number): string[] {
+  const tiles = pieces.every((p, i) => p.s.start === (i === 0 ? 0 : pieces[i - 1]!.s.stop))
+    && pieces.length > 0 && pieces[pieces.length - 1]!.s.stop === width;
+  if (tiles) {
+    const sizes = pieces.map((p) => p.s.stop - p.s.start).join(', ');
+    return [`${pieces.map((p) => p.name).join(', ')} = torch.split(${base}, [${sizes}], dim=-1)`];
+  }
+  return pieces.map((p) => `${p.name} = ${base}[..., ${sl(p.s)}]`);
 }
 
 /** Seed argument order (or mamba_ssm Mamba2's); defaults come from the model (chunk_size from the launch config). */
@@ -293,6 +313,13 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchCon
       C: sl(plan.convSplit.C),
       headShape,
       groupShape: pyTuple([pyNum(dims.ngroups), pyNum(dims.dState)]),
+      inSplitLines: splitLines('zxbcdt', [
+        ...(plan.inSplit.z === null ? [] : [{ name: 'z', s: plan.inSplit.z }]),
+        { name: 'xBC', s: plan.inSplit.xBC }, { name: 'dt', s: plan.inSplit.dt },
+      ], dims.dInProj),
+      convSplitLines: splitLines('xBC', [
+        { name: 'x', s: plan.convSplit.x }, { name: 'B', s: plan.convSplit.B }, { name: 'C', s: plan.convSplit.C },
+      ], dims.convDim),
       activation: pyStr(conv.activation),
       scanKwargs,
       normCall,

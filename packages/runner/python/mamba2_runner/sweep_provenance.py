@@ -34,7 +34,7 @@ KERNEL_DEPS: dict[str, tuple[str, ...]] = {
     "kernels/ssd_chunked.py": ("fragments.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_chunked.py",
                                "kernels/ssd_common.py"),
     "kernels/ssd_bwd.py": ("fragments.py", "kernels/dt.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_bwd.py",
-                           "kernels/ssd_bwd_T.py", "kernels/ssd_common.py"),
+                           "kernels/ssd_bwd_T.py", "kernels/ssd_bwd_v6.py", "kernels/ssd_common.py"),
     "kernels/conv.py": ("fragments.py", "kernels/conv.py", "kernels/host.py"),
     "kernels/conv_bwd.py": ("kernels/conv_bwd.py",),
     "kernels/norm.py": ("fragments.py", "kernels/host.py", "kernels/norm.py"),
