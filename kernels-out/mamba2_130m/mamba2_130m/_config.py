@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="a2eef0d984c3bc2dde0ce490f16a52655176c4baa3f77c82fa33fb7a124cd9b6",
+        kernel="kernels/ssd_bwd.py", kernel_sha="5b279974248f6dda03d6e3d9846e89a9ab201a5b5c4c4bc520f98fa4254e4eeb",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

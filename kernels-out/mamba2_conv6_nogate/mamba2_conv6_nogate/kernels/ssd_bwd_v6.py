@@ -2,9 +2,9 @@
 # ir-hash: eebdfa7a3668408e525ad80831102a176639dfbfef15bfab2177212a68e43ddc
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd_v6.py
 """Backward v6 of the SSD scan: states every K positions, 64-row blocks inside
-(NOTES.md "Backward v6"). For finite inputs without state resets, no z, no
-seq_idx, scan order 0; everything else, and any call whose inputs turn out
-not to be finite, runs v4 (ssd_bwd.py), which is exact for them.
+(NOTES.md "Backward v6"). For finite inputs without state resets, no z, scan
+order 0 (seq_idx included); everything else, and any call whose inputs turn
+out not to be finite, runs v4 (ssd_bwd.py), which is exact for them.
 
 Math per (batch b, head h, chunk c of K positions), decays in exp2 of the
 chunk's cumsum cs (dt * A * log2 e, from the chunk start), S_in / dS_out the
@@ -18,7 +18,8 @@ state entering the chunk and the gradient of the one leaving it:
   d cs_t: rows minus columns of G = dM * M, exp2(cs_i) dy_i . (C_i S_in),
           - dw_j w_state_j (dw_j = x_j . dS_out B_j), and at the chunk's end
           sum_j dw_j w_state_j + exp2(cs_last) <dS_out, S_in>;
-  d (dt_k A) = the suffix sum of d cs over the chunk; ddt_k = its column sum
+  d (dt_k A) = the suffix sum of d cs over the chunk (over k's sequence with
+  seq_idx: every pair and state term is masked to one sequence as v4's); ddt_k = its column sum
   of dM C.B E, dw_k exp2(cs_last - cs_k) and A times it; dA = sum dt * it.
 Launches: the dt pre-kernel (chunk K), the forward and reverse walks (v4's, in
 32-long tiles, storing one state per chunk and flagging non-finite loads),
@@ -40,6 +41,7 @@ import triton.language as tl
 from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
 from .dt import _ssd_dt_cumsum_kernel
+from .ssd_common import segment_cumsum
 from . import ssd_bwd as _v4
 from .ssd_bwd import _pick_nsplit
 
@@ -54,6 +56,9 @@ V6_PAIR_WARPS = 4  # 255 registers at 4 warps, 149 at 8 (bwd_regs.py v6), yet 4 
 # Shorter sequences run v4 (host-bound there: v6's extra launches and its one sync cost more)
 V6_MIN_LEN = 512
 V6_STAGES = 2
+# seq_idx in v6: built and checked on the CPU (test_bwd_ssd.py), not yet run on the GPU, so calls with
+# seq_idx go to v4 until it is (NOTES.md "Backward v6"); tests and bwd_bench turn it on
+V6_SEQ_IDX = False
 # Pair-kernel programs wanted before a group's heads are split (each split adds a W partial)
 V6_MIN_PAIR_PROGRAMS = 2048
 # False (tests, bwd_bench's check): a call v6 cannot compute raises instead of running v4
@@ -62,14 +67,14 @@ V6_FALLBACK = True
 
 @triton.jit
 def _v6_pair_kernel(
-    x, B, C, dout, dtp, csp, cb, w, g_row, g_col, g_ddt,
+    x, B, C, dout, dtp, csp, seg, cb, w, g_row, g_col, g_ddt,
     L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC, NSPLIT,
     stride_xb, stride_xl, stride_xh,
     stride_Bb, stride_Bl, stride_Bg,
     stride_Cb, stride_Cl, stride_Cg,
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
-    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
+    DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, HAS_SEQ_IDX: tl.constexpr = False,
 ):
     """Grid (NB * NB, NCC, b * G * NSPLIT); programs with jb > ib return;
     split s of a group takes HPG_LOOP = HEADS_PER_GROUP / NSPLIT of its heads.
@@ -108,6 +113,8 @@ def _v6_pair_kernel(
     o_qq = o_q[:, None] * BQ + o_q[None, :]
     tl.store(cb + o_blk * BQ * BQ + o_qq, b_CB.to(cb.dtype.element_ty), mask=(o_qq >= 0) & (i_s == 0))
     m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
+    if HAS_SEQ_IDX:  # seg: the chunk's segment counter of each position ([b, LP])
+        m_ij = m_ij & (tl.load(seg + i_b64 * LP + ti0 + o_q)[:, None] == tl.load(seg + i_b64 * LP + tj0 + o_q)[None, :])
     b_W = tl.zeros([BQ, BQ], dtype=tl.float32)
     for i_hh in range(0, HPG_LOOP):
         i_h = i_g * HEADS_PER_GROUP + i_s * (HEADS_PER_GROUP // NSPLIT) + i_hh
@@ -135,7 +142,7 @@ def _v6_pair_kernel(
 @triton.jit
 def _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq, b_cs_j, b_dt_j,
              L, LP, NCC, stride_ol, NB: tl.constexpr, BQ: tl.constexpr, ELT: tl.constexpr,
-             DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr):
+             DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, p_seg, b_seg_j, HAS_SEQ_IDX: tl.constexpr):
     """dx_j += M[i, j]^T dy_i for one i-block."""
     ti0 = c0 + i_bl * BQ
     m_i = (ti0 + o_q) < L
@@ -145,13 +152,15 @@ def _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p,
     b_dy = tl.load(p_o + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
                    other=0.0)
     m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
+    if HAS_SEQ_IDX:
+        m_ij = m_ij & (tl.load(p_seg + ti0 + o_q)[:, None] == b_seg_j[None, :])
     b_M = b_CB * tl.exp2(tl.where(m_ij, b_cs_i[:, None] - b_cs_j[None, :], -float("inf"))) * b_dt_j[None, :]
     return b_acc + tl.dot(tl.trans(b_M.to(ELT).to(DOT_DTYPE)), b_dy.to(DOT_DTYPE), input_precision=DOT_PRECISION)
 
 
 @triton.jit
 def _v6_dx_kernel(
-    x, B, C, D, dout, dtp, csp, states, dstates, cb,
+    x, B, C, D, dout, dtp, csp, seg, states, dstates, cb,
     dx, s_dcs, s_ddt, s_last, dD_part,
     L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC,
     stride_xb, stride_xl, stride_xh,
@@ -161,6 +170,7 @@ def _v6_dx_kernel(
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
     HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, INTERP: tl.constexpr = False,
+    HAS_SEQ_IDX: tl.constexpr = False,
 ):
     """Grid (NB, NCC, b * H): dx of block jb of chunk c for head h, and the
     state terms of d cs (s_dcs), of ddt (s_ddt) per position, and of the
@@ -192,16 +202,24 @@ def _v6_dx_kernel(
     b_dt_j = tl.load(dtp + i_bh64 * LP + tj0 + o_q)
     b_cs_last = tl.load(csp + i_bh64 * LP + c0 + (NB * BQ - 1))
     o_qq = o_q[:, None] * BQ + o_q[None, :]
+    p_seg = seg + i_b64 * LP
+    b_seg_j = 0
+    b_seg_last = 0
+    if HAS_SEQ_IDX:
+        b_seg_j = tl.load(p_seg + tj0 + o_q)
+        b_seg_last = tl.load(p_seg + c0 + (NB * BQ - 1))
     b_acc = tl.zeros([BQ, BLOCK_P], dtype=tl.float32)
     if INTERP:  # a runtime range start fails under the interpreter
         for i_bl in range(0, NB):
             if i_bl >= j_bl:
                 b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
-                                 b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION)
+                                 b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION,
+                                 p_seg, b_seg_j, HAS_SEQ_IDX)
     else:
         for i_bl in range(j_bl, NB):
             b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
-                             b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION)
+                             b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION,
+                             p_seg, b_seg_j, HAS_SEQ_IDX)
     b_x = tl.load(p_x + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :], mask=m_jp, other=0.0)
     b_dy = tl.load(p_o + (tj0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_jp, other=0.0)
     b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
@@ -213,6 +231,10 @@ def _v6_dx_kernel(
     b_dS = tl.load(dstates + o_state, mask=m_pn, other=0.0)
     b_U = tl.dot(b_B.to(DOT_DTYPE), tl.trans(b_dS.to(DOT_DTYPE)), input_precision=DOT_PRECISION)  # (dS B_j)[p]
     b_e_state = tl.exp2(b_cs_last - b_cs_j)
+    b_w_out = tl.exp2(b_cs_j)
+    if HAS_SEQ_IDX:  # the state leaving the chunk holds its last sequence; the one entering reaches the first
+        b_e_state = tl.where(b_seg_j == b_seg_last, b_e_state, 0.0)
+        b_w_out = tl.where(b_seg_j == 0, b_w_out, 0.0)
     b_w_state = b_dt_j * b_e_state
     b_xf = b_x.to(tl.float32)
     b_dyf = b_dy.to(tl.float32)
@@ -230,12 +252,15 @@ def _v6_dx_kernel(
     b_dw = tl.sum(b_xf * b_U, axis=1)
     b_yoff = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_S.to(DOT_DTYPE)), input_precision=DOT_PRECISION)  # C_j . S_in
     b_dyoff = tl.sum(b_dyf * b_yoff, axis=1)
-    tl.store(s_dcs + i_bh64 * LP + tj0 + o_q, tl.exp2(b_cs_j) * b_dyoff - b_dw * b_w_state)
+    tl.store(s_dcs + i_bh64 * LP + tj0 + o_q, b_w_out * b_dyoff - b_dw * b_w_state)
     tl.store(s_ddt + i_bh64 * LP + tj0 + o_q, b_dw * b_e_state)
     b_last = tl.sum(b_dw * b_w_state, axis=0)
     if j_bl == 0:
         b_sdss = tl.sum(tl.sum(b_dS.to(tl.float32) * b_S.to(tl.float32), axis=1), axis=0)
-        b_last += tl.exp2(b_cs_last) * b_sdss
+        b_keep = tl.exp2(b_cs_last)
+        if HAS_SEQ_IDX:
+            b_keep = tl.where(b_seg_last == 0, b_keep, 0.0)
+        b_last += b_keep * b_sdss
     tl.store(s_last + (i_bh64 * NCC + i_c) * NB + j_bl, b_last)
 
 
@@ -264,7 +289,7 @@ def _w_step(b_acc, w, R, i_b64, i_g, i_bg, i_c, i_bl, j_bl, c0, o_q, o_n, m_n, o
 
 @triton.jit
 def _v6_dbc_kernel(
-    x, B, C, dout, dtp, csp, states, dstates, w, dB, dC,
+    x, B, C, dout, dtp, csp, seg, states, dstates, w, dB, dC,
     L, H, P, N, G, HEADS_PER_GROUP, HPG_LOOP, LP, NCC, NSPLIT, NSPLIT_LOOP,
     stride_xb, stride_xl, stride_xh,
     stride_Bb, stride_Bl, stride_Bg,
@@ -272,6 +297,7 @@ def _v6_dbc_kernel(
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INTERP: tl.constexpr = False,
+    HAS_SEQ_IDX: tl.constexpr = False,
 ):
     """Grid (2 * NB, NCC, b * G): program (2 k + which): which 0 = dB of block
     k (W^T C over i >= k, then the heads' x dS_out), 1 = dC of block k (W B
@@ -299,6 +325,9 @@ def _v6_dbc_kernel(
     b_acc = tl.zeros([BQ, BLOCK_N], dtype=tl.float32)
     o_state = o_p[:, None] * N + o_n[None, :]
     BG = tl.num_programs(2)
+    if HAS_SEQ_IDX:
+        b_seg_k = tl.load(seg + i_b64 * LP + tk0 + o_q)
+        b_seg_last = tl.load(seg + i_b64 * LP + c0 + (NB * BQ - 1))
     if which == 0:  # dB_j += W[i, j]^T C_i, i >= j
         if INTERP:
             for i_bl in range(0, NB):
@@ -320,7 +349,10 @@ def _v6_dbc_kernel(
             b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tk0 + o_q)[:, None] * stride_xl + o_p[None, :],
                           mask=m_kp, other=0.0).to(tl.float32)
             b_dS = tl.load(dstates + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
-            b_xw = (b_x * (b_dt * tl.exp2(b_cs_last - b_cs))[:, None]).to(ELT).to(DOT_DTYPE)
+            b_ws = b_dt * tl.exp2(b_cs_last - b_cs)
+            if HAS_SEQ_IDX:
+                b_ws = tl.where(b_seg_k == b_seg_last, b_ws, 0.0)
+            b_xw = (b_x * b_ws[:, None]).to(ELT).to(DOT_DTYPE)
             b_acc += tl.dot(b_xw, b_dS.to(DOT_DTYPE), input_precision=DOT_PRECISION)
         tl.store(dB + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
                  mask=m_k[:, None] & m_n[None, :])
@@ -343,7 +375,10 @@ def _v6_dbc_kernel(
             b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (tk0 + o_q)[:, None] * stride_ol
                            + o_p[None, :], mask=m_kp, other=0.0).to(tl.float32)
             b_S = tl.load(states + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
-            b_dyw = (b_dy * tl.exp2(b_cs)[:, None]).to(ELT).to(DOT_DTYPE)
+            b_wo = tl.exp2(b_cs)
+            if HAS_SEQ_IDX:
+                b_wo = tl.where(b_seg_k == 0, b_wo, 0.0)
+            b_dyw = (b_dy * b_wo[:, None]).to(ELT).to(DOT_DTYPE)
             b_acc += tl.dot(b_dyw, b_S.to(DOT_DTYPE), input_precision=DOT_PRECISION)
         tl.store(dC + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
                  mask=m_k[:, None] & m_n[None, :])
@@ -351,12 +386,12 @@ def _v6_dbc_kernel(
 
 @triton.jit
 def _v6_dt_kernel(
-    dt, A, dt_bias, dtp, g_row, g_col, g_ddt, s_dcs, s_ddt, s_last, ddt, dA_part,
+    dt, A, dt_bias, dtp, seg, g_row, g_col, g_ddt, s_dcs, s_ddt, s_last, ddt, dA_part,
     L, H, LP, NCC,
     stride_dtb, stride_dtl, stride_dth,
     dt_lo, dt_hi,
     NB: tl.constexpr, BQ: tl.constexpr, K: tl.constexpr,
-    HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr,
+    HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr, HAS_SEQ_IDX: tl.constexpr = False,
 ):
     """Grid (NCC, b * H): d cs over the chunk (pair sums + state terms + the
     last position's), its suffix sum rc, ddt = (column sums + state term + rc
@@ -380,7 +415,10 @@ def _v6_dt_kernel(
     b_dcs += tl.load(s_dcs + i_bh64 * LP + c0 + o_k)
     b_last = tl.sum(tl.load(s_last + (i_bh64 * NCC + i_c) * NB + o_a), axis=0)
     b_dcs += tl.where(o_k == K - 1, b_last, 0.0)
-    b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
+    if HAS_SEQ_IDX:  # d (dt_k A) sums over the later positions of k's sequence in the chunk
+        b_rc = segment_cumsum(b_dcs, tl.load(seg + i_b.to(tl.int64) * LP + c0 + o_k), True)
+    else:
+        b_rc = tl.cumsum(b_dcs, axis=0, reverse=True)
     b_A = tl.load(A + i_h).to(tl.float32)
     b_dt_bias = 0.0
     if HAS_DT_BIAS:
@@ -394,17 +432,18 @@ def _v6_dt_kernel(
     tl.store(dA_part + i_bh64 * NCC + i_c, tl.sum(b_dt * b_rc, axis=0))
 
 
-def v6_supports(x, B, z, seq_idx, order):
-    """Whether v6 computes this call (else v4): order 0, no z, no seq_idx,
-    headdim and d_state at most 128."""
-    return (order == 0 and z is None and seq_idx is None and x.shape[-1] <= 128 and B.shape[-1] <= 128)
+def v6_supports(x, B, z, seq_idx, order, allow_seq_idx=False):
+    """Whether v6 computes this call (else v4): order 0, no z, headdim and
+    d_state at most 128, seq_idx only with allow_seq_idx."""
+    return (order == 0 and z is None and x.shape[-1] <= 128 and B.shape[-1] <= 128
+            and (seq_idx is None or allow_seq_idx))
 
 
 def _ssd_bwd_v6(
     dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
     *, chunk=None, block=None, num_warps=None, num_stages=None, nsplit=None, order=0, height=1, width=1,
-    fallback=None, **v4_launch,
+    fallback=None, allow_seq_idx=None, **v4_launch,
 ):
     """v6 where v6_supports() and the inputs are finite without state
     resets, else v4 (with v4_launch). The finite check is on device (the
@@ -415,12 +454,14 @@ def _ssd_bwd_v6(
 
     def v4():
         if not fallback:
-            raise ValueError("backward v6 cannot compute this call (z, seq_idx, another scan order, headdim or "
+            raise ValueError("backward v6 cannot compute this call (z, another scan order, seq_idx without "
+                             "allow_seq_idx=True, headdim or "
                              "d_state > 128, or non-finite inputs / state resets); v4 does: impl='v4'")
         return _v4._ssd_bwd_v4(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
                                seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
                                dfinal_states=dfinal_states, order=order, height=height, width=width, **v4_launch)
-    if not v6_supports(x, B, z, seq_idx, order) or (fallback and x.shape[1] < V6_MIN_LEN):
+    allow_seq_idx = V6_SEQ_IDX if allow_seq_idx is None else allow_seq_idx
+    if not v6_supports(x, B, z, seq_idx, order, allow_seq_idx) or (fallback and x.shape[1] < V6_MIN_LEN):
         return v4()
     if x.is_cuda and torch.cuda.is_current_stream_capturing():
         return v4()
@@ -460,11 +501,23 @@ def _ssd_bwd_v6(
     scratch = torch.empty((2, b * h, lp), device=dev, dtype=f32)
     dtp, csp = scratch[0], scratch[1]
     block_h = max(1, min(next_pow2(h), 8192 // K))
+    has_seq = seq_idx is not None
+    seq_arg = seq_idx if has_seq else dt
+    seq_strides = (seq_idx.stride(0), seq_idx.stride(1)) if has_seq else (0, 0)
     _ssd_dt_cumsum_kernel[(ncc, b, cdiv(h, block_h))](
         dt, A, dt_bias if dt_bias is not None else A, dtp, csp, l, h, lp,
         dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
-        CHUNK=K, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), num_warps=4,
+        CHUNK=K, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus),
+        HAS_SEQ_IDX=has_seq, seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1], num_warps=4,
     )
+    # the segment counter of each position in its chunk, as ssd_common.segment_ids counts it: changes of
+    # seq_idx against the previous position (a change at the chunk's first position counts), [b, lp] int32
+    if has_seq:
+        chg = torch.zeros((b, lp), device=dev, dtype=torch.int32)
+        chg[:, 1:l] = (seq_idx[:, 1:] != seq_idx[:, :-1]).to(torch.int32)
+        seg = chg.view(b, ncc, K).cumsum(-1, dtype=torch.int32).view(b, lp)
+    else:
+        seg = dtp
     # 1, 2. the walks, one state per chunk, flagging non-finite loads
     npb = cdiv(p, 64)
     walk_bp = min(64, block_p)
@@ -475,22 +528,22 @@ def _ssd_bwd_v6(
     walk_launch = dict(num_warps=_v4.V4_WALK_WARPS,
                        **({"maxnreg": _v4.V4_WALK_MAXNREG} if compiled and _v4.V4_WALK_MAXNREG else {}))
     walk_flags = dict(CHUNK=V6_SUB, BLOCK_P=walk_bp, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
-                      HAS_SEQ_IDX=False, STORE_EVERY=K // V6_SUB, COARSE=K // V6_SUB, FLAG=True)
+                      HAS_SEQ_IDX=has_seq, STORE_EVERY=K // V6_SUB, COARSE=K // V6_SUB, FLAG=True)
     init_strides = ((initial_states.stride(0), initial_states.stride(1), initial_states.stride(2))
                     if initial_states is not None else (0, 0, 0))
     _v4._ssd_bwd_walk_kernel[(npb, b * h)](
-        x, B, x, dtp, csp, dt, initial_states if initial_states is not None else x, states, states,
+        x, B, x, dtp, csp, seq_arg, initial_states if initial_states is not None else x, states, states,
         l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
-        x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2), 0, 0, 0, 0, 0,
+        x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2), 0, 0, 0, *seq_strides,
         *init_strides,
         REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
         flags=flags[0], **walk_flags, **walk_launch,
     )
     _v4._ssd_bwd_walk_kernel[(npb, b * h)](
-        dout, C, x, dtp, csp, dt, dfinal if dfinal is not None else dout, dstates,
+        dout, C, x, dtp, csp, seq_arg, dfinal if dfinal is not None else dout, dstates,
         dinit if dinit is not None else dstates,
         l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
-        dout.stride(0), dout.stride(1), dout.stride(2), C.stride(0), C.stride(1), C.stride(2), 0, 0, 0, 0, 0,
+        dout.stride(0), dout.stride(1), dout.stride(2), C.stride(0), C.stride(1), C.stride(2), 0, 0, 0, *seq_strides,
         0, 0, 0,
         REVERSE=True, HAS_Z=False, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
         flags=flags[1], **walk_flags, **walk_launch,
@@ -514,30 +567,32 @@ def _ssd_bwd_v6(
     w = torch.empty((nsplit, b * g, ncc, NB, NB, BQ, BQ), device=dev, dtype=f32)
     gsum = torch.empty((3, b * h, ncc, NB, NB, BQ), device=dev, dtype=f32)
     _v6_pair_kernel[(NB * NB, ncc, b * g * nsplit)](
-        x, B, C, dout, dtp, csp, cb, w, gsum[0], gsum[1], gsum[2],
-        l, h, p, n, g, hpg, _loop_count(hpg // nsplit), lp, ncc, nsplit, *strides, **consts, **pair_opts)
+        x, B, C, dout, dtp, csp, seg, cb, w, gsum[0], gsum[1], gsum[2],
+        l, h, p, n, g, hpg, _loop_count(hpg // nsplit), lp, ncc, nsplit, *strides, **consts, HAS_SEQ_IDX=has_seq,
+        **pair_opts)
     # 4. dx and the state terms
     dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
     sterm = torch.empty((2, b * h, lp), device=dev, dtype=f32)
     s_last = torch.empty((b * h, ncc, NB), device=dev, dtype=f32)
     dD_part = torch.empty((b, ncc * NB, h, p), device=dev, dtype=f32) if D is not None else None
     _v6_dx_kernel[(NB, ncc, b * h)](
-        x, B, C, D if D is not None else A, dout, dtp, csp, states, dstates, cb,
+        x, B, C, D if D is not None else A, dout, dtp, csp, seg, states, dstates, cb,
         dx, sterm[0], sterm[1], s_last, dD_part if dD_part is not None else s_last,
         *dims, *strides, **consts, HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, INTERP=not compiled,
-        **opts)
+        HAS_SEQ_IDX=has_seq, **opts)
     # 5. dB, dC
     dBC = torch.empty((2, b, l, g, n), device=dev, dtype=f32)
     _v6_dbc_kernel[(2 * NB, ncc, b * g)](
-        x, B, C, dout, dtp, csp, states, dstates, w, dBC[0], dBC[1], *dims, nsplit, _loop_count(nsplit), *strides,
-        **consts, INTERP=not compiled, **opts)
+        x, B, C, dout, dtp, csp, seg, states, dstates, w, dBC[0], dBC[1], *dims, nsplit, _loop_count(nsplit),
+        *strides, **consts, INTERP=not compiled, HAS_SEQ_IDX=has_seq, **opts)
     # 6. ddt, dA
     ddt = torch.empty((b, l, h), device=dev, dtype=f32)
     dA_part = torch.empty((b * h, ncc), device=dev, dtype=f32)
     _v6_dt_kernel[(ncc, b * h)](
-        dt, A, dt_bias if dt_bias is not None else A, dtp, gsum[0], gsum[1], gsum[2], sterm[0], sterm[1], s_last,
+        dt, A, dt_bias if dt_bias is not None else A, dtp, seg, gsum[0], gsum[1], gsum[2], sterm[0], sterm[1], s_last,
         ddt, dA_part, l, h, lp, ncc, dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
-        NB=NB, BQ=BQ, K=K, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), num_warps=4,
+        NB=NB, BQ=BQ, K=K, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=has_seq,
+        num_warps=4,
     )
     grads = {
         "dx": dx, "dz": None, "ddt": ddt,

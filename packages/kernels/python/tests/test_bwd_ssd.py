@@ -95,6 +95,12 @@ CASES = [
     pytest.param((2, 40, 3, 24, 1, 32), dict(D="h"),
                  dict(impl="v6", chunk=32, block=16, fallback=False), False,
                  id="v6-one-group-of-three-heads-headdim-24-L40"),
+    pytest.param((2, 70, 2, 16, 1, 16), dict(D="h", bias=True, init=True, seq=True),
+                 dict(impl="v6", chunk=64, block=16, fallback=False, allow_seq_idx=True), True,
+                 id="v6-seq-idx-changes-mid-block-and-at-a-block-start"),
+    pytest.param((2, 70, 2, 16, 2, 16), dict(D="hp", seq=True),
+                 dict(impl="v6", chunk=32, block=16, fallback=False, allow_seq_idx=True), True,
+                 id="v6-seq-idx-change-at-a-chunk-start-two-groups"),
     pytest.param((1, 64, 4, 16, 1, 16), dict(D="h", bias=True),
                  dict(impl="v6", chunk=64, block=32, nsplit=2, fallback=False), True,
                  id="v6-pair-kernel-heads-split-in-two-W-partials-summed"),
@@ -158,7 +164,7 @@ def test_v6_gives_a_call_with_a_non_finite_input_or_a_state_reset_to_v4_bit_for_
 
 def test_v6_refuses_what_it_does_not_compute_when_told_not_to_fall_back(device):
     dout, x, dt, A, B, C = _v6_inputs(device)
-    with pytest.raises(ValueError, match="z, seq_idx"):
+    with pytest.raises(ValueError, match="z, another scan order"):
         bwd.ssd_bwd(dout, x, dt, A, B, C, z=torch.randn_like(x), impl="v6", fallback=False)
     g6 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v6", chunk=32, block=16, fallback=False)
     g4 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v4")
