@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="5b279974248f6dda03d6e3d9846e89a9ab201a5b5c4c4bc520f98fa4254e4eeb",
+        kernel="kernels/ssd_bwd.py", kernel_sha="7d476a07b5239fd85f3a0a12e3388852d5a29aca889543cf3ad640cac48e610e",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -65,6 +65,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/ssd_fused_dispatch.py',
   'kernels/ssd_bwd_T.py',
   'kernels/ssd_bwd_v6.py',
+  'kernels/ssd_bwd_common.py',
   'kernels/smem.py',
   'custom_ops.py',
   'varlen.py',

@@ -43,6 +43,7 @@ from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _lo
 from .dt import _ssd_dt_cumsum_kernel
 from .ssd_common import segment_cumsum
 from . import ssd_bwd as _v4
+from .ssd_bwd_common import _dt_chunk, _ssd_bwd_walk_kernel
 from .ssd_bwd import _pick_nsplit
 
 # States every V6_CHUNK positions, V6_BLOCK rows per block (V6_CHUNK // V6_BLOCK blocks a chunk).
@@ -94,7 +95,6 @@ def _v6_pair_kernel(
     i_b = i_bg // G
     i_g = i_bg % G
     i_b64 = i_b.to(tl.int64)
-    ELT = x.dtype.element_ty
     ti0 = i_c.to(tl.int64) * (NB * BQ) + i_bl * BQ
     tj0 = i_c.to(tl.int64) * (NB * BQ) + j_bl * BQ
     o_q = tl.arange(0, BQ)
@@ -424,7 +424,7 @@ def _v6_dt_kernel(
     if HAS_DT_BIAS:
         b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
     m_t = (c0 + o_k) < L
-    b_dt, b_ddt_draw = _v4._dt_chunk(dt + i_b.to(tl.int64) * stride_dtb + i_h * stride_dth + c0 * stride_dtl, o_k,
+    b_dt, b_ddt_draw = _dt_chunk(dt + i_b.to(tl.int64) * stride_dtb + i_h * stride_dth + c0 * stride_dtl, o_k,
                                      m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
     b_ddt = tl.reshape(tl.sum(b_cd, axis=0), [K]) + tl.load(s_ddt + i_bh64 * LP + c0 + o_k) + b_rc * b_A
     b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)
@@ -531,7 +531,7 @@ def _ssd_bwd_v6(
                       HAS_SEQ_IDX=has_seq, STORE_EVERY=K // V6_SUB, COARSE=K // V6_SUB, FLAG=True)
     init_strides = ((initial_states.stride(0), initial_states.stride(1), initial_states.stride(2))
                     if initial_states is not None else (0, 0, 0))
-    _v4._ssd_bwd_walk_kernel[(npb, b * h)](
+    _ssd_bwd_walk_kernel[(npb, b * h)](
         x, B, x, dtp, csp, seq_arg, initial_states if initial_states is not None else x, states, states,
         l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
         x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2), 0, 0, 0, *seq_strides,
@@ -539,7 +539,7 @@ def _ssd_bwd_v6(
         REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
         flags=flags[0], **walk_flags, **walk_launch,
     )
-    _v4._ssd_bwd_walk_kernel[(npb, b * h)](
+    _ssd_bwd_walk_kernel[(npb, b * h)](
         dout, C, x, dtp, csp, seq_arg, dfinal if dfinal is not None else dout, dstates,
         dinit if dinit is not None else dstates,
         l, h, p, n, h // g, lp, _loop_count(nsub), nsub,
