@@ -29,16 +29,16 @@ Q = 16
 B_, L_, H_, P_, G_, N_ = 2, 128, 3, 32, 1, 16
 
 
-def _inputs(device, seq=False):
-    x = torch.randn(B_, L_, H_, P_, device=device)
-    dt = torch.rand(B_, L_, H_, device=device) * 0.2 + 0.005
-    A = -torch.exp(torch.empty(H_, device=device).uniform_(math.log(0.05), math.log(2.0)))
-    Bm = torch.randn(B_, L_, G_, N_, device=device)
-    Cm = torch.randn(B_, L_, G_, N_, device=device)
-    kw = dict(D=torch.randn(H_, device=device), z=torch.randn(B_, L_, H_, P_, device=device),
-              initial_states=torch.randn(B_, H_, P_, N_, device=device), return_final_states=True)
+def _inputs(device, seq=False, b=B_, h=H_):
+    x = torch.randn(b, L_, h, P_, device=device)
+    dt = torch.rand(b, L_, h, device=device) * 0.2 + 0.005
+    A = -torch.exp(torch.empty(h, device=device).uniform_(math.log(0.05), math.log(2.0)))
+    Bm = torch.randn(b, L_, G_, N_, device=device)
+    Cm = torch.randn(b, L_, G_, N_, device=device)
+    kw = dict(D=torch.randn(h, device=device), z=torch.randn(b, L_, h, P_, device=device),
+              initial_states=torch.randn(b, h, P_, N_, device=device), return_final_states=True)
     if seq:
-        s = torch.zeros(B_, L_, dtype=torch.int32, device=device)
+        s = torch.zeros(b, L_, dtype=torch.int32, device=device)
         s[:, 40:] += 1
         s[:, 77:] += 1
         kw["seq_idx"] = s
@@ -75,7 +75,10 @@ def _run(monkeypatch, args, kw, exact_only=False, no_rerun=False):
 def test_with_finite_inputs_no_program_is_flagged_and_the_result_equals_the_exact_walk_bit_for_bit(
         device, monkeypatch, force_path, path, seq):
     force_path(path)
-    args, kw = _inputs(device, seq)
+    # one batch, two heads: both forms run the same offsets, so a wrong one
+    # would not differ between them (offsets against the reference: test_scan.py);
+    # what is compared here is the arithmetic of the two forms, per program
+    args, kw = _inputs(device, seq, b=1, h=2)
     out, final, launches = _run(monkeypatch, args, kw)
     assert [m for m, _, _ in launches] == ["plain"]
     flags = launches[0][2]
@@ -108,7 +111,7 @@ def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segmen
 def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_exact_rerun_repairs_them(
         device, monkeypatch, force_path):
     force_path("pre")
-    args, kw = _inputs(device)
+    args, kw = _inputs(device, b=1, h=2)  # what spreads is within one (batch, head)
     kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
     b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
     args[0][b0, t0, h0, p0] = float("nan")

@@ -148,7 +148,7 @@ SCAN_CASES = [
     pytest.param((2, 100, 4, 16, 2, 16), 32, dict(D="h", z=True, dt_bias=True, init=True, seq=True, final=True),
                  id="all-options-Dh-B2-L100-H4-P16-G2-N16-Q32"),
     # seqlen 1: one partial tile, the initial state and the final one a single step apart (the runner's
-    # test_verify_grads.py runs seqlen 1 on one generated example only)
+    # test_verify_grads.py runs the generated examples at a longer sequence only)
     pytest.param((2, 1, 4, 16, 2, 16), 32, dict(D="hp", z=True, dt_bias=True, init=True, final=True),
                  id="seqlen-1-all-options-B2-L1-H4-P16-G2-N16-Q32"),
     pytest.param((1, 77, 2, 32, 1, 16), 16, dict(D="hp", dt_bias=True, init=True, final=True),

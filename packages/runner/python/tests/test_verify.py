@@ -148,27 +148,17 @@ def test_verify_of_a_directory_without_a_package_names_the_fix(tmp_path):
         run_verify(str(tmp_path / "nothing"), device="cpu")
 
 
-def test_the_verify_command_exits_non_zero_and_writes_json_when_a_check_fails(tmp_path):
-    pkg = make_fake(tmp_path, bug="no_D", name="fake_cli")
-    out = tmp_path / "rows.json"
-    env = {"PYTHONPATH": str(PYDIR), "TRITON_INTERPRET": "1", "PATH": "/usr/bin:/bin"}
-    p = subprocess.run([sys.executable, "-m", "mamba2_runner.verify", str(pkg), "--device", "cpu", "--ops", "scan",
-                        "--json", str(out)], capture_output=True, text=True, env=env, timeout=300)
-    assert p.returncode == 1, p.stdout + p.stderr
-    assert "FAIL" in p.stdout and "rel err" in p.stdout
-    data = json.loads(out.read_text())
-    assert data["passed"] is False and data["n_failed"] > 0
-
-
-def test_the_verify_command_writes_grad_rows_to_json_and_counts_them(tmp_path):
+def test_the_verify_command_exits_non_zero_when_a_check_fails_and_writes_the_rows_and_grad_counts_to_json(tmp_path):
     pkg = make_fake(tmp_path, bug="bad_grad", name="fake_cli_grads")
     out = tmp_path / "rows.json"
     env = {"PYTHONPATH": str(PYDIR), "TRITON_INTERPRET": "1", "PATH": "/usr/bin:/bin"}
     p = subprocess.run([sys.executable, "-m", "mamba2_runner.verify", str(pkg), "--device", "cpu",
                         "--ops", "dt,grads", "--json", str(out)], capture_output=True, text=True, env=env, timeout=300)
     assert p.returncode == 1, p.stdout + p.stderr
+    assert "FAIL" in p.stdout and "rel err" in p.stdout
     assert "of which gradients" in p.stdout
     data = json.loads(out.read_text())
+    assert data["passed"] is False and data["n_failed"] > 0
     grad_rows = [r for r in data["rows"] if r["op"].startswith("grad ")]
     assert grad_rows and data["n_grad_rows"] == len(grad_rows)
     assert data["n_grad_failed"] == sum(1 for r in grad_rows if not r["passed"]) > 0
@@ -189,13 +179,15 @@ def test_the_generated_package_matches_the_reference_on_every_op_and_the_block()
     """verify's rows on the real package, one per distinct path: the CPU
     interpreter makes `run_verify(shapes="quick")` (85 s) repeat paths. Kept:
     conv, dt and norm at seqlen 1, 37 and the longest shape; the fused scan at
-    1, 37 and the longest (it crosses the default chunk); the chunked fallback
-    on the longest; each public flag (z, seq_idx, initial states) on both
-    impls at the longest shape, the three in one call (each changes the output,
-    so a wrong one fails the row); the block at seqlen 1, the seed check
-    (2, 128) and the longest with seq_idx. Dropped as repeats: the fused scan
-    at 128 (the 37 and longest rows take the same multi-tile path), the block
-    without seq_idx at 37 and the longest (the seed row's path). The kernels'
+    1 and 37 without flags; both impls at the longest shape (it crosses the
+    default chunk) with each public flag (z, seq_idx, initial states), the
+    three in one call (each changes the output, so a wrong one fails the row);
+    the block at seqlen 1, the seed check (2, 128) and the longest with
+    seq_idx. Dropped as repeats: the fused scan at 128 (the 37 and longest
+    rows take the same multi-tile path), both impls at the longest without
+    flags (the flagged rows' multi-chunk path; without flags on every impl:
+    test_scan.py's "plain" rows), the block without seq_idx at 37 and the
+    longest (the seed row's path). The kernels'
     own shapes and flags: packages/kernels/python/tests (test_scan.py); verify's
     own loop over shapes and ops: the stand-in tests above, and
     test/e2e/model-to-verify.test.ts (the command on a generated package)."""
@@ -217,9 +209,9 @@ def test_the_generated_package_matches_the_reference_on_every_op_and_the_block()
         chk.conv(dtype, b, l)
         chk.dt(dtype, b, l)
         chk.norm(dtype, b, l)
+    for b, l in short:
         chk.scan(dtype, b, l, "fused")
     b, l = longest
-    chk.scan(dtype, b, l, "chunked")
     for impl in impls:
         chk.scan(dtype, b, l, impl, with_z=True, with_seq_idx=True, with_init=True)
     chk.block(dtype, *short[0])
