@@ -40,6 +40,8 @@ case "$cmd" in
     # Python children run beside them, so torch's default of a thread per core
     # oversubscribes the machine (measured: test_scan.py -n 2 takes 10% less
     # CPU and 13% less time with OMP_NUM_THREADS=1 on a 2-core machine).
+    # (nproc reads OMP_NUM_THREADS: count the cores first.)
+    cores="$(nproc)"
     export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
     logs="$(mktemp -d)"
     trap 'rm -rf "$logs"' EXIT
@@ -56,7 +58,7 @@ case "$cmd" in
       rc=0; pnpm exec vitest run >"$logs/vitest" 2>&1 || rc=$?; echo "$rc" >"$logs/vitest.rc" ) &
     echo "==> pytest (CPU, Triton interpreter, one process per core, one test handed out at a time)" >&2
     py_rc=0
-    bash scripts/pytest.sh -n "$(nproc)" --maxschedchunk 1 || py_rc=$?
+    bash scripts/pytest.sh -n "$cores" --maxschedchunk 1 || py_rc=$?
     wait
     echo "==> gen:check output" >&2
     cat "$logs/gen-check"
