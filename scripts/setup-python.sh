@@ -28,10 +28,19 @@ PYEOF
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> pip install ${need[*]}" >&2
-  # --no-compile, then compileall on every core: pip byte-compiles the ~1.5 GB
-  # on one core (40 of its 60 s on a 2-core machine); the .pyc files are still
-  # written, as every later process (pytest workers, the runner's workers) needs them.
+  # --no-compile: pip byte-compiles all ~6,500 files of the ~1.5 GB on one core
+  # (40 of its 60 s on a 2-core machine), and compileall of everything costs
+  # ~37 s of CPU there too. Byte-code is written below for what the runner and
+  # the tests import (a third of the files, ~16 s of CPU), which every later
+  # process (pytest workers, the runner's workers, ~100 in CI) then reads.
   "$VENV/bin/python" -m pip install --quiet --no-compile "${need[@]}"
-  "$VENV/bin/python" -m compileall -q -j 0 "$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" >/dev/null 2>&1 || true
+  # Byte-compile what gets imported by importing it once, with .pyc writing on
+  # even where the environment turns it off (PYTHONDONTWRITEBYTECODE, as some CI
+  # machines set; then nothing else would write them and every process would
+  # compile torch again).
+  env -u PYTHONDONTWRITEBYTECODE "$VENV/bin/python" -c '
+import torch, triton, triton.runtime.interpreter, numpy, torch._dynamo, torch.distributed.run
+import torch.testing._internal.optests' >/dev/null 2>&1 || true
+  env -u PYTHONDONTWRITEBYTECODE "$VENV/bin/python" -m pytest --help >/dev/null 2>&1 || true
 fi
 "$VENV/bin/python" -c 'import torch, triton; print(f"python env ok: torch {torch.__version__}, triton {triton.__version__}, cuda {torch.cuda.is_available()}")'

@@ -67,10 +67,21 @@ describe('the sweep command line', () => {
     expect(await runSweepCli(['--plan', plan, '--no-report'])).toBe(2);
   }, 120_000);
 
-  it('sweeps the tiny CPU plan end to end: every config ok, stamped with the library kernel sha codegen computes too', async () => {
+  it('prepares the tiny CPU plan (one package per headdim) and sweeps it end to end: every config ok, stamped with the library kernel sha codegen computes too', async () => {
     const dir = tmp();
     expect(await runSweepCli(['--sweep', join(REPO_ROOT, 'examples/sweeps/tiny-cpu.ts'), '--out', dir, '--no-report'])).toBe(0);
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { configs: { id: string }[]; commit: string | null; packages: Record<string, { dir: string }> };
+    // what preparing it wrote: one package per headdim, at dirs relative to the plan
+    expect(plan.configs.map((c) => c.id)).toEqual([
+      'Q16-P32-bp32-wdef-sdef@B1-L64-H16', 'Q32-P32-bp32-wdef-sdef@B1-L64-H16',
+      'Q16-P64-bp32-wdef-sdef@B1-L64-H8', 'Q32-P64-bp32-wdef-sdef@B1-L64-H8',
+    ]);
+    for (const [key, pkg] of Object.entries(plan.packages)) {
+      expect(existsSync(join(dir, pkg.dir, 'manifest.json'))).toBe(true);
+      const ir = JSON.parse(readFileSync(join(dir, pkg.dir, 'mamba2_simple', 'ir.json'), 'utf8')) as { nodes: { kind: string; headdim?: number }[] };
+      expect(ir.nodes.find((n) => n.kind === 'SsdScan')?.headdim).toBe(Number(key));
+      expect(existsSync(join(dir, pkg.dir, 'mamba2_simple', 'kernels', 'ssd_fused.py'))).toBe(true);
+    }
     const recs = readResults(join(dir, 'results.jsonl')).records;
     expect(recs.map((r) => r.id).sort()).toEqual(plan.configs.map((c) => c.id).sort());
     expect(recs.every((r) => r.status === 'ok')).toBe(true);
