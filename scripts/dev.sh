@@ -32,10 +32,13 @@ case "$cmd" in
   test)
     ensure_pnpm
     # On a 2-core CI machine the steps overlap where they do not depend on each
-    # other: typecheck (node only) while the Python env installs, then gen:check
-    # and vitest (one worker: its tests mostly wait on child processes) next to
-    # pytest (one worker per core). A background step's output is printed after
-    # pytest's; the exit status fails if any step failed.
+    # other. The Python setup (pip, then byte-compiling) keeps one core busy;
+    # next to it run the node-only steps: typecheck, gen:check (--check runs
+    # no Python) and the DSL's vitest files (packages/dsl: no Python either).
+    # Then pytest (one worker per core) and, next to it, the rest of vitest
+    # (one worker: its tests mostly wait on child processes). The background
+    # steps' output is printed after pytest's; the exit status fails if any
+    # step failed.
     # One thread per process: pytest runs one worker per core and vitest's
     # Python children run beside them, so torch's default of a thread per core
     # oversubscribes the machine (measured: test_scan.py -n 2 takes 10% less
@@ -45,30 +48,38 @@ case "$cmd" in
     export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
     logs="$(mktemp -d)"
     trap 'rm -rf "$logs"' EXIT
-    echo "==> typecheck (alongside the Python setup)" >&2
-    ( rc=0; pnpm exec turbo run typecheck --output-logs=errors-only >"$logs/typecheck" 2>&1 || rc=$?; echo "$rc" >"$logs/typecheck.rc" ) &
+    step() {  # step NAME CMD...: run CMD, its output to $logs/NAME, its exit code to $logs/NAME.rc
+      local name="$1" rc=0
+      shift
+      "$@" >"$logs/$name" 2>&1 || rc=$?
+      echo "$rc" >"$logs/$name.rc"
+    }
+    echo "==> typecheck, gen:check and the DSL's vitest (node only) alongside the Python setup, then the rest of vitest alongside pytest; their output after pytest's" >&2
+    ( step typecheck pnpm exec turbo run typecheck --output-logs=errors-only
+      step gen-check pnpm gen:check
+      step vitest-dsl pnpm exec vitest run packages/dsl
+      until [ -e "$logs/python-ready" ]; do [ -d "$logs" ] || exit 1; sleep 1; done
+      step vitest pnpm exec vitest run --exclude 'packages/dsl/**' ) &
     bash scripts/setup-python.sh
-    wait
-    cat "$logs/typecheck"
-    [ "$(cat "$logs/typecheck.rc")" = 0 ] || { echo "typecheck failed" >&2; exit 1; }
     echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
     bash scripts/install-chromium.sh
-    echo "==> gen:check (kernels-out/ matches what pnpm gen emits), then vitest: alongside pytest, output after it" >&2
-    ( rc=0; pnpm gen:check >"$logs/gen-check" 2>&1 || rc=$?; echo "$rc" >"$logs/gen-check.rc"
-      rc=0; pnpm exec vitest run >"$logs/vitest" 2>&1 || rc=$?; echo "$rc" >"$logs/vitest.rc" ) &
+    touch "$logs/python-ready"
     echo "==> pytest (CPU, Triton interpreter, one process per core, one test handed out at a time)" >&2
     py_rc=0
     bash scripts/pytest.sh -n "$cores" --maxschedchunk 1 || py_rc=$?
     wait
-    echo "==> gen:check output" >&2
-    cat "$logs/gen-check"
-    echo "==> vitest output" >&2
-    cat "$logs/vitest"
+    for name in typecheck gen-check vitest-dsl vitest; do
+      echo "==> $name output" >&2
+      cat "$logs/$name"
+    done
+    tc_rc="$(cat "$logs/typecheck.rc")" dsl_rc="$(cat "$logs/vitest-dsl.rc")"
+    [ "$tc_rc" = 0 ] || echo "typecheck failed (exit $tc_rc)" >&2
+    [ "$dsl_rc" = 0 ] || echo "vitest of packages/dsl failed (exit $dsl_rc)" >&2
     gen_rc="$(cat "$logs/gen-check.rc")" ts_rc="$(cat "$logs/vitest.rc")"
     [ "$gen_rc" = 0 ] || echo "gen:check failed (exit $gen_rc): kernels-out/ is not what pnpm gen emits; run pnpm gen:all and commit" >&2
     [ "$ts_rc" = 0 ] || echo "vitest failed (exit $ts_rc)" >&2
     [ "$py_rc" = 0 ] || echo "pytest failed (exit $py_rc)" >&2
-    [ "$gen_rc" = 0 ] && [ "$ts_rc" = 0 ] && [ "$py_rc" = 0 ]
+    [ "$tc_rc" = 0 ] && [ "$gen_rc" = 0 ] && [ "$dsl_rc" = 0 ] && [ "$ts_rc" = 0 ] && [ "$py_rc" = 0 ]
     ;;
   *)
     echo "usage: bash scripts/dev.sh main|test" >&2
