@@ -40,11 +40,13 @@ def _stop(w: Worker) -> None:
         w.p.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def worker():
     """One worker for the tests that leave it running (the protocol has no
     state between requests; each of them checks its own ids): a worker costs
-    a Python start and a torch import, ~3 s."""
+    a Python start and a torch import, ~3 s. Session, not module: under xdist
+    the file's tests are handed out between other files' tests, and a module
+    fixture is torn down and started again each time."""
     w = Worker()
     yield w
     _stop(w)
