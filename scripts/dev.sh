@@ -55,12 +55,13 @@ case "$cmd" in
       echo "$rc" >"$logs/$name.rc"
     }
     echo "==> typecheck, gen:check and the DSL's vitest (node only) alongside the Python setup, then the rest of vitest alongside pytest; their output after pytest's" >&2
-    # niced: they fill the core the setup leaves idle and must not slow the
-    # setup down, which everything after it waits for
+    # Niced: they fill the core the setup leaves idle and must not slow the
+    # setup down, which everything after it waits for. Whatever of them is
+    # left when the setup ends runs in what pytest and vitest leave over.
     ( step typecheck nice -n 15 pnpm exec turbo run typecheck --output-logs=errors-only
       step gen-check nice -n 15 pnpm gen:check
-      step vitest-dsl nice -n 15 pnpm exec vitest run packages/dsl
-      until [ -e "$logs/python-ready" ]; do [ -d "$logs" ] || exit 1; sleep 1; done
+      step vitest-dsl nice -n 15 pnpm exec vitest run packages/dsl ) &
+    ( until [ -e "$logs/python-ready" ]; do [ -d "$logs" ] || exit 1; sleep 1; done
       step vitest pnpm exec vitest run --exclude 'packages/dsl/**' ) &
     bash scripts/setup-python.sh
     echo "==> chromium (the sweep report is checked in a real headless browser)" >&2
