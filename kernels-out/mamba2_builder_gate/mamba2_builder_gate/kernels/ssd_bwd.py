@@ -24,7 +24,7 @@ import triton.language as tl
 
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
-from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
+from .host import last_dim_contiguous as _last_dim_contiguous, limit_pair, loop_count as _loop_count
 from .smem import fit_bwd
 from .ssd_common import nonfinite_rows, row_offsets, segment_cumsum, segment_ids, x_finite
 from .dt import _ssd_dt_cumsum_kernel
@@ -431,9 +431,7 @@ def _ssd_bwd_v4(
     D = D.contiguous() if D is not None else None
     dt_bias = dt_bias.contiguous() if dt_bias is not None else None
     dfinal = dfinal_states.to(f32).contiguous() if dfinal_states is not None else None
-    lo, hi = dt_limit
-    lo = -math.inf if lo is None else float(lo)
-    hi = math.inf if hi is None else float(hi)
+    lo, hi = limit_pair(dt_limit)
 
     block_p = block_p or LAUNCH.bwd.block_p or max(16, min(64, next_pow2(p)))
     block_n = max(16, next_pow2(n))

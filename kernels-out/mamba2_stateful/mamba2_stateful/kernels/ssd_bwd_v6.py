@@ -39,7 +39,7 @@ import triton
 import triton.language as tl
 
 from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
-from .host import last_dim_contiguous as _last_dim_contiguous, loop_count as _loop_count
+from .host import last_dim_contiguous as _last_dim_contiguous, limit_pair, loop_count as _loop_count
 from .dt import _ssd_dt_cumsum_kernel
 from .ssd_common import segment_cumsum
 from . import ssd_bwd as _v4
@@ -474,9 +474,7 @@ def _ssd_bwd_v6(
     D = D.contiguous() if D is not None else None
     dt_bias = dt_bias.contiguous() if dt_bias is not None else None
     dfinal = dfinal_states.to(f32).contiguous() if dfinal_states is not None else None
-    lo, hi = dt_limit
-    lo = -math.inf if lo is None else float(lo)
-    hi = math.inf if hi is None else float(hi)
+    lo, hi = limit_pair(dt_limit)
     K = chunk or V6_CHUNK
     BQ = block or V6_BLOCK
     if K % BQ or K % V6_SUB or BQ < 16 or K > 1024:
