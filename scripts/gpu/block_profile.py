@@ -34,6 +34,12 @@ def step(mod, u, gy):
     torch.autograd.backward(y, gy)
 
 
+def flush(lines, out, d_model):
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / f"block_profile_{d_model}.txt").write_text("\n".join(lines) + "\n")
+
+
 def profile_one(label, mod, u, gy, lines, n=10):
     for _ in range(3):
         step(mod, u, gy)
@@ -80,6 +86,8 @@ def main():
     gy = torch.randn_like(u)
     lines = [f"block fwd+bwd profile, d_model {a.d_model}, ({a.batch}, {a.seqlen}), bf16, {torch.cuda.get_device_name()}"]
     profile_one("generated", gen, u, gy, lines)
+    flush(lines, a.out, a.d_model)
+    print("\n".join(lines), flush=True)
     try:
         base = load_mamba_ssm(ROOT / ".baseline")
         dims = block_dims(ir)
@@ -92,11 +100,8 @@ def main():
         profile_one("mamba_ssm_fused", m.train(), u, gy, lines)
     except Exception as e:  # the profile of ours stands alone
         lines.append(f"== mamba_ssm_fused: not profiled ({type(e).__name__}: {e})")
-    text = "\n".join(lines)
-    print(text)
-    if a.out:
-        Path(a.out).mkdir(parents=True, exist_ok=True)
-        (Path(a.out) / f"block_profile_{a.d_model}.txt").write_text(text + "\n")
+    flush(lines, a.out, a.d_model)
+    print("\n".join(lines[lines.index(next(x for x in lines if x.startswith("== mamba_ssm"))):]))
 
 
 if __name__ == "__main__":

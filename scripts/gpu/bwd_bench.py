@@ -179,6 +179,7 @@ def main():
     ap.add_argument("--variants", default="")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--no-z", action="store_true", help="leave out the z row (v6 gives z to v4)")
+    ap.add_argument("--shapes", default="", help="comma list of shape indices to run (0-based, in the table's order)")
     a = ap.parse_args()
     if DEVICE == "cpu" and not a.smoke:
         raise SystemExit("bwd_bench.py: no GPU visible; --smoke runs the CPU smoke test instead")
@@ -257,6 +258,8 @@ def main():
         shapes = shapes[:2] + shapes[3:4]
     if a.no_z:
         shapes = [sh for sh in shapes if not sh[-1]]
+    if a.shapes:
+        shapes = [shapes[int(i)] for i in a.shapes.split(",")]
     if a.smoke:
         shapes = [(1, 80, 4, 16, 2, 16, True)]
     chunk = 32 if a.smoke else 256
@@ -291,7 +294,7 @@ def main():
 
     # per-kernel split of the fastest v4 variant at the first shape
     cand = [k for k in variants if ok[k]]
-    if cand and res["rows"] and not a.smoke:
+    if cand and res["rows"] and not a.smoke and res["rows"][0]["shape"] == "4,4096,80":
         r0 = res["rows"][0]
         best = min(cand, key=lambda k: r0["fwdbwd"].get(k, math.inf))
         variant_ctx(variants[best])
