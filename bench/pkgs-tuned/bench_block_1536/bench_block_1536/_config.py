@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="faa5f7078be922a36b25c336c5e75a584c0352d0e41919eac6b46d35025ba02d",
+        kernel="kernels/ssd_bwd.py", kernel_sha="57d73e777de7f68fcecb786d55094f0280ec27e1074cd071419064e634b5b56b",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

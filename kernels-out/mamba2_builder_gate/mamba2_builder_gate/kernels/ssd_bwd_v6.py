@@ -51,15 +51,16 @@ from .ssd_bwd import _pick_nsplit
 # and 256 within 1-7%, the pair kernel faster on 4 warps than on 8 by 17% at (4, 4096, 80)).
 V6_CHUNK = 128
 V6_BLOCK = 64
-V6_SUB = 32  # the walks' tile
+V6_SUB = 64  # the walks' tile: 64 measured 3-12% faster backward than 32 at three shapes (call22), 128 slower
 V6_WARPS = 4
 V6_PAIR_WARPS = 4  # 255 registers at 4 warps, 149 at 8 (bwd_regs.py v6), yet 4 warps measured faster
 # Shorter sequences run v4 (host-bound there: v6's extra launches and its one sync cost more)
 V6_MIN_LEN = 512
 V6_STAGES = 2
-# seq_idx in v6: built and checked on the CPU (test_bwd_ssd.py), not yet run on the GPU, so calls with
-# seq_idx go to v4 until it is (NOTES.md "Backward v6"); tests and bwd_bench turn it on
-V6_SEQ_IDX = False
+# seq_idx in v6: checked on the CPU (test_bwd_ssd.py) and on the H200 (bwd_bench's check, calls 22 and 23
+# of 2026-12-02: bf16 rel err <= 8e-3 against float64 with three sequences in a row); False sends seq_idx
+# calls to v4
+V6_SEQ_IDX = True
 # Pair-kernel programs wanted before a group's heads are split (each split adds a W partial)
 V6_MIN_PAIR_PROGRAMS = 2048
 # False (tests, bwd_bench's check): a call v6 cannot compute raises instead of running v4
@@ -442,7 +443,7 @@ def v6_supports(x, B, z, seq_idx, order, allow_seq_idx=False):
 def _ssd_bwd_v6(
     dout, x, dt, A, B, C, D=None, z=None, dt_bias=None, initial_states=None, seq_idx=None,
     dt_softplus=False, dt_limit=(0.0, math.inf), dfinal_states=None,
-    *, chunk=None, block=None, num_warps=None, num_stages=None, nsplit=None, order=0, height=1, width=1,
+    *, chunk=None, block=None, walk_tile=None, num_warps=None, num_stages=None, nsplit=None, order=0, height=1, width=1,
     fallback=None, allow_seq_idx=None, **v4_launch,
 ):
     """v6 where v6_supports() and the inputs are finite without state
@@ -477,15 +478,16 @@ def _ssd_bwd_v6(
     lo, hi = limit_pair(dt_limit)
     K = chunk or V6_CHUNK
     BQ = block or V6_BLOCK
-    if K % BQ or K % V6_SUB or BQ < 16 or K > 1024:
-        raise ValueError(f"backward v6 chunk {K} must be a multiple of its block {BQ} (>= 16) and of {V6_SUB}, "
-                         "at most 1024")
+    sub = min(walk_tile or V6_SUB, K)  # the walks' tile (a chunk shorter than it is one tile)
+    if K % BQ or K % sub or BQ < 16 or K > 1024:
+        raise ValueError(f"backward v6 chunk {K} must be a multiple of its block {BQ} (>= 16) and of the walk "
+                         f"tile {sub} (V6_SUB), at most 1024")
     NB = K // BQ
     block_p = max(16, next_pow2(p))
     block_n = max(16, next_pow2(n))
     ncc = cdiv(l, K)
     lp = ncc * K
-    nsub = lp // V6_SUB
+    nsub = lp // sub
     exact = x.dtype == torch.float32 and not torch.backends.cuda.matmul.allow_tf32
     prec = "ieee" if exact else "tf32"
     dot_dtype = _dot_dtype(x.dtype)
@@ -525,8 +527,8 @@ def _ssd_bwd_v6(
     dinit = torch.empty((b, h, p, n), device=dev, dtype=f32) if initial_states is not None else None
     walk_launch = dict(num_warps=_v4.V4_WALK_WARPS,
                        **({"maxnreg": _v4.V4_WALK_MAXNREG} if compiled and _v4.V4_WALK_MAXNREG else {}))
-    walk_flags = dict(CHUNK=V6_SUB, BLOCK_P=walk_bp, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
-                      HAS_SEQ_IDX=has_seq, STORE_EVERY=K // V6_SUB, COARSE=K // V6_SUB, FLAG=True)
+    walk_flags = dict(CHUNK=sub, BLOCK_P=walk_bp, BLOCK_N=block_n, DOT_DTYPE=dot_dtype, DOT_PRECISION=prec,
+                      HAS_SEQ_IDX=has_seq, STORE_EVERY=K // sub, COARSE=K // sub, FLAG=True)
     init_strides = ((initial_states.stride(0), initial_states.stride(1), initial_states.stride(2))
                     if initial_states is not None else (0, 0, 0))
     _ssd_bwd_walk_kernel[(npb, b * h)](
@@ -546,10 +548,10 @@ def _ssd_bwd_v6(
         REVERSE=True, HAS_Z=False, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
         flags=flags[1], **walk_flags, **walk_launch,
     )
-    # the one host sync: non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset)
-    if bool(flags.any()) or not bool(torch.isfinite(csp).all()):
-        del scratch, states, dstates, flags
-        return v4()
+    # non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset): decided on the
+    # device now and read by the host once, after every launch below is queued (a sync here left the GPU
+    # idle while the host launched the rest: block_profile, 2026-12-02)
+    bad = flags.any() | ~torch.isfinite(csp).all()
 
     hpg = h // g
     strides = (x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2),
@@ -592,6 +594,9 @@ def _ssd_bwd_v6(
         NB=NB, BQ=BQ, K=K, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=has_seq,
         num_warps=4,
     )
+    if bool(bad):  # the one host sync; v6's results are dropped and v4 computes the call
+        del scratch, states, dstates, flags, cb, w, gsum, dx, sterm, s_last, dD_part, dBC, ddt, dA_part
+        return v4()
     grads = {
         "dx": dx, "dz": None, "ddt": ddt,
         "dA": dA_part.view(b, h, ncc).sum((0, 2)),
