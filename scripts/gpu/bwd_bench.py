@@ -215,6 +215,9 @@ def main():
                            V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=64, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
         "v6-sub128w8": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
                             V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=128, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
+        # the default from 2026-12-02: chunk 128, walk tile 64, no head split
+        "v6-sub64-ns1": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+                             V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
         "v6-k256-sub64-ns1": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
                                   V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
         "v6-w4p8": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,

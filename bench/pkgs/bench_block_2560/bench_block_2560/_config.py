@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="57d73e777de7f68fcecb786d55094f0280ec27e1074cd071419064e634b5b56b",
+        kernel="kernels/ssd_bwd.py", kernel_sha="c5593e82da71038a95594a5a2e827f20104dfcfb8d5571171335e70e38d80129",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
