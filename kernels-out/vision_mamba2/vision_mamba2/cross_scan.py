@@ -20,9 +20,10 @@ applies the gate in one pass. Two merge strategies (`merge=`):
   'accumulate'  the orders add into one fp32 [b, l, h, p] accumulator in turn
                 (order k > 0 reads it back); the merge reads it once.
 
-The backward runs the merge's backward (dy, dz, dD), then the v4 backward
-(kernels/ssd_bwd.py) once per order with the same index map, and sums the K
-dx in order k = 0..K-1 (fp32): deterministic, no atomics.
+The backward runs the merge's backward (dy, dz, dD), then the default SSD
+backward (kernels/ssd_bwd.py: v6, or v4 for what v6 gives away) once per order
+with the same index map, and sums the K dx in order k = 0..K-1 (fp32):
+deterministic, no atomics.
 """
 from __future__ import annotations
 
@@ -154,9 +155,14 @@ class CrossScanFunction(torch.autograd.Function):
         dy, dz, dD = cross_merge_bwd(dout, x, D=D, z=z, ysum=ysum)
         dx = None
         ddt, dA, dB, dC, ddt_bias = [], [], [], [], []
+        # the default backward (v6, which gives what it does not compute to v4); v5s computes
+        # order 0 only, so with MAMBA2_SSD_BWD=v5s the orders run v4
+        from .kernels import ssd_bwd as bwd_module  # its BWD_IMPL as ssd_bwd reads it, at call time
+
+        impl = "v4" if bwd_module.BWD_IMPL == "v5s" else None
         for k, order in enumerate(orders):  # fixed order: bit-identical reruns
             g = ssd_bwd(dy, x, dt[:, k], A[k], B[:, k], C[:, k], dt_bias=_sel(dt_bias, k),
-                        dt_softplus=dt_softplus, dt_limit=dt_limit, impl="v4",
+                        dt_softplus=dt_softplus, dt_limit=dt_limit, impl=impl,
                         order=order, height=height, width=width)
             dx = g["dx"].float() if dx is None else dx.add_(g["dx"])
             ddt.append(g["ddt"])

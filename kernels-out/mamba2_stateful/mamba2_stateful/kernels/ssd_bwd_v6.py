@@ -3,8 +3,12 @@
 # copied from packages/kernels/python/mamba2_kernels/kernels/ssd_bwd_v6.py
 """Backward v6 of the SSD scan: states every K positions, 64-row blocks inside
 (NOTES.md "Backward v6"). For finite inputs without state resets, no z, scan
-order 0 (seq_idx included); everything else, and any call whose inputs turn
-out not to be finite, runs v4 (ssd_bwd.py), which is exact for them.
+orders 0..3 (seq_idx in order 0 only); everything else, and any call whose
+inputs turn out not to be finite, runs v4 (ssd_bwd.py), which is exact for them.
+Another scan order (cross scans over an image, cross_scan.py) changes only
+addresses: every row of x, dout, B, C, dt, dx, dB, dC, ddt is read or written
+through ssd_common.row_offsets / token_index as v4 does; cumsums, states, W
+and the scratch stay in scan order; ORDER 0 compiles to the code it had.
 
 Math per (batch b, head h, chunk c of K positions), decays in exp2 of the
 chunk's cumsum cs (dt * A * log2 e, from the chunk start), S_in / dS_out the
@@ -39,9 +43,10 @@ import triton
 import triton.language as tl
 
 from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
-from .host import last_dim_contiguous as _last_dim_contiguous, limit_pair, loop_count as _loop_count
+from .host import check_scan_order, last_dim_contiguous as _last_dim_contiguous, limit_pair
+from .host import loop_count as _loop_count
 from .dt import _ssd_dt_cumsum_kernel
-from .ssd_common import segment_cumsum
+from .ssd_common import row_offsets, segment_cumsum
 from . import ssd_bwd as _v4
 from .ssd_bwd_common import _dt_chunk, _ssd_bwd_walk_kernel
 from .ssd_bwd import _pick_nsplit
@@ -79,13 +84,16 @@ def _v6_pair_kernel(
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, HAS_SEQ_IDX: tl.constexpr = False,
+    ORDER: tl.constexpr = 0, HI=1, WI=1,
 ):
     """Grid (NB * NB, NCC, b * G * NSPLIT); programs with jb > ib return;
     split s of a group takes HPG_LOOP = HEADS_PER_GROUP / NSPLIT of its heads.
     Stores cb[(b g), c, ib, jb] = C_i B_j^T ([BQ, BQ], the input dtype;
     split 0), w[s, (b g), c, ib, jb] = the split's part of W (fp32), and per
     head the row sums of G (g_row), its column sums (g_col) and the column
-    sums of dM C.B E (g_ddt), each [b h, c, ib, jb, BQ]."""
+    sums of dM C.B E (g_ddt), each [b h, c, ib, jb, BQ]. ORDER, HI, WI:
+    the scan order (ssd_common.token_index): rows of x, B, C, dout are read
+    through row_offsets (ORDER 0: o_q); the rest is in scan order."""
     i_ij = tl.program_id(0)
     i_bl = i_ij // NB
     j_bl = i_ij % NB
@@ -107,9 +115,11 @@ def _v6_pair_kernel(
     m_j = (tj0 + o_q) < L
     m_n = o_n < N
     m_p = o_p < P
-    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (ti0 + o_q)[:, None] * stride_Cl + o_n[None, :],
+    o_wi = row_offsets(o_q, ti0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
+    o_wj = row_offsets(o_q, tj0, HI, WI, ORDER)
+    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (ti0 + o_wi)[:, None] * stride_Cl + o_n[None, :],
                   mask=m_i[:, None] & m_n[None, :], other=0.0)
-    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
+    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_wj)[:, None] * stride_Bl + o_n[None, :],
                   mask=m_j[:, None] & m_n[None, :], other=0.0)
     b_CB = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_B.to(DOT_DTYPE)), input_precision=DOT_PRECISION)
     o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + j_bl
@@ -122,9 +132,9 @@ def _v6_pair_kernel(
     for i_hh in range(0, HPG_LOOP):
         i_h = i_g * HEADS_PER_GROUP + i_s * (HEADS_PER_GROUP // NSPLIT) + i_hh
         i_bh64 = i_b64 * H + i_h
-        b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :],
+        b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (ti0 + o_wi)[:, None] * stride_ol + o_p[None, :],
                        mask=m_i[:, None] & m_p[None, :], other=0.0)
-        b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :],
+        b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tj0 + o_wj)[:, None] * stride_xl + o_p[None, :],
                       mask=m_j[:, None] & m_p[None, :], other=0.0)
         b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
         b_cs_j = tl.load(csp + i_bh64 * LP + tj0 + o_q)
@@ -145,14 +155,16 @@ def _v6_pair_kernel(
 @triton.jit
 def _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq, b_cs_j, b_dt_j,
              L, LP, NCC, stride_ol, NB: tl.constexpr, BQ: tl.constexpr, ELT: tl.constexpr,
-             DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, p_seg, b_seg_j, HAS_SEQ_IDX: tl.constexpr):
+             DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, p_seg, b_seg_j, HAS_SEQ_IDX: tl.constexpr,
+             HI, WI, ORDER: tl.constexpr):
     """dx_j += M[i, j]^T dy_i for one i-block."""
     ti0 = c0 + i_bl * BQ
     m_i = (ti0 + o_q) < L
+    o_wi = row_offsets(o_q, ti0, HI, WI, ORDER)
     o_blk = ((i_bg64 * NCC + i_c) * NB + i_bl) * NB + j_bl
     b_CB = tl.load(cb + o_blk * BQ * BQ + o_qq).to(tl.float32)
     b_cs_i = tl.load(csp + i_bh64 * LP + ti0 + o_q)
-    b_dy = tl.load(p_o + (ti0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
+    b_dy = tl.load(p_o + (ti0 + o_wi)[:, None] * stride_ol + o_p[None, :], mask=m_i[:, None] & m_p[None, :],
                    other=0.0)
     m_ij = (i_bl > j_bl) | (o_q[:, None] >= o_q[None, :])
     if HAS_SEQ_IDX:
@@ -173,12 +185,13 @@ def _v6_dx_kernel(
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr,
     HAS_D: tl.constexpr, D_PER_CHANNEL: tl.constexpr, INTERP: tl.constexpr = False,
-    HAS_SEQ_IDX: tl.constexpr = False,
+    HAS_SEQ_IDX: tl.constexpr = False, ORDER: tl.constexpr = 0, HI=1, WI=1,
 ):
     """Grid (NB, NCC, b * H): dx of block jb of chunk c for head h, and the
     state terms of d cs (s_dcs), of ddt (s_ddt) per position, and of the
     chunk's last d cs (s_last[b h, c, jb]: sum dw w_state, plus at jb 0
-    exp2(cs_last) <dS_out, S_in>); dD partials [b, c * NB + jb, h, P]."""
+    exp2(cs_last) <dS_out, S_in>); dD partials [b, c * NB + jb, h, P].
+    ORDER: rows of x, B, C, dout and dx through row_offsets."""
     j_bl = tl.program_id(0)
     i_c = tl.program_id(1)
     i_bh = tl.program_id(2)
@@ -199,6 +212,7 @@ def _v6_dx_kernel(
     m_p = o_p < P
     m_jp = m_j[:, None] & m_p[None, :]
     m_pn = m_p[:, None] & m_n[None, :]
+    o_wj = row_offsets(o_q, tj0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
     p_x = x + i_b64 * stride_xb + i_h * stride_xh
     p_o = dout + i_b64 * stride_ob + i_h * stride_oh
     b_cs_j = tl.load(csp + i_bh64 * LP + tj0 + o_q)
@@ -217,17 +231,17 @@ def _v6_dx_kernel(
             if i_bl >= j_bl:
                 b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
                                  b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION,
-                                 p_seg, b_seg_j, HAS_SEQ_IDX)
+                                 p_seg, b_seg_j, HAS_SEQ_IDX, HI, WI, ORDER)
     else:
         for i_bl in range(j_bl, NB):
             b_acc = _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p, m_p, o_qq,
                              b_cs_j, b_dt_j, L, LP, NCC, stride_ol, NB, BQ, ELT, DOT_DTYPE, DOT_PRECISION,
-                             p_seg, b_seg_j, HAS_SEQ_IDX)
-    b_x = tl.load(p_x + (tj0 + o_q)[:, None] * stride_xl + o_p[None, :], mask=m_jp, other=0.0)
-    b_dy = tl.load(p_o + (tj0 + o_q)[:, None] * stride_ol + o_p[None, :], mask=m_jp, other=0.0)
-    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_q)[:, None] * stride_Bl + o_n[None, :],
+                             p_seg, b_seg_j, HAS_SEQ_IDX, HI, WI, ORDER)
+    b_x = tl.load(p_x + (tj0 + o_wj)[:, None] * stride_xl + o_p[None, :], mask=m_jp, other=0.0)
+    b_dy = tl.load(p_o + (tj0 + o_wj)[:, None] * stride_ol + o_p[None, :], mask=m_jp, other=0.0)
+    b_B = tl.load(B + i_b64 * stride_Bb + i_g * stride_Bg + (tj0 + o_wj)[:, None] * stride_Bl + o_n[None, :],
                   mask=m_j[:, None] & m_n[None, :], other=0.0)
-    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (tj0 + o_q)[:, None] * stride_Cl + o_n[None, :],
+    b_C = tl.load(C + i_b64 * stride_Cb + i_g * stride_Cg + (tj0 + o_wj)[:, None] * stride_Cl + o_n[None, :],
                   mask=m_j[:, None] & m_n[None, :], other=0.0)
     o_state = (i_bh64 * NCC + i_c) * P * N + o_p[:, None] * N + o_n[None, :]
     b_S = tl.load(states + o_state, mask=m_pn, other=0.0)
@@ -250,7 +264,7 @@ def _v6_dx_kernel(
         b_dx += b_dyf * b_D
         tl.store(dD_part + ((i_b64 * NCC + i_c) * NB + j_bl) * H * P + i_h * P + o_p, tl.sum(b_dyf * b_xf, axis=0),
                  mask=m_p)
-    tl.store(dx + ((i_b64 * L + tj0) * H + i_h) * P + o_q[:, None] * (H * P) + o_p[None, :],
+    tl.store(dx + ((i_b64 * L + tj0) * H + i_h) * P + o_wj[:, None] * (H * P) + o_p[None, :],
              b_dx.to(dx.dtype.element_ty), mask=m_jp)
     b_dw = tl.sum(b_xf * b_U, axis=1)
     b_yoff = tl.dot(b_C.to(DOT_DTYPE), tl.trans(b_S.to(DOT_DTYPE)), input_precision=DOT_PRECISION)  # C_j . S_in
@@ -270,7 +284,7 @@ def _v6_dx_kernel(
 @triton.jit
 def _w_step(b_acc, w, R, i_b64, i_g, i_bg, i_c, i_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC, BG, NSPLIT_LOOP,
             stride_Rb, stride_Rl, stride_Rg, TRANS: tl.constexpr, NB: tl.constexpr, BQ: tl.constexpr,
-            ELT: tl.constexpr, DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr):
+            ELT: tl.constexpr, DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, HI, WI, ORDER: tl.constexpr):
     """acc += W[i, j]^T C_i (TRANS: R = C, rows of block i) or W[i, j] B_j
     (R = B, rows of block j); W summed over the pair kernel's splits."""
     o_blk = ((i_bg.to(tl.int64) * NCC + i_c) * NB + i_bl) * NB + j_bl
@@ -282,7 +296,8 @@ def _w_step(b_acc, w, R, i_b64, i_g, i_bg, i_c, i_bl, j_bl, c0, o_q, o_n, m_n, o
     else:
         t0 = c0 + j_bl * BQ
     m_r = (t0 + o_q) < L
-    b_R = tl.load(R + i_b64 * stride_Rb + i_g * stride_Rg + (t0 + o_q)[:, None] * stride_Rl + o_n[None, :],
+    o_w = row_offsets(o_q, t0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
+    b_R = tl.load(R + i_b64 * stride_Rb + i_g * stride_Rg + (t0 + o_w)[:, None] * stride_Rl + o_n[None, :],
                   mask=m_r[:, None] & m_n[None, :], other=0.0)
     b_Wd = b_W.to(ELT).to(DOT_DTYPE)
     if TRANS:
@@ -300,11 +315,12 @@ def _v6_dbc_kernel(
     stride_ob, stride_ol, stride_oh,
     NB: tl.constexpr, BQ: tl.constexpr, BLOCK_P: tl.constexpr, BLOCK_N: tl.constexpr,
     DOT_DTYPE: tl.constexpr, DOT_PRECISION: tl.constexpr, INTERP: tl.constexpr = False,
-    HAS_SEQ_IDX: tl.constexpr = False,
+    HAS_SEQ_IDX: tl.constexpr = False, ORDER: tl.constexpr = 0, HI=1, WI=1,
 ):
     """Grid (2 * NB, NCC, b * G): program (2 k + which): which 0 = dB of block
     k (W^T C over i >= k, then the heads' x dS_out), 1 = dC of block k (W B
-    over j <= k, then the heads' dy S_in). fp32 [b, l, G, N], complete."""
+    over j <= k, then the heads' dy S_in). fp32 [b, l, G, N], complete.
+    ORDER: rows of x, B, C, dout, dB and dC through row_offsets."""
     i_k = tl.program_id(0)
     k_bl = i_k // 2
     which = i_k % 2
@@ -324,6 +340,7 @@ def _v6_dbc_kernel(
     m_p = o_p < P
     m_kp = m_k[:, None] & m_p[None, :]
     m_pn = m_p[:, None] & m_n[None, :]
+    o_wk = row_offsets(o_q, tk0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_q)
     o_qq = o_q[:, None] * BQ + o_q[None, :]
     b_acc = tl.zeros([BQ, BLOCK_N], dtype=tl.float32)
     o_state = o_p[:, None] * N + o_n[None, :]
@@ -337,19 +354,19 @@ def _v6_dbc_kernel(
                 if i_bl >= k_bl:
                     b_acc = _w_step(b_acc, w, C, i_b64, i_g, i_bg, i_c, i_bl, k_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
                                     BG, NSPLIT_LOOP, stride_Cb, stride_Cl, stride_Cg, True, NB, BQ, ELT, DOT_DTYPE,
-                                    DOT_PRECISION)
+                                    DOT_PRECISION, HI, WI, ORDER)
         else:
             for i_bl in range(k_bl, NB):
                 b_acc = _w_step(b_acc, w, C, i_b64, i_g, i_bg, i_c, i_bl, k_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
                                 BG, NSPLIT_LOOP, stride_Cb, stride_Cl, stride_Cg, True, NB, BQ, ELT, DOT_DTYPE,
-                                DOT_PRECISION)
+                                DOT_PRECISION, HI, WI, ORDER)
         for i_hh in range(0, HPG_LOOP):  # dB_j += sum_h w_state_j x_j dS_out
             i_h = i_g * HEADS_PER_GROUP + i_hh
             i_bh64 = i_b64 * H + i_h
             b_cs = tl.load(csp + i_bh64 * LP + tk0 + o_q)
             b_dt = tl.load(dtp + i_bh64 * LP + tk0 + o_q)
             b_cs_last = tl.load(csp + i_bh64 * LP + c0 + (NB * BQ - 1))
-            b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tk0 + o_q)[:, None] * stride_xl + o_p[None, :],
+            b_x = tl.load(x + i_b64 * stride_xb + i_h * stride_xh + (tk0 + o_wk)[:, None] * stride_xl + o_p[None, :],
                           mask=m_kp, other=0.0).to(tl.float32)
             b_dS = tl.load(dstates + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
             b_ws = b_dt * tl.exp2(b_cs_last - b_cs)
@@ -357,7 +374,7 @@ def _v6_dbc_kernel(
                 b_ws = tl.where(b_seg_k == b_seg_last, b_ws, 0.0)
             b_xw = (b_x * b_ws[:, None]).to(ELT).to(DOT_DTYPE)
             b_acc += tl.dot(b_xw, b_dS.to(DOT_DTYPE), input_precision=DOT_PRECISION)
-        tl.store(dB + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
+        tl.store(dB + ((i_b64 * L + tk0) * G + i_g) * N + o_wk[:, None] * (G * N) + o_n[None, :], b_acc,
                  mask=m_k[:, None] & m_n[None, :])
     else:
         if INTERP:  # dC_i += W[i, j] B_j, j <= i
@@ -365,17 +382,17 @@ def _v6_dbc_kernel(
                 if j_bl <= k_bl:
                     b_acc = _w_step(b_acc, w, B, i_b64, i_g, i_bg, i_c, k_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
                                     BG, NSPLIT_LOOP, stride_Bb, stride_Bl, stride_Bg, False, NB, BQ, ELT, DOT_DTYPE,
-                                    DOT_PRECISION)
+                                    DOT_PRECISION, HI, WI, ORDER)
         else:
             for j_bl in range(0, k_bl + 1):
                 b_acc = _w_step(b_acc, w, B, i_b64, i_g, i_bg, i_c, k_bl, j_bl, c0, o_q, o_n, m_n, o_qq, L, NCC,
                                 BG, NSPLIT_LOOP, stride_Bb, stride_Bl, stride_Bg, False, NB, BQ, ELT, DOT_DTYPE,
-                                DOT_PRECISION)
+                                DOT_PRECISION, HI, WI, ORDER)
         for i_hh in range(0, HPG_LOOP):  # dC_i += sum_h exp2(cs_i) dy_i S_in
             i_h = i_g * HEADS_PER_GROUP + i_hh
             i_bh64 = i_b64 * H + i_h
             b_cs = tl.load(csp + i_bh64 * LP + tk0 + o_q)
-            b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (tk0 + o_q)[:, None] * stride_ol
+            b_dy = tl.load(dout + i_b64 * stride_ob + i_h * stride_oh + (tk0 + o_wk)[:, None] * stride_ol
                            + o_p[None, :], mask=m_kp, other=0.0).to(tl.float32)
             b_S = tl.load(states + (i_bh64 * NCC + i_c) * P * N + o_state, mask=m_pn, other=0.0)
             b_wo = tl.exp2(b_cs)
@@ -383,7 +400,7 @@ def _v6_dbc_kernel(
                 b_wo = tl.where(b_seg_k == 0, b_wo, 0.0)
             b_dyw = (b_dy * b_wo[:, None]).to(ELT).to(DOT_DTYPE)
             b_acc += tl.dot(b_dyw, b_S.to(DOT_DTYPE), input_precision=DOT_PRECISION)
-        tl.store(dC + ((i_b64 * L + tk0) * G + i_g) * N + o_q[:, None] * (G * N) + o_n[None, :], b_acc,
+        tl.store(dC + ((i_b64 * L + tk0) * G + i_g) * N + o_wk[:, None] * (G * N) + o_n[None, :], b_acc,
                  mask=m_k[:, None] & m_n[None, :])
 
 
@@ -395,10 +412,12 @@ def _v6_dt_kernel(
     dt_lo, dt_hi,
     NB: tl.constexpr, BQ: tl.constexpr, K: tl.constexpr,
     HAS_DT_BIAS: tl.constexpr, DT_SOFTPLUS: tl.constexpr, HAS_SEQ_IDX: tl.constexpr = False,
+    ORDER: tl.constexpr = 0, HI=1, WI=1,
 ):
     """Grid (NCC, b * H): d cs over the chunk (pair sums + state terms + the
     last position's), its suffix sum rc, ddt = (column sums + state term + rc
-    A) * d dt / d dt_raw, and dA_part[b h, c] = sum dt rc."""
+    A) * d dt / d dt_raw, and dA_part[b h, c] = sum dt rc. ORDER: dt read
+    and ddt written through row_offsets (the rest in scan order)."""
     i_c = tl.program_id(0)
     i_bh = tl.program_id(1)
     i_b = i_bh // H
@@ -427,19 +446,21 @@ def _v6_dt_kernel(
     if HAS_DT_BIAS:
         b_dt_bias = tl.load(dt_bias + i_h).to(tl.float32)
     m_t = (c0 + o_k) < L
-    b_dt, b_ddt_draw = _dt_chunk(dt + i_b.to(tl.int64) * stride_dtb + i_h * stride_dth + c0 * stride_dtl, o_k,
+    o_wk = row_offsets(o_k, c0, HI, WI, ORDER)  # rows in memory (ORDER 0: o_k)
+    b_dt, b_ddt_draw = _dt_chunk(dt + i_b.to(tl.int64) * stride_dtb + i_h * stride_dth + c0 * stride_dtl, o_wk,
                                      m_t, stride_dtl, b_dt_bias, dt_lo, dt_hi, HAS_DT_BIAS, DT_SOFTPLUS)
     b_ddt = tl.reshape(tl.sum(b_cd, axis=0), [K]) + tl.load(s_ddt + i_bh64 * LP + c0 + o_k) + b_rc * b_A
     b_ddt = tl.where(b_ddt_draw == 0.0, 0.0, b_ddt * b_ddt_draw)
-    tl.store(ddt + (i_b.to(tl.int64) * L + c0 + o_k) * H + i_h, b_ddt, mask=m_t)
+    tl.store(ddt + (i_b.to(tl.int64) * L + c0 + o_wk) * H + i_h, b_ddt, mask=m_t)
     tl.store(dA_part + i_bh64 * NCC + i_c, tl.sum(b_dt * b_rc, axis=0))
 
 
 def v6_supports(x, B, z, seq_idx, order, allow_seq_idx=False):
-    """Whether v6 computes this call (else v4): order 0, no z, headdim and
-    d_state at most 128, seq_idx only with allow_seq_idx."""
-    return (order == 0 and z is None and x.shape[-1] <= 128 and B.shape[-1] <= 128
-            and (seq_idx is None or allow_seq_idx))
+    """Whether v6 computes this call (else v4): scan order 0..3 (ssd_common.token_index), no z,
+    headdim and d_state at most 128, seq_idx only with allow_seq_idx and only in order 0 (a scan
+    over an image in another order has no packed sequences; v4 refuses that call)."""
+    return (order in (0, 1, 2, 3) and z is None and x.shape[-1] <= 128 and B.shape[-1] <= 128
+            and (seq_idx is None or (allow_seq_idx and order == 0)))
 
 
 def _ssd_bwd_v6(
@@ -457,8 +478,8 @@ def _ssd_bwd_v6(
 
     def v4():
         if not fallback:
-            raise ValueError("backward v6 cannot compute this call (z, another scan order, seq_idx without "
-                             "allow_seq_idx=True, headdim or "
+            raise ValueError("backward v6 cannot compute this call (z, a scan order outside 0..3, seq_idx without "
+                             "allow_seq_idx=True or with a scan order other than 0, headdim or "
                              "d_state > 128, or non-finite inputs / state resets); v4 does: impl='v4'")
         return _v4._ssd_bwd_v4(dout, x, dt, A, B, C, D=D, z=z, dt_bias=dt_bias, initial_states=initial_states,
                                seq_idx=seq_idx, dt_softplus=dt_softplus, dt_limit=dt_limit,
@@ -469,6 +490,8 @@ def _ssd_bwd_v6(
     if x.is_cuda and torch.cuda.is_current_stream_capturing():
         return v4()
     b, l, h, p = x.shape
+    check_scan_order(order, height, width, l, seq_idx)
+    okw = {} if order == 0 else dict(ORDER=order, HI=height, WI=width)  # order 0: the launches as they were
     g, n = B.shape[2], B.shape[3]
     dev = x.device
     f32 = torch.float32
@@ -510,7 +533,8 @@ def _ssd_bwd_v6(
         dt, A, dt_bias if dt_bias is not None else A, dtp, csp, l, h, lp,
         dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
         CHUNK=K, BLOCK_H=block_h, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus),
-        HAS_SEQ_IDX=has_seq, seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1], num_warps=4,
+        HAS_SEQ_IDX=has_seq, seq_idx=seq_arg, stride_sb=seq_strides[0], stride_sl=seq_strides[1], **okw,
+        num_warps=4,
     )
     # the segment counter of each position in its chunk, as ssd_common.segment_ids counts it: changes of
     # seq_idx against the previous position (a change at the chunk's first position counts), [b, lp] int32
@@ -539,7 +563,7 @@ def _ssd_bwd_v6(
         x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2), 0, 0, 0, *seq_strides,
         *init_strides,
         REVERSE=False, HAS_Z=False, HAS_START=initial_states is not None, STORE_LAST=False,
-        flags=flags[0], **walk_flags, **walk_launch,
+        flags=flags[0], **walk_flags, **okw, **walk_launch,
     )
     _ssd_bwd_walk_kernel[(npb, b * h)](
         dout, C, x, dtp, csp, seq_arg, dfinal if dfinal is not None else dout, dstates,
@@ -548,7 +572,7 @@ def _ssd_bwd_v6(
         dout.stride(0), dout.stride(1), dout.stride(2), C.stride(0), C.stride(1), C.stride(2), 0, 0, 0, *seq_strides,
         0, 0, 0,
         REVERSE=True, HAS_Z=False, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
-        flags=flags[1], **walk_flags, **walk_launch,
+        flags=flags[1], **walk_flags, **okw, **walk_launch,
     )
     # non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset): decided on the
     # device now and read by the host once, after every launch below is queued (a sync here left the GPU
@@ -571,7 +595,7 @@ def _ssd_bwd_v6(
     _v6_pair_kernel[(NB * NB, ncc, b * g * nsplit)](
         x, B, C, dout, dtp, csp, seg, cb, w, gsum[0], gsum[1], gsum[2],
         l, h, p, n, g, hpg, _loop_count(hpg // nsplit), lp, ncc, nsplit, *strides, **consts, HAS_SEQ_IDX=has_seq,
-        **pair_opts)
+        **okw, **pair_opts)
     # 4. dx and the state terms
     dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
     sterm = torch.empty((2, b * h, lp), device=dev, dtype=f32)
@@ -581,12 +605,12 @@ def _ssd_bwd_v6(
         x, B, C, D if D is not None else A, dout, dtp, csp, seg, states, dstates, cb,
         dx, sterm[0], sterm[1], s_last, dD_part if dD_part is not None else s_last,
         *dims, *strides, **consts, HAS_D=D is not None, D_PER_CHANNEL=D is not None and D.dim() == 2, INTERP=not compiled,
-        HAS_SEQ_IDX=has_seq, **opts)
+        HAS_SEQ_IDX=has_seq, **okw, **opts)
     # 5. dB, dC
     dBC = torch.empty((2, b, l, g, n), device=dev, dtype=f32)
     _v6_dbc_kernel[(2 * NB, ncc, b * g)](
         x, B, C, dout, dtp, csp, seg, states, dstates, w, dBC[0], dBC[1], *dims, nsplit, _loop_count(nsplit),
-        *strides, **consts, INTERP=not compiled, HAS_SEQ_IDX=has_seq, **opts)
+        *strides, **consts, INTERP=not compiled, HAS_SEQ_IDX=has_seq, **okw, **opts)
     # 6. ddt, dA
     ddt = torch.empty((b, l, h), device=dev, dtype=f32)
     dA_part = torch.empty((b * h, ncc), device=dev, dtype=f32)
@@ -594,7 +618,7 @@ def _ssd_bwd_v6(
         dt, A, dt_bias if dt_bias is not None else A, dtp, seg, gsum[0], gsum[1], gsum[2], sterm[0], sterm[1], s_last,
         ddt, dA_part, l, h, lp, ncc, dt.stride(0), dt.stride(1), dt.stride(2), lo, hi,
         NB=NB, BQ=BQ, K=K, HAS_DT_BIAS=dt_bias is not None, DT_SOFTPLUS=bool(dt_softplus), HAS_SEQ_IDX=has_seq,
-        num_warps=4,
+        **okw, num_warps=4,
     )
     if bool(bad):  # the one host sync; v6's results are dropped and v4 computes the call
         del scratch, states, dstates, flags, cb, w, gsum, dx, sterm, s_last, dD_part, dBC, ddt, dA_part

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from mamba2_kernels.kernels import ssd_bwd as bwd
+from mamba2_runner.reference.cross_scan import perm_tokens, unperm_tokens
 from mamba2_runner.reference.scan import ref_scan
 
 F64 = torch.float64
@@ -48,14 +49,27 @@ def _inputs(b, l, h, p, g, n, *, D=None, z=False, bias=False, init=False, seq=Fa
     return {k: v for k, v in inp.items() if v is not None}, seq_idx
 
 
-def _check(device, dtype, tol, shape, opts, launch, final=False):
+def _check(device, dtype, tol, shape, opts, launch, final=False, image=None):
+    """image (order, height, width): the scan in that order over the image's
+    row-major tokens (ssd_common.token_index); the reference scans explicitly
+    permuted copies (reference.cross_scan.perm_tokens) and permutes its output
+    back, so it shares nothing with the kernels' index maps."""
     inp, seq_idx = _inputs(*shape, **opts)
     consts = dict(dt_softplus=True, dt_limit=(0.002, 0.15)) if opts.get("bias") else {}
     ref_in = {k: v.to(device=device, dtype=F64).requires_grad_() for k, v in inp.items()}
     seq = seq_idx.to(device) if seq_idx is not None else None
-    out, fin = ref_scan(**{k: ref_in[k] for k in ("x", "dt", "A", "B", "C")},
-                        **{k: v for k, v in ref_in.items() if k not in ("x", "dt", "A", "B", "C")},
+    perm = unperm = (lambda t: t)
+    if image is not None:
+        order, height, width = image
+        perm = lambda t: perm_tokens(t, height, width, order)  # noqa: E731
+        unperm = lambda t: unperm_tokens(t, height, width, order)  # noqa: E731
+        launch = dict(launch, order=order, height=height, width=width)
+    tokens = ("x", "dt", "B", "C", "z")
+    out, fin = ref_scan(**{k: perm(ref_in[k]) if k in tokens else ref_in[k] for k in ("x", "dt", "A", "B", "C")},
+                        **{k: perm(v) if k in tokens else v for k, v in ref_in.items()
+                           if k not in ("x", "dt", "A", "B", "C")},
                         seq_idx=seq, return_final_states=True, **consts)
+    out = unperm(out)
     dout = torch.randn_like(out)
     dfin = torch.randn_like(fin) if final else None
     ((out * dout).sum() + ((fin * dfin).sum() if final else 0.0)).backward()
@@ -112,6 +126,25 @@ def test_each_backward_version_matches_float64_autograd(device, poison, shape, o
     _check(device, torch.float32, 1e-4 if device == "cpu" else 1e-3, shape, opts, launch, final)
 
 
+# Scan orders 1-3 over a non-square image (cross scans, cross_scan.py): 11 x 19 = 209 tokens, two chunks
+# of 128 (the second 81 long: not a multiple of the chunk or of the 64-row block), so the column-major
+# orders' rows jump W apart inside a block and across block, chunk and walk-tile starts; two groups (of one
+# head: the sums over a group's heads do not depend on the order and are checked above), dt_bias +
+# softplus + limit, initial states and d final_states. fallback=False: a call v6 gave to v4 would raise
+# (V6_MIN_LEN gates only the fallback, so L 209 < 512 stays in v6 without lowering it).
+ORDER_CASES = [
+    pytest.param(1, "hp", id="order-1-column-major-per-channel-D"),
+    pytest.param(2, "h", id="order-2-row-major-reversed-per-head-D"),
+    pytest.param(3, "hp", id="order-3-column-major-reversed-per-channel-D"),
+]
+
+
+@pytest.mark.parametrize("order,D", ORDER_CASES)
+def test_v6_in_another_scan_order_matches_float64_autograd_on_permuted_copies(device, poison, order, D):
+    _check(device, torch.float32, 1e-4 if device == "cpu" else 1e-3, (1, 11 * 19, 2, 16, 2, 16),
+           dict(D=D, bias=True, init=True), dict(impl="v6", fallback=False), True, image=(order, 11, 19))
+
+
 def test_v4_with_bf16_states_matches_float64_autograd_on_cuda(device, poison):
     if device != "cuda":
         pytest.skip("bf16 dots run on CUDA only")
@@ -164,8 +197,12 @@ def test_v6_gives_a_call_with_a_non_finite_input_or_a_state_reset_to_v4_bit_for_
 
 def test_v6_refuses_what_it_does_not_compute_when_told_not_to_fall_back(device):
     dout, x, dt, A, B, C = _v6_inputs(device)
-    with pytest.raises(ValueError, match="z, another scan order"):
+    with pytest.raises(ValueError, match="z, a scan order outside 0..3"):
         bwd.ssd_bwd(dout, x, dt, A, B, C, z=torch.randn_like(x), impl="v6", fallback=False)
+    seq_idx = torch.zeros(x.shape[:2], dtype=torch.int32, device=device)
+    with pytest.raises(ValueError, match="with a scan order other than 0"):  # an image has no packed sequences
+        bwd.ssd_bwd(dout, x, dt, A, B, C, seq_idx=seq_idx, order=1, height=5, width=8, impl="v6", fallback=False,
+                    allow_seq_idx=True)
     g6 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v6", chunk=32, block=16, fallback=False)
     g4 = bwd.ssd_bwd(dout, x, dt, A, B, C, impl="v4")
     tol = 1e-5 if device == "cpu" else 1e-3  # two different computations, fp32 (tf32 dots on cuda)

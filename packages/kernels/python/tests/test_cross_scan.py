@@ -10,7 +10,9 @@ ngroups 2 of 4 heads; D, z,
 dt_bias with softplus. The forward runs on each fused path (one launch, T+pre,
 T+pre split-L: the dispatch forced, see conftest) and with both merge
 strategies; gradients of x, dt, A, B, C, D, z, dt_bias go against torch
-autograd through the reference.
+autograd through the reference. The SSD backward of each order is v4 for
+images this short by default (v6 gives L < V6_MIN_LEN away); one gradient case
+runs v6 alone (v4 made to raise), as real images do.
 
 Error measure ||got - ref|| / ||ref|| (mamba2_runner.checks.rel_err; NaN/inf
 never pass). Buffers the wrappers allocate with torch.empty are NaN-poisoned
@@ -114,17 +116,41 @@ def _grads(t, height, width, directions, kw, dtype, device, merge=None):
     return {k: tri[k].grad for k in names}, {k: ref[k].grad for k in names}
 
 
+def _backward_v6_only(monkeypatch):
+    """Every order's backward runs v6 (ssd_bwd_v6.py) and nothing runs v4: v4
+    raises, v6 may not give a call away (V6_FALLBACK False, which also lifts
+    its V6_MIN_LEN: these images are short). Returns the list of the orders
+    v6 ran, in call order."""
+    from mamba2_kernels.kernels import ssd_bwd as bwd, ssd_bwd_v6
+
+    def no_v4(*a, **k):
+        raise AssertionError("backward v4 ran: the cross scan's backward must run v6 here")
+
+    calls = []
+    real_v6 = ssd_bwd_v6._ssd_bwd_v6
+    monkeypatch.setattr(bwd, "BWD_IMPL", "v6")
+    monkeypatch.setattr(bwd, "_ssd_bwd_v4", no_v4)
+    monkeypatch.setattr(ssd_bwd_v6, "V6_FALLBACK", False)
+    monkeypatch.setattr(ssd_bwd_v6, "_ssd_bwd_v6", lambda *a, **k: calls.append(k["order"]) or real_v6(*a, **k))
+    return calls
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("directions,height,width,heads,groups,merge,full", [
-    ("bidirectional", 1, 37, 4, 2, "buffer", True),
-    ("cross2d", 5, 7, 2, 2, "accumulate", True),
-    ("cross2d", 3, 5, 2, 1, "buffer", False),
+@pytest.mark.parametrize("directions,height,width,heads,groups,merge,full,impl", [
+    ("bidirectional", 1, 37, 4, 2, "buffer", True, "v4"),
+    ("cross2d", 5, 7, 2, 2, "accumulate", True, "v6"),
+    ("cross2d", 3, 5, 2, 1, "buffer", False, "v4"),
 ])
 def test_cross_scan_gradients_match_autograd_through_the_float64_reference(
-        device, poison, dtype, directions, height, width, heads, groups, merge, full):
+        device, poison, monkeypatch, dtype, directions, height, width, heads, groups, merge, full, impl):
+    """impl: the SSD backward every order runs: v4 (short images: the default
+    gives them to v4) or v6 alone (_backward_v6_only)."""
     tol = _tol(GRAD_TOL, device, dtype)
+    calls = _backward_v6_only(monkeypatch) if impl == "v6" else None
     t, kw = cross_inputs(1, height, width, heads, 16, groups, 16, directions, device, dtype, full=full)
     got, ref = _grads(t, height, width, directions, kw, dtype, device, merge)
+    if calls is not None:
+        assert calls == [0, 1, 2, 3], f"backward v6 ran for the orders {calls}, not once for each of 0, 1, 2, 3"
     assert set(got) == ({"x", "dt", "A", "B", "C"} | ({"D", "z", "dt_bias"} if full else set()))
     errs = {}
     for k, r in ref.items():
