@@ -7,13 +7,9 @@ With pre[t, c] = sum_k w[c, k] x[t - (W-1-k), c] + bias[c] and out = act(pre):
     dpre = dout * act'(pre)
     dx[s, c] = sum_k w[c, k] dpre[s + (W-1-k), c]
     dw[c, k] = sum_{b, t} dpre[t, c] x[t - (W-1-k), c],  dbias[c] = sum_{b, t} dpre[t, c]
-One launch: each program recomputes pre, and from it dpre, at the W row
-shifts its dx rows need (dpre never goes to memory: the x tiles it reloads
-are the program's own window, cached), writes dx and per-(batch, L-block)
-partials of dw and dbias, which torch.sum reduces (deterministic, no
-atomics). The two-launch form before it (dpre in fp32 to memory, then dx
-from it) took 0.96 ms at (4, 4096, 5376) on the H200, 5x its bytes
-(block_profile.py, 2026-12-02).
+Two launches: the first recomputes pre, writes dpre (fp32) and per-(batch,
+L-block) partials of dw and dbias; the second gathers dx from dpre. The
+partials are reduced with torch.sum (deterministic, no atomics).
 """
 from __future__ import annotations
 
@@ -25,34 +21,8 @@ from .._config import LAUNCH
 
 
 @triton.jit
-def _dpre_at(p_x, p_do, weight, bias, o_t, o_c, m_c, L, stride_xl, stride_ol,
-             WIDTH: tl.constexpr, HAS_BIAS: tl.constexpr, SILU: tl.constexpr, BLOCK_L: tl.constexpr,
-             BLOCK_C: tl.constexpr):
-    """dpre at rows o_t (fp32, 0 at rows outside [0, L))."""
-    b_pre = tl.zeros((BLOCK_L, BLOCK_C), dtype=tl.float32)
-    for k in tl.static_range(WIDTH):
-        o_s = o_t - (WIDTH - 1 - k)
-        m_s = (o_s >= 0) & (o_s < L)
-        b_x = tl.load(p_x + o_s.to(tl.int64)[:, None] * stride_xl + o_c[None, :],
-                      mask=m_s[:, None] & m_c[None, :], other=0.0).to(tl.float32)
-        b_w = tl.load(weight + o_c * WIDTH + k, mask=m_c, other=0.0).to(tl.float32)
-        b_pre += b_x * b_w[None, :]
-    if HAS_BIAS:
-        b_pre += tl.load(bias + o_c, mask=m_c, other=0.0).to(tl.float32)[None, :]
-    m_t = (o_t >= 0) & (o_t < L)
-    m_tc = m_t[:, None] & m_c[None, :]
-    b_do = tl.load(p_do + o_t.to(tl.int64)[:, None] * stride_ol + o_c[None, :], mask=m_tc, other=0.0).to(tl.float32)
-    if SILU:
-        b_sig = tl.sigmoid(b_pre)
-        b_dp = b_do * b_sig * (1.0 + b_pre * (1.0 - b_sig))
-    else:
-        b_dp = b_do
-    return tl.where(m_tc, b_dp, 0.0)
-
-
-@triton.jit
-def _causal_conv1d_bwd_kernel(
-    x, weight, bias, dout, dx, dw_part, db_part,
+def _causal_conv1d_bwd_dpre_kernel(
+    x, weight, bias, dout, dpre, dw_part, db_part,
     L, C, N_LBLOCKS,
     stride_xb, stride_xl,
     stride_ob, stride_ol,
@@ -71,33 +41,71 @@ def _causal_conv1d_bwd_kernel(
     o_w = tl.arange(0, BLOCK_W)
     m_l = o_l < L
     m_c = o_c < C
-    p_x = x + i_b * stride_xb
-    p_do = dout + i_b * stride_ob
+    m_lc = m_l[:, None] & m_c[None, :]
 
-    # the tile's own rows: dpre for dx's shift 0, the dw and dbias partials
-    b_dp = _dpre_at(p_x, p_do, weight, bias, o_l, o_c, m_c, L, stride_xl, stride_ol,
-                    WIDTH, HAS_BIAS, SILU, BLOCK_L, BLOCK_C)
+    p_x = x + i_b * stride_xb
+    b_pre = tl.zeros((BLOCK_L, BLOCK_C), dtype=tl.float32)
+    for k in tl.static_range(WIDTH):
+        o_t = o_l - (WIDTH - 1 - k)
+        m_t = (o_t >= 0) & (o_t < L)
+        b_x = tl.load(p_x + o_t.to(tl.int64)[:, None] * stride_xl + o_c[None, :],
+                      mask=m_t[:, None] & m_c[None, :], other=0.0).to(tl.float32)
+        b_w = tl.load(weight + o_c * WIDTH + k, mask=m_c, other=0.0).to(tl.float32)
+        b_pre += b_x * b_w[None, :]
+    if HAS_BIAS:
+        b_pre += tl.load(bias + o_c, mask=m_c, other=0.0).to(tl.float32)[None, :]
+
+    b_do = tl.load(dout + i_b * stride_ob + o_l.to(tl.int64)[:, None] * stride_ol + o_c[None, :],
+                   mask=m_lc, other=0.0).to(tl.float32)
+    if SILU:
+        b_sig = tl.sigmoid(b_pre)
+        b_dp = b_do * b_sig * (1.0 + b_pre * (1.0 - b_sig))
+    else:
+        b_dp = b_do
+    b_dp = tl.where(m_lc, b_dp, 0.0)
+    tl.store(dpre + (i_b * L + o_l.to(tl.int64)[:, None]) * C + o_c[None, :], b_dp, mask=m_lc)
+
+    # partial dw [C, W] and dbias [C] of this (batch, L-block)
     i_part = i_b * N_LBLOCKS + i_l
     b_dw = tl.zeros((BLOCK_C, BLOCK_W), dtype=tl.float32)
     for k in tl.static_range(WIDTH):
-        o_s = o_l - (WIDTH - 1 - k)
-        m_s = (o_s >= 0) & (o_s < L)
-        b_x = tl.load(p_x + o_s.to(tl.int64)[:, None] * stride_xl + o_c[None, :],
-                      mask=m_s[:, None] & m_c[None, :], other=0.0).to(tl.float32)
-        b_dw += tl.where(o_w[None, :] == k, tl.sum(b_dp * b_x, axis=0)[:, None], 0.0)
+        o_t = o_l - (WIDTH - 1 - k)
+        m_t = (o_t >= 0) & (o_t < L)
+        b_x = tl.load(p_x + o_t.to(tl.int64)[:, None] * stride_xl + o_c[None, :],
+                      mask=m_t[:, None] & m_c[None, :], other=0.0).to(tl.float32)
+        b_col = tl.sum(b_dp * b_x, axis=0)
+        b_dw += tl.where(o_w[None, :] == k, b_col[:, None], 0.0)
     tl.store(dw_part + (i_part * C + o_c[:, None]) * WIDTH + o_w[None, :], b_dw,
              mask=m_c[:, None] & (o_w[None, :] < WIDTH))
     if HAS_BIAS:
         tl.store(db_part + i_part * C + o_c, tl.sum(b_dp, axis=0), mask=m_c)
 
-    # dx[s] = sum_j w[W-1-j] dpre[s + j]: shift 0 from above, the others recomputed
-    b_w = tl.load(weight + o_c * WIDTH + (WIDTH - 1), mask=m_c, other=0.0).to(tl.float32)
-    b_acc = b_dp * b_w[None, :]
-    for j in tl.static_range(1, WIDTH):
-        b_dpj = _dpre_at(p_x, p_do, weight, bias, o_l + j, o_c, m_c, L, stride_xl, stride_ol,
-                         WIDTH, HAS_BIAS, SILU, BLOCK_L, BLOCK_C)
-        b_w = tl.load(weight + o_c * WIDTH + (WIDTH - 1 - j), mask=m_c, other=0.0).to(tl.float32)
-        b_acc += b_dpj * b_w[None, :]
+
+@triton.jit
+def _causal_conv1d_bwd_dx_kernel(
+    dpre, weight, dx,
+    L, C,
+    WIDTH: tl.constexpr,
+    BLOCK_L: tl.constexpr,
+    BLOCK_C: tl.constexpr,
+):
+    i_l = tl.program_id(0)
+    i_c = tl.program_id(1)
+    i_b = tl.program_id(2).to(tl.int64)
+    o_l = i_l * BLOCK_L + tl.arange(0, BLOCK_L)
+    o_c = i_c * BLOCK_C + tl.arange(0, BLOCK_C)
+    m_l = o_l < L
+    m_c = o_c < C
+
+    b_acc = tl.zeros((BLOCK_L, BLOCK_C), dtype=tl.float32)
+    for k in tl.static_range(WIDTH):
+        # x[s] reached out[s + (W-1-k)] through tap k
+        o_t = o_l + (WIDTH - 1 - k)
+        m_t = o_t < L
+        b_dp = tl.load(dpre + (i_b * L + o_t.to(tl.int64)[:, None]) * C + o_c[None, :],
+                       mask=m_t[:, None] & m_c[None, :], other=0.0)
+        b_w = tl.load(weight + o_c * WIDTH + k, mask=m_c, other=0.0).to(tl.float32)
+        b_acc += b_dp * b_w[None, :]
     tl.store(dx + (i_b * L + o_l.to(tl.int64)[:, None]) * C + o_c[None, :],
              b_acc.to(dx.dtype.element_ty), mask=m_l[:, None] & m_c[None, :])
 
@@ -120,17 +128,18 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         dout = dout.contiguous()
     weight = weight.contiguous()
     bias = bias.contiguous() if bias is not None else None
-    block_l = block_l or LAUNCH.conv.block_l
+    # the W taps of x stay live for the dweight sums: half the forward's tile keeps them in registers
+    block_l = block_l or max(16, LAUNCH.conv.block_l // 2)
     block_c = block_c or min(LAUNCH.conv.block_c, triton.next_power_of_2(C))
     n_lb = triton.cdiv(L, block_l)
     grid = (n_lb, triton.cdiv(C, block_c), Bsz)
     dev = x.device
 
-    dx = torch.empty((Bsz, L, C), device=dev, dtype=x.dtype)
+    dpre = torch.empty((Bsz, L, C), device=dev, dtype=torch.float32)
     dw_part = torch.empty((Bsz * n_lb, C, width), device=dev, dtype=torch.float32)
     db_part = torch.empty((Bsz * n_lb, C), device=dev, dtype=torch.float32) if bias is not None else None
-    _causal_conv1d_bwd_kernel[grid](
-        x, weight, bias if bias is not None else weight, dout, dx, dw_part,
+    _causal_conv1d_bwd_dpre_kernel[grid](
+        x, weight, bias if bias is not None else weight, dout, dpre, dw_part,
         db_part if db_part is not None else dw_part,
         L, C, n_lb,
         x.stride(0), x.stride(1),
@@ -141,6 +150,12 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         SILU=_ACTIVATIONS[activation],
         BLOCK_L=block_l,
         BLOCK_C=block_c,
+        num_warps=num_warps or LAUNCH.conv.num_warps,
+    )
+    dx = torch.empty((Bsz, L, C), device=dev, dtype=x.dtype)
+    _causal_conv1d_bwd_dx_kernel[grid](
+        dpre, weight, dx, L, C,
+        WIDTH=width, BLOCK_L=block_l, BLOCK_C=block_c,
         num_warps=num_warps or LAUNCH.conv.num_warps,
     )
     dweight = dw_part.sum(0)
