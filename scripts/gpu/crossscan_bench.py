@@ -7,13 +7,14 @@
 1. Correctness at small shapes, cuda fp32 and bf16: cross_scan_combined's
    output and every gradient (x, dt, A, B, C, D, z, dt_bias) against torch
    autograd through the float64 reference (mamba2_runner.reference.ref_cross_scan),
-   both merge strategies, K = 2 and 4.
+   every merge strategy, K = 2 and 4.
 2. Timings (triton.testing.do_bench medians, bf16 x/B/C, fp32 dt, D per order
    and head, dt_bias + softplus, no z), fwd and fwd+bwd:
      four-way (cross2d) at (b 16, 56x56, 8 heads, P 64, N 64) and (b 32, 14x14, 16 heads, P 64, N 64);
      bidirectional at (4, 4096 = 1 x 4096, 80 heads, P 64, N 128, ngroups 1).
    Providers: generated (merge 'buffer'), generated-accumulate (merge
-   'accumulate'), mamba_ssm_perm (what users write: flip/transpose to
+   'accumulate'), generated-chain (merge 'chain': the last order's epilogue
+   is the merge, no merge kernel), mamba_ssm_perm (what users write: flip/transpose to
    contiguous copies + mamba_ssm's mamba_chunk_scan_combined per order, chunk
    256 + un-permute + sum), and, forward only, unidirectional (our
    mamba_chunk_scan_combined over the same tokens in one order) and the
@@ -164,7 +165,7 @@ def correctness(device, smoke):
     out = []
     for c in small:
         for dtype in dtypes:
-            for merge in ("buffer", "accumulate"):
+            for merge in ("buffer", "accumulate", "chain"):
                 t = make_inputs(c, device, dtype, z=True, seed=1)
                 a = {k: t[k].clone().requires_grad_() for k in NAMES}
                 r = {k: t[k].double().clone().requires_grad_() for k in NAMES}
@@ -212,6 +213,7 @@ def bench(device, smoke, warmup, rep, only=None, out=None):
         providers["mamba_ssm_perm"] = lambda t, c: mamba_ssm_perm(scan, t, c)
     providers["generated"] = lambda t, c: ours(t, c, "buffer")
     providers["generated-accumulate"] = lambda t, c: ours(t, c, "accumulate")
+    providers["generated-chain"] = lambda t, c: ours(t, c, "chain")
     results = []
     for c in cases:
         fl = floor(c)

@@ -7,7 +7,8 @@ normal scan's code as it was.
     git archive <old-commit> packages/kernels/python | tar -x -C /tmp/old
     .venv/bin/python scripts/gpu/order0_ptx.py /tmp/old/packages/kernels/python packages/kernels/python
 Prints one line per kernel (IDENTICAL / DIFFERENT); exit status 1 if any differs.
-(2026-12-01, 28b38d3 vs the cross-scan commit: all eight IDENTICAL.)
+(2026-12-01, 28b38d3 vs the cross-scan commit: all eight IDENTICAL. The plain walk + re-walk
+build, EXACT=False, was added 2026-12-02.)
 """
 import hashlib, os, re, subprocess, sys, tempfile
 if len(sys.argv) == 3:  # the driver: one process per root (each imports its own mamba2_kernels)
@@ -36,12 +37,16 @@ def build(fn, ptrs, consts, num_warps=4, num_stages=2, maxnreg=None):
     for n in fn.arg_names:  # other defaulted args (dt cumsum) left at their defaults
         if n in ("seq_idx", "stride_sb", "stride_sl") and n not in ptrs and fn is F._ssd_dt_cumsum_kernel:
             consts[n] = None if n == "seq_idx" else 0
+    for prm in fn.params:  # a pointer a plain launch leaves at its default None is the constant None, as the JIT makes it
+        if not prm.is_constexpr and prm.default is None and prm.name not in ptrs:
+            consts.setdefault(prm.name, None)
     # the other constexprs at their defaults, HI / WI as the 1 a plain launch passes (sm90.signature)
     k = sm90.build(fn, ptrs, consts, num_warps=num_warps, num_stages=num_stages, maxnreg=maxnreg, ones=("HI", "WI"))
-    ptx = k.asm["ptx"]
+    # the DWARF sections at the end (file names, lengths, offsets) say where code came from, not what it is
+    ptx = re.split(r"^\s*\.section\s+\.debug", k.asm["ptx"], maxsplit=1, flags=re.M)[0]
     body = "\n".join(l for l in ptx.split("\n")
                      if not l.strip().startswith((".loc", ".file", "//", ".b8")) and "debug" not in l)
-    tag = "".join(f"_{k}={consts[k]}" for k in ("REVERSE", "HAS_Z") if k in consts)
+    tag = "".join(f"_{k}={consts[k]}" for k in ("REVERSE", "HAS_Z", "EXACT") if k in consts)
     open(os.path.join(dump, fn.__name__ + tag), "w").write(body)
     return hashlib.sha256(body.encode()).hexdigest()[:16], len(body)
 bf = "bf16"
@@ -52,6 +57,8 @@ fp = {n: bf for n in ("x", "B", "C", "z", "out")}; fp.update(dt="fp32", A="fp32"
 rows = []
 rows.append(("fused one-launch", build(F._ssd_fused_fwd_kernel, fp, dict(common, CHUNK=32, BLOCK_P=64, BLOCK_N=128, HAS_DT_BIAS=True, DT_SOFTPLUS=True, DT_CHAIN=chain))))
 rows.append(("fused T", build(F._ssd_fused_T_kernel, fp, dict(common, CHUNK=32, BLOCK_P=64, BLOCK_N=128, SPLIT=True), maxnreg=168, num_stages=3)))
+# the launch every large forward makes: the plain walk, then the exact re-walk of flagged programs (a noinline call)
+rows.append(("fused T plain+rewalk", build(F._ssd_fused_T_kernel, dict(fp, flags="i32"), dict(common, CHUNK=32, BLOCK_P=64, BLOCK_N=128, SPLIT=True, EXACT=False), maxnreg=168, num_stages=3)))
 rows.append(("state T", build(F._ssd_state_T_kernel, fp, dict(CHUNK=32, BLOCK_P=64, BLOCK_N=128, DOT_DTYPE=tl.bfloat16, HAS_SEQ_IDX=False))))
 rows.append(("dt cumsum", build(F._ssd_dt_cumsum_kernel, dict(dt="fp32", A="fp32", dt_bias="fp32", dtp="fp32", csp="fp32"), dict(CHUNK=32, BLOCK_H=64, HAS_DT_BIAS=True, DT_SOFTPLUS=True, DT_CHAIN=chain, HAS_SEQ_IDX=False))))
 wp = dict(lt=bf, rt=bf, z=bf, dtp="fp32", csp="fp32", seq_idx="i32", start="fp32", out_states=bf, last="fp32")

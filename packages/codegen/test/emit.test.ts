@@ -35,7 +35,7 @@ describe('emit', () => {
       'mamba2_simple/kernels/norm_bwd.py', 'mamba2_simple/kernels/smem.py', 'mamba2_simple/kernels/ssd_bwd.py',
       'mamba2_simple/kernels/ssd_bwd_T.py', 'mamba2_simple/kernels/ssd_bwd_common.py', 'mamba2_simple/kernels/ssd_bwd_v6.py', 'mamba2_simple/kernels/ssd_chunked.py',
       'mamba2_simple/kernels/ssd_common.py', 'mamba2_simple/kernels/ssd_decode.py', 'mamba2_simple/kernels/ssd_fused.py',
-      'mamba2_simple/kernels/ssd_fused_dispatch.py', 'mamba2_simple/kernels/ssd_varlen.py', 'mamba2_simple/language_model.py', 'mamba2_simple/launch.py', 'mamba2_simple/lm.py',
+      'mamba2_simple/kernels/ssd_fused_dispatch.py', 'mamba2_simple/kernels/ssd_fused_one.py', 'mamba2_simple/kernels/ssd_varlen.py', 'mamba2_simple/language_model.py', 'mamba2_simple/launch.py', 'mamba2_simple/lm.py',
       'mamba2_simple/module.py', 'mamba2_simple/py.typed', 'mamba2_simple/varlen.py', 'manifest.json', 'pyproject.toml',
     ]);
     expect(renderPackage(seedModel({ tail: 'gate' })).files.has('mamba2_simple/kernels/norm.py')).toBe(false);

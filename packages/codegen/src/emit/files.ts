@@ -63,6 +63,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/host.py',
   'kernels/ssd_common.py',
   'kernels/ssd_fused_dispatch.py',
+  'kernels/ssd_fused_one.py',
   'kernels/ssd_bwd_T.py',
   'kernels/ssd_bwd_v6.py',
   'kernels/ssd_bwd_common.py',

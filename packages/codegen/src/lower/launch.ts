@@ -35,7 +35,7 @@ export const LAUNCH_KERNELS = {
  */
 export const KERNEL_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
   'kernels/ssd_fused.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_common.py',
-    'kernels/ssd_fused.py', 'kernels/ssd_fused_dispatch.py'],
+    'kernels/ssd_fused.py', 'kernels/ssd_fused_dispatch.py', 'kernels/ssd_fused_one.py'],
   'kernels/ssd_chunked.py': ['fragments.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_chunked.py', 'kernels/ssd_common.py'],
   'kernels/ssd_bwd.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_bwd.py',
     'kernels/ssd_bwd_T.py', 'kernels/ssd_bwd_common.py', 'kernels/ssd_bwd_v6.py', 'kernels/ssd_common.py'],

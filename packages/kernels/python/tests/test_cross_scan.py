@@ -188,7 +188,7 @@ def _bad(t, **change):
     ({"B": "4d"}, {}, r"B must have shape \[batch, K=4, seqlen, ngroups, d_state\]"),
     ({"B": "g3", "C": "g3"}, {}, r"nheads 4 \(x.shape\[2\]\) is not a multiple of ngroups 3"),
     ({"C": "int"}, {}, r"C must be a floating point tensor, got torch.int64"),
-    ({}, dict(merge="sum"), r"merge must be one of \('buffer', 'accumulate'\) or None .*got 'sum'"),
+    ({}, dict(merge="sum"), r"merge must be one of \('buffer', 'accumulate', 'chain'\) or None .*got 'sum'"),
     ({}, dict(chunk_size=24), r"chunk_size"),
 ])
 def test_bad_cross_scan_inputs_are_refused_with_the_value_and_the_rule(device, change, args, match):
@@ -233,3 +233,88 @@ def test_cross_scan_reads_strided_views_as_a_vision_block_passes_them(device, po
     assert rel_err(runs[0][0], runs[1][0]) <= FWD_TOL[(device, torch.float32)]
     for k in leaves:
         assert rel_err(runs[0][1][k], runs[1][1][k]) <= GRAD_TOL[(device, torch.float32)], f"d{k}"
+
+
+# ---- merge 'chain' (cross_scan.py): each order adds into the earlier orders' sum in another
+# buffer, the last order's epilogue is the merge (skip, ysum, gate); no merge kernel ----
+
+@pytest.mark.parametrize("directions,height,width,path", [
+    ("bidirectional", 3, 7, "one-launch"), ("cross2d", 5, 7, "pre"),
+])
+def test_the_chain_merge_gives_the_reference_output_and_gradients_and_the_buffer_merges_output(
+        device, poison, force_path, directions, height, width, path):
+    """K = 2 and 4 on a 3 x 7 / 5 x 7 image (21, 35 tokens: 2 and 3 tiles of 16, the last partial),
+    D, z, dt_bias, ngroups 2; the forward runs with grad, so the last order also writes ysum, and
+    the gradients (dz reads ysum) go against the float64 reference. One fused path each (the
+    one-launch kernel and the transposed walk both hold the chain epilogue); the default-merge
+    forward test above runs 'chain' on all three."""
+    force_path(path)
+    t, kw = cross_inputs(1, height, width, 2, 16, 2, 16, directions, device)
+    got, ref = _grads(t, height, width, directions, kw, torch.float32, device, merge="chain")
+    tol = FWD_TOL[(device, torch.float32)]
+    errs = {k: rel_err(got[k], ref[k]) for k in NAMES}
+    bad = {k: f"{v:.1e}" for k, v in errs.items() if not v <= tol}
+    assert not bad, f"chain-merge gradients off the float64 reference (tol {tol:.0e}): {bad}"
+    with torch.no_grad():
+        out = _call(t, height, width, directions, chunk_size=16, merge="chain", **kw)
+        buf = _call(t, height, width, directions, chunk_size=16, merge="buffer", **kw)
+    assert out.dtype == t["x"].dtype and torch.isfinite(out).all()
+    assert rel_err(out, _ref(t, height, width, directions, **kw)) <= tol
+    assert rel_err(out, buf) <= 1e-6, "chain and buffer sum the same y_k, in another order only"
+
+
+def test_the_chain_merge_runs_any_number_of_orders_from_one_to_four(device, poison):
+    """_cross_fwd with K = 1, 3 (no directions give them) against merge 'buffer' (checked above)."""
+    from mamba2_kernels.cross_scan import _cross_fwd
+
+    t, kw = cross_inputs(1, 3, 5, 2, 16, 1, 16, "cross2d", device)
+    for orders in ((3,), (0, 1, 3)):
+        K = len(orders)
+        a = dict(x=t["x"], dt=t["dt"][:, :K], A=t["A"][:K], B=t["B"][:, :K], C=t["C"][:, :K], D=t["D"][:K],
+                 z=t["z"], dt_bias=t["dt_bias"][:K])
+        runs = {m: _cross_fwd(*(a[k] for k in ("x", "dt", "A", "B", "C", "D", "z", "dt_bias")), 3, 5, orders,
+                              True, (0.0, math.inf), 16, m, keep_ysum=True) for m in ("chain", "buffer")}
+        for i, what in enumerate(("out", "ysum")):
+            assert rel_err(runs["chain"][i], runs["buffer"][i]) <= 1e-6, f"K={K} {what}"
+
+
+class _Walks:
+    """Wraps the transposed walk kernel: records each launch's chain arguments and its flags after it ran."""
+
+    def __init__(self, real):
+        self.real, self.launches = real, []
+
+    def __getitem__(self, grid):
+        def launch(*args, **kw):
+            self.real[grid](*args, **kw)
+            self.launches.append((kw.get("PREV", False), kw.get("STORE_YSUM", False), int(args[13].sum())))
+        return launch
+
+
+def test_a_non_finite_value_in_one_orders_input_gives_the_chain_merge_the_buffer_merges_output(
+        device, poison, monkeypatch, force_path):
+    """A NaN in B of order 1 (a middle order) and an Inf in dt of order 3 (the last one, the merge's
+    epilogue) flag their programs, which walk again exactly: the chain re-walk must write prev + y
+    (prev is never written in place), so its outputs, NaN pattern and finite values, are the buffer
+    merge's (whose orders walk the same way, each into its own y_k)."""
+    from mamba2_kernels.kernels import ssd_fused
+
+    force_path("pre")
+    t, kw = cross_inputs(1, 5, 7, 2, 16, 2, 16, "cross2d", device)
+    t["B"][0, 1, 20, 1, 3] = float("nan")  # order 1, column-major: scan position 4 * 5 + 2 = 22 of 35
+    t["dt"][0, 3, 9, 0] = float("inf")  # order 3: head 0 from scan position 35 - 1 - (4 * 5 + 1) = 13 on
+    a = {k: t[k].clone().requires_grad_() for k in NAMES}  # with grad: the last order writes ysum too
+    rec = _Walks(ssd_fused._ssd_fused_T_kernel)
+    monkeypatch.setattr(ssd_fused, "_ssd_fused_T_kernel", rec)
+    out = _call(a, 5, 7, "cross2d", chunk_size=16, merge="chain", **kw).detach()
+    chain_walks = rec.launches
+    rec.launches = []
+    buf = _call(t, 5, 7, "cross2d", chunk_size=16, merge="buffer", **kw)
+    assert [(p, s) for p, s, _ in chain_walks] == [(False, False), (True, False), (True, False), (True, True)]
+    assert [n > 0 for _, _, n in chain_walks] == [False, True, False, True], "the bad orders re-walk"
+    assert [n > 0 for _, _, n in rec.launches] == [False, True, False, True]
+    bad = ~torch.isfinite(buf)
+    assert bad.any() and (~bad).any()
+    assert torch.equal(~torch.isfinite(out), bad), "non-finite elements differ from the buffer merge's"
+    assert torch.equal(torch.isnan(out), torch.isnan(buf))
+    assert rel_err(out[~bad], buf[~bad]) <= 1e-6

@@ -30,7 +30,8 @@ KERNEL_HEADERS = ("# generated from ", "# ir-hash: ", "# copied from ")
 # equal to this one.
 KERNEL_DEPS: dict[str, tuple[str, ...]] = {
     "kernels/ssd_fused.py": ("fragments.py", "kernels/dt.py", "kernels/host.py", "kernels/smem.py",
-                             "kernels/ssd_common.py", "kernels/ssd_fused.py", "kernels/ssd_fused_dispatch.py"),
+                             "kernels/ssd_common.py", "kernels/ssd_fused.py", "kernels/ssd_fused_dispatch.py",
+                             "kernels/ssd_fused_one.py"),
     "kernels/ssd_chunked.py": ("fragments.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_chunked.py",
                                "kernels/ssd_common.py"),
     "kernels/ssd_bwd.py": ("fragments.py", "kernels/dt.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_bwd.py",
