@@ -12,13 +12,22 @@ Each order k is one run of the fused forward scan (kernels/ssd_fused.py) with
 ORDER = its order: x, dt_k, B_k, C_k and the output stay in natural token
 order and are read and written through the order's index map
 (kernels/ssd_common.token_index); dt[:, k], B[:, k], C[:, k], A[k] are views.
-The merge (kernels/cross_merge.py) then sums the orders, adds the skip and
-applies the gate in one pass. Two merge strategies (`merge=`):
+Three merge strategies (`merge=`); the first two end with the merge kernel
+(kernels/cross_merge.py: sum, skip, gate in one pass), the third needs none:
 
   'buffer'      each order writes its y_k (x.dtype) into a [K, b, l, h, p]
                 buffer; the merge reads the K of them.
   'accumulate'  the orders add into one fp32 [b, l, h, p] accumulator in turn
-                (order k > 0 reads it back); the merge reads it once.
+                (order k > 0 reads it back: out += y cannot run twice, so
+                these walks are the exact ones, not the plain walk + re-walk);
+                the merge reads it once.
+  'chain'       order k > 0 reads the running sum of the earlier orders (prev,
+                x.dtype) and writes prev + y_k into another buffer (out and
+                one [b, l, h, p] buffer, ping-pong), so a re-walk of a flagged
+                program writes the same again and every order keeps the plain
+                walk. The last order's epilogue is the merge: prev + y +
+                (sum_k D_k) x, ysum kept (before the gate) when z is given and
+                the backward needs it, then the gate; out is written in x.dtype.
 
 The backward runs the merge's backward (dy, dz, dD), then the default SSD
 backward (kernels/ssd_bwd.py: v6, or v4 for what v6 gives away) once per order
@@ -31,6 +40,7 @@ import math
 
 import torch
 
+from . import fragments
 from ._config import LAUNCH
 from .autograd import needs_grad
 from .kernels.cross_merge import cross_merge_bwd, cross_merge_fwd
@@ -40,13 +50,21 @@ from .kernels.ssd_fused import ssd_fused_fwd
 
 # directions -> scan orders (0 row-major, 1 column-major, 2 / 3 = 0 / 1 reversed)
 DIRECTIONS = {"bidirectional": (0, 2), "cross2d": (0, 1, 2, 3)}
-MERGES = ("buffer", "accumulate")
-# The default merge strategy. 'buffer' moves fewer bytes in bf16 (4K vs 8K per
-# element) but 'accumulate' (the sum kept in fp32, each order adding into it)
-# measured faster on the H200 (scripts/gpu/crossscan_bench.py, bf16 forward):
-# 1.038 vs 1.071 ms at (b16, 56x56, h8) and 0.382 vs 0.846 ms at (b32, 14x14,
-# h16), where the buffer's allocation and K-way merge launch dominate.
-MERGE = "accumulate"
+MERGES = ("buffer", "accumulate", "chain")
+# The default merge strategy: 'chain', by its byte count (NOT measured yet; NOTES
+# "Cross-scan merge in the last order's epilogue"). Merge traffic per element of
+# y, bf16, D given, no z: 'buffer' 4K + 4 B (K writes, K reads, x, out),
+# 'accumulate' 8K + 4 (fp32 read-modify-write per order, x, out), 'chain' 4K - 2
+# (K - 1 running sums written and read, out; x is already in the last walk's
+# registers): 6 / 12 / 20 B at K = 2 and 14 / 20 / 36 at K = 4; z adds 2 B (4
+# with ysum) to each alike. It also drops the merge launch and keeps the plain
+# walk (accumulate's exact walk: 0.41 vs 0.30 ms at (4, 4096, 80)). Measured
+# before: 'accumulate' beat 'buffer' (1.038 vs 1.071 ms at (b16, 56x56, h8),
+# 0.382 vs 0.846 at (b32, 14x14, h16): the buffer's allocation and K-way merge).
+# The running sum is in x.dtype, not fp32: 'buffer' rounds each y_k to x.dtype
+# too (K roundings there, K - 1 of partial sums here), and an fp32 sum would
+# move 8K - 6 B, more than 'buffer' at K = 4.
+MERGE = "chain"
 _FLOAT_DTYPES = (torch.float32, torch.float16, torch.bfloat16)
 
 
@@ -121,10 +139,36 @@ def _sel(t, k):
     return None if t is None else t[k]
 
 
+def _chain_fwd(x, dt, A, B, C, D, z, dt_bias, height, width, orders, dt_softplus, dt_limit, chunk_size,
+               keep_ysum):
+    """merge 'chain' (module docstring): K scans, the last one's epilogue the merge."""
+    K = len(orders)
+    out = torch.empty(x.shape, device=x.device, dtype=x.dtype)
+    other = torch.empty_like(out) if K > 1 else None  # out's ping-pong partner
+    ysum = torch.empty_like(out) if keep_ysum and z is not None else None
+    Dsum = D.float().sum(0) if D is not None else None
+    prev = None
+    for k, order in enumerate(orders):
+        last = k == K - 1
+        dst = out if (K - 1 - k) % 2 == 0 else other  # so that the last order writes out, never its own prev
+        ssd_fused_fwd(
+            x, dt[:, k], A[k], B[:, k], C[:, k], chunk_size, D=Dsum if last else None, z=z if last else None,
+            dt_bias=_sel(dt_bias, k), dt_softplus=dt_softplus, dt_limit=dt_limit, order=order, height=height,
+            width=width, out=dst, prev=prev, ysum=ysum if last else None,
+            # the merge's formula (cross_merge.py), not a model's epilogue fragment
+            epilogue=fragments.scan_epilogue if last else None,
+        )
+        prev = dst
+    return out, ysum
+
+
 def _cross_fwd(x, dt, A, B, C, D, z, dt_bias, height, width, orders, dt_softplus, dt_limit, chunk_size,
                merge, keep_ysum):
     b, l, h, p = x.shape
     K = len(orders)
+    if merge == "chain":
+        return _chain_fwd(x, dt, A, B, C, D, z, dt_bias, height, width, orders, dt_softplus, dt_limit,
+                          chunk_size, keep_ysum)
     if merge == "buffer":
         ys = torch.empty((K, b, l, h, p), device=x.device, dtype=x.dtype)
     else:
@@ -198,7 +242,7 @@ def cross_scan_combined(
     row-major, column-major and both reversed); every per-order tensor holds
     its order's values in natural token order. chunk_size caps the walk's
     tile (None: LAUNCH.fused.block_q; the result does not depend on it).
-    merge: 'buffer' | 'accumulate' | None (= MERGE), see the module docstring.
+    merge: 'buffer' | 'accumulate' | 'chain' | None (= MERGE), see the module docstring.
 
     Returns y [b, H*W, h, p] in x.dtype. Gradients flow to x, dt, A, B, C, D,
     z and dt_bias.
