@@ -197,7 +197,7 @@ def timer(smoke, warmup, rep):
     return lambda fn, grad_to_none=None: triton.testing.do_bench(fn, warmup=warmup, rep=rep, grad_to_none=grad_to_none)
 
 
-def bench(device, smoke, warmup, rep, only=None, out=None):
+def bench(device, smoke, warmup, rep, only=None, out=None, keep=None):
     import torch
 
     bench_ms = timer(smoke, warmup, rep)
@@ -214,6 +214,8 @@ def bench(device, smoke, warmup, rep, only=None, out=None):
     providers["generated"] = lambda t, c: ours(t, c, "buffer")
     providers["generated-accumulate"] = lambda t, c: ours(t, c, "accumulate")
     providers["generated-chain"] = lambda t, c: ours(t, c, "chain")
+    if keep:
+        providers = {k: v for k, v in providers.items() if k in keep}
     results = []
     for c in cases:
         fl = floor(c)
@@ -233,7 +235,7 @@ def bench(device, smoke, warmup, rep, only=None, out=None):
             grads = {}
             dout = None  # one upstream gradient per case, shared by every provider (their gradients are compared)
             provs = dict(providers)
-            if mode == "fwd":
+            if mode == "fwd" and (not keep or "unidirectional" in keep):
                 provs["unidirectional"] = unidirectional
             for name, fn in provs.items():
                 try:
@@ -320,6 +322,8 @@ def main():
     ap.add_argument("--rep", type=int, default=100, help="do_bench rep (ms)")
     ap.add_argument("--skip-checks", action="store_true", help="skip part 1 (small-shape correctness)")
     ap.add_argument("--cases", nargs="*", help="time only the cases whose name contains one of these")
+    ap.add_argument("--providers", default="", help="comma list: time only these providers (unidirectional is "
+                    "timed with the forward rows whenever it is kept or no list is given)")
     args = ap.parse_args()
     if args.smoke:
         os.environ["TRITON_INTERPRET"] = "1"
@@ -330,7 +334,8 @@ def main():
     t0 = time.time()
     checks = [] if args.skip_checks else correctness(device, args.smoke)
     print(f"checks done at {time.time() - t0:.0f} s", flush=True)
-    results = bench(device, args.smoke, args.warmup, args.rep, args.cases, args.out)
+    keep = [p for p in args.providers.split(",") if p]
+    results = bench(device, args.smoke, args.warmup, args.rep, args.cases, args.out, keep=keep)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     except OSError:

@@ -1,0 +1,74 @@
+"""The conv backward's two forms (kernels/conv_bwd.py: 'two' launches and the
+one-launch 'scratch' form) against torch autograd through a float64 causal conv
+written here from MAMBA2.md (test_grad.py checks the default form through the
+autograd Function at more widths; these cases pin the scratch form's own
+seams: several programs along L, each over several tiles, the W-1 rows after
+a tile read from the next tile's x, L not a multiple of the tile, C not a
+multiple of the channel block, a strided input).
+
+Tolerance: cpu fp32 1e-4 (interpreter, exact fp32), cuda fp32 1e-3, cuda
+bf16 3e-2, as test_grad.py. Fresh random inputs every run.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from mamba2_runner.checks import rel_err
+from mamba2_runner.pkgload import select_device
+
+DEVICE = select_device()  # TRITON_INTERPRET before the kernels are imported
+
+from mamba2_kernels.kernels import conv_bwd  # noqa: E402
+
+TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 1e-3, ("cuda", torch.bfloat16): 3e-2}
+
+
+def ref_grads(x, w, b, dout, silu):
+    """dx, dw, db of out = act(causal depthwise conv(x)) in float64 autograd."""
+    x64, w64 = x.double().requires_grad_(), w.double().requires_grad_()
+    b64 = b.double().requires_grad_() if b is not None else None
+    L, W = x.shape[1], w.shape[1]
+    pre = torch.zeros_like(x64)
+    for k in range(W):
+        s = W - 1 - k
+        pre = pre + torch.nn.functional.pad(x64, (0, 0, s, 0))[:, :L, :] * w64[:, k]
+    if b64 is not None:
+        pre = pre + b64
+    out = pre * torch.sigmoid(pre) if silu else pre
+    leaves = [x64, w64] + ([b64] if b64 is not None else [])
+    return torch.autograd.grad(out, leaves, dout.double())
+
+
+@pytest.mark.parametrize("impl,tiles", [("scratch", 1), ("scratch", 2), ("two", 0), ("two:64:8", 0)],
+                         ids=["scratch-one-tile-per-program", "scratch-two-tiles-per-program", "two-launches",
+                              "two-launches-64-row-tiles"])
+@pytest.mark.parametrize("width,has_bias,silu", [(4, True, True), (3, False, False)],
+                         ids=["width4-bias-silu", "width3-identity"])
+def test_each_conv_backward_form_matches_float64_autograd(monkeypatch, impl, tiles, width, has_bias, silu):
+    dtype = torch.float32
+    tol = TOL[(DEVICE, dtype)]
+    if tiles:
+        monkeypatch.setattr(conv_bwd, "SCRATCH_TILES_PER_PROGRAM", tiles)
+        impl = "scratch:16:16:4"
+    Bsz, L, C = 2, 75, 40  # 5 tiles of 16 (the last partial), C over three blocks of 16
+    big = torch.randn(Bsz, L, C + 9, device=DEVICE, dtype=dtype)
+    x = big[:, :, 5:5 + C]  # strided rows: the kernels take the row stride
+    w = (torch.randn(C, width, device=DEVICE) / math.sqrt(width)).to(dtype)
+    b = torch.randn(C, device=DEVICE, dtype=dtype) if has_bias else None
+    dout = torch.randn(Bsz, L, C, device=DEVICE, dtype=dtype)
+    dx, dw, db = conv_bwd.causal_conv1d_bwd(dout, x, w, b, activation="silu" if silu else "identity", impl=impl)
+    ref = ref_grads(x, w, b, dout, silu)
+    got = [dx, dw] + ([db] if has_bias else [])
+    for name, t, r in zip(["dx", "dw", "db"], got, ref):
+        assert torch.isfinite(t).all(), f"{name} has non-finite values"
+        err = rel_err(t.detach().cpu(), r.detach().cpu())
+        assert err <= tol, f"{impl}: {name} rel err {err:.2e} > {tol:.0e}"
+
+
+@pytest.mark.parametrize("spec", ["three", "two:64", "scratch:16:64", "two:0:4", "two:a:4"])
+def test_a_malformed_conv_backward_form_is_refused_with_the_accepted_forms(spec):
+    with pytest.raises(ValueError, match="MAMBA2_CONV_BWD=two:64:8"):
+        conv_bwd.parse_impl(spec)
