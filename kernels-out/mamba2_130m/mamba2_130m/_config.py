@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="9236253214e6bdc316991c41eb0f32e435a2ae07a9a4f1bb3c7ab194f8e5bd65",
+        kernel="kernels/ssd_bwd.py", kernel_sha="e272f1da5feb0bdea8daf285af88c89b08d2e7cc31d2a93ada6c5546e4bc3b5a",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -584,7 +584,7 @@ def _ssd_bwd_v4(
 
 
 # Which backward ssd_bwd runs: "v6" (the default: states every 128 positions, ssd_bwd_v6.py; it gives
-# z, seq_idx, other scan orders, short sequences and non-finite inputs to v4), "v4" or "v5s".
+# z, seq_idx in another scan order, short sequences and non-finite inputs to v4), "v4" or "v5s".
 BWD_IMPL = os.environ.get("MAMBA2_SSD_BWD", LAUNCH.bwd.impl)
 
 
@@ -596,11 +596,11 @@ def ssd_bwd(
     """Gradients of the SSD scan. Inputs as for mamba_chunk_scan_combined
     (validated by the caller); dout: [b, l, h, p] gradient of out;
     dfinal_states: [b, h, p, n] gradient of final_states | None.
-    impl: "v5s" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
+    impl: "v6" | "v5s" | "v4" | None (BWD_IMPL, env MAMBA2_SSD_BWD); launch: overrides
     of that version's launch settings (the result does not depend on them
     beyond rounding); exact_only=True (tests): the chunk kernels' exact form
     alone over every program (_ssd_bwd_v4; the same result bit for bit on CPU).
-    v4 also takes order, height, width: the gradients of a scan in another order
+    v6 and v4 also take order, height, width: the gradients of a scan in another order
     over a height x width image (ssd_common.token_index; cross_scan.py), every
     tensor and gradient in natural token order.
 
