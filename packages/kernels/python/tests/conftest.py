@@ -16,6 +16,10 @@ DEVICE = select_device()  # sets TRITON_INTERPRET=1 before any kernel is importe
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from interp_speedup import install as _install_interp_speedup  # noqa: E402
+
+_install_interp_speedup()  # on CPU: skip the interpreter's no-op re-patch per helper call
+
 # Fresh random inputs every run; the seed is printed so a failure can be replayed
 # with MAMBA2_SEED=<seed> (scripts/pytest.sh picks one seed for both test trees).
 SEED = int(os.environ.get("MAMBA2_SEED", int.from_bytes(os.urandom(4), "little")))

@@ -14,8 +14,24 @@ from mamba2_runner.pkgload import load_generated, select_device  # noqa: E402
 
 DEVICE = select_device()  # sets TRITON_INTERPRET=1 before any kernel is imported
 
+import importlib.util  # noqa: E402
+
 import pytest  # noqa: E402
 import torch  # noqa: E402
+
+
+def _install_interp_speedup() -> bool:
+    """The kernel tests' shortcut in Triton's interpreter (packages/kernels/python/
+    tests/interp_speedup.py: the no-op re-patch per @triton.jit helper call
+    skipped), for the generated packages' kernels run in this process."""
+    path = ROOT / "packages" / "kernels" / "python" / "tests" / "interp_speedup.py"
+    spec = importlib.util.spec_from_file_location("mamba2_interp_speedup", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.install()
+
+
+_install_interp_speedup()
 
 
 def pkg_dir() -> Path:
