@@ -16,7 +16,8 @@ anything else (a helper that sees a module the launch did not patch, a
 helper called outside a launch) takes Triton's own path. The launch's patch
 and its restore are Triton's, unchanged, so the kernels run exactly as
 before. Installed only on the Triton version it was written against, and
-only when the interpreter is on.
+only when the interpreter is on; MAMBA2_INTERP_SHORTCUT=0 leaves it out (to
+rule it out when a CPU result looks wrong, or to time it).
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ TRITON_VERSION = "3.6.0"
 
 def install() -> bool:
     """Install the shortcut; True when it is (or already was) in place."""
-    if os.environ.get("TRITON_INTERPRET") != "1":
+    if os.environ.get("TRITON_INTERPRET") != "1" or os.environ.get("MAMBA2_INTERP_SHORTCUT") == "0":
         return False
     import triton
 
