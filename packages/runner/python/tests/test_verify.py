@@ -182,8 +182,13 @@ def test_the_generated_package_matches_the_reference_on_every_op_and_the_block()
     1 and 37 without flags; both impls at the longest shape (it crosses the
     default chunk) with each public flag (z, seq_idx, initial states), the
     three in one call (each changes the output, so a wrong one fails the row);
-    the block at seqlen 1, the seed check (2, 128) and the longest with
-    seq_idx. Dropped as repeats: the fused scan at 128 (the 37 and longest
+    the block at seqlen 1, the seed check (2, 128) and, with seq_idx, at
+    the shortest length that crosses the conv's row block and two of the
+    fused walk's tiles and ends in a partial one (the block runs the fused
+    scan, whose tile is LAUNCH.fused.block_q whatever the chunk: a longer
+    sequence takes the same path, one launch, at 4x the interpreter's time;
+    the chunk-crossing chunked path is the scan rows' at the longest shape).
+    Dropped as repeats: the fused scan at 128 (the 37 and longest
     rows take the same multi-tile path), both impls at the longest without
     flags (the flagged rows' multi-chunk path; without flags on every impl:
     test_scan.py's "plain" rows), the block without seq_idx at 37 and the
@@ -191,6 +196,8 @@ def test_the_generated_package_matches_the_reference_on_every_op_and_the_block()
     own shapes and flags: packages/kernels/python/tests (test_scan.py); verify's
     own loop over shapes and ops: the stand-in tests above, and
     test/e2e/model-to-verify.test.ts (the command on a generated package)."""
+    import importlib
+
     from mamba2_runner.pkgload import load_generated, load_ir
     from mamba2_runner.verify import Checker, Report, pkg_chunk, resolve_device, shapes_for
 
@@ -216,7 +223,11 @@ def test_the_generated_package_matches_the_reference_on_every_op_and_the_block()
         chk.scan(dtype, b, l, impl, with_z=True, with_seq_idx=True, with_init=True)
     chk.block(dtype, *short[0])
     chk.block(dtype, 2, 128, seed_check=True)
-    chk.block(dtype, b, l, with_seq_idx=True)
+    launch = importlib.import_module(pkg.__name__ + "._config").LAUNCH
+    l_seq = max(launch.conv.block_l, 2 * launch.fused.block_q) + 5  # 69: seq_idx starts at 34, mid-tile
+    if launch.scan_impl != "fused" or l_seq >= l:  # a package whose block runs the chunked scan: the longest
+        l_seq = l
+    chk.block(dtype, 1, l_seq, with_seq_idx=True)
     ops = {r.op.split()[0] for r in report.rows}
     assert {"conv", "dt", "norm", "block", "scan[fused]", "scan[chunked]"} <= ops, ops
     assert not report.failed, "\n".join(f"{r.op} {r.shape} {r.dtype}: {r.rel_err} > {r.tol} {r.note}"
