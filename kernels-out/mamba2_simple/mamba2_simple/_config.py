@@ -21,7 +21,7 @@ LAUNCH = LaunchConfig(
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="e272f1da5feb0bdea8daf285af88c89b08d2e7cc31d2a93ada6c5546e4bc3b5a",
+        kernel="kernels/ssd_bwd.py", kernel_sha="56877136b4239905a280032f2a75780167a52de0619a1dfff296ca9ba09a08b8",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,

@@ -574,14 +574,16 @@ def _ssd_bwd_v6(
         REVERSE=True, HAS_Z=False, HAS_START=dfinal is not None, STORE_LAST=dinit is not None,
         flags=flags[1], **walk_flags, **okw, **walk_launch,
     )
-    # the one host sync: non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset),
-    # both reduced on the device and read once. Here, between the walks and the rest: read after every
-    # launch instead, the sync left the GPU idle through the host work that follows the backward (call24:
-    # fwd+bwd +0.5 ms at (4, 4096, 80) with the same backward kernels)
-    if bool(flags.any() | ~torch.isfinite(csp).all()):
-        del scratch, states, dstates, flags
-        return v4()
-
+    # non-finite loads, or a cumsum that is not finite (dt * A = -inf: a state reset): both reduced on the
+    # device into one flag, copied to the host behind an event; the pair kernel is queued before the host
+    # waits on that event, so the GPU works through the wait (a plain sync here idled it until the next
+    # launch; one read after every launch idled it through the host work after the backward: call24)
+    bad = flags.any() | ~torch.isfinite(csp).all()
+    if compiled:
+        bad_host = torch.empty((), dtype=torch.bool, pin_memory=True)
+        bad_host.copy_(bad, non_blocking=True)
+        flag_read = torch.cuda.Event()
+        flag_read.record()
     hpg = h // g
     strides = (x.stride(0), x.stride(1), x.stride(2), B.stride(0), B.stride(1), B.stride(2),
                C.stride(0), C.stride(1), C.stride(2), dout.stride(0), dout.stride(1), dout.stride(2))
@@ -599,6 +601,12 @@ def _ssd_bwd_v6(
         x, B, C, dout, dtp, csp, seg, cb, w, gsum[0], gsum[1], gsum[2],
         l, h, p, n, g, hpg, _loop_count(hpg // nsplit), lp, ncc, nsplit, *strides, **consts, HAS_SEQ_IDX=has_seq,
         **okw, **pair_opts)
+    if compiled:
+        flag_read.synchronize()  # the one host sync: the walks and the flag, not the pair kernel
+        bad = bad_host
+    if bool(bad):
+        del scratch, states, dstates, flags, cb, w, gsum
+        return v4()
     # 4. dx and the state terms
     dx = torch.empty((b, l, h, p), device=dev, dtype=x.dtype)
     sterm = torch.empty((2, b * h, lp), device=dev, dtype=f32)
