@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (Ran at fe90ac2; after it the scratch form and MAMBA2_CONV_BWD were removed and the two launches take the forward's 64-row tile, the winner here.)
 # Last call of 2026-12-02 (<= 245 s; carry .baseline; the session's device budget ends with it).
 #   1. conv_bench.py: the conv backward's forms ('two' at several tiles, 'scratch'), checked vs float64, timed
 #      at the two blocks' conv shapes; its WINNER is exported as MAMBA2_CONV_BWD for 2;

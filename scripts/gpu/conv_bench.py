@@ -1,4 +1,4 @@
-"""The conv backward's forms (kernels/conv_bwd.py CONV_BWD_IMPL) on one GPU: checked, then timed.
+"""The conv backward (kernels/conv_bwd.py) at several tiles on one GPU: checked, then timed.
 
     PYTHONPATH=packages/runner/python:packages/kernels/python python3 scripts/gpu/conv_bench.py --out DIR
 
@@ -7,8 +7,10 @@
    timed shape, its dx against the default form's (rel err printed); a form that fails is not timed.
 2. do_bench medians (ms) at the blocks' conv shapes: (4, 4096, 5376) (d_model 2560) and (8, 2048, 3328)
    (d_model 1536), bf16, width 4, bias, SiLU; the bytes floor (x, dout read, dx written once) beside.
-Prints a table and last `WINNER <spec>`: the correct form with the least summed time (the caller may
-export MAMBA2_CONV_BWD=<spec>). Writes DIR/conv_bench.json.
+Prints a table and last `WINNER <form>`: the correct tiles with the least summed time. Writes
+DIR/conv_bench.json. (call25 of 2026-12-02 also timed a one-launch form with an L2 scratch tile, since
+removed: bench/results/2026-12-02-h200/call25.) Forms are BLOCK_L:WARPS of the two launches; "default"
+is LAUNCH.conv.block_l (64) on LAUNCH.conv.num_warps (4).
 """
 from __future__ import annotations
 
@@ -29,8 +31,14 @@ import triton  # noqa: E402
 from mamba2_kernels.kernels import conv_bwd  # noqa: E402
 from mamba2_runner.checks import rel_err  # noqa: E402
 
-FORMS = ["two", "two:64:4", "two:64:8", "two:128:8", "scratch:16:64:8", "scratch:32:64:8", "scratch:16:32:4",
-         "scratch:8:64:4"]
+FORMS = ["default", "32:4", "64:8", "128:8", "128:4"]
+
+
+def run(f, dout, x, w, b):
+    if f == "default":
+        return conv_bwd.causal_conv1d_bwd(dout, x, w, b)
+    bl, nw = (int(v) for v in f.split(":"))
+    return conv_bwd.causal_conv1d_bwd(dout, x, w, b, block_l=bl, num_warps=nw)
 SHAPES = [(4, 4096, 5376), (8, 2048, 3328)]
 
 
@@ -74,7 +82,7 @@ def main():
     ok = {}
     for f in FORMS:
         try:
-            got = conv_bwd.causal_conv1d_bwd(dout, x, w, b, impl=f)
+            got = run(f, dout, x, w, b)
             errs = [rel_err(g.double(), rr) for g, rr in zip(got, r)]
             ok[f] = all(e <= 3e-2 for e in errs)
         except Exception as e:  # noqa: BLE001
@@ -88,12 +96,12 @@ def main():
         w = (torch.randn(C, 4, device=dev) / 2).to(dtype)
         b = torch.randn(C, device=dev).to(dtype)
         dout = torch.randn_like(x)
-        base = conv_bwd.causal_conv1d_bwd(dout, x, w, b, impl="two")[0].float()
-        row = {"shape": list(shape), "ms": {}, "dx_vs_two": {},
+        base = run("default", dout, x, w, b)[0].float()
+        row = {"shape": list(shape), "ms": {}, "dx_vs_default": {},
                "floor_ms": 3 * x.numel() * 2 / 4.8e12 * 1e3}
         for f in list(total):
-            row["dx_vs_two"][f] = rel_err(conv_bwd.causal_conv1d_bwd(dout, x, w, b, impl=f)[0].float(), base)
-            row["ms"][f] = bench(lambda f=f: conv_bwd.causal_conv1d_bwd(dout, x, w, b, impl=f))
+            row["dx_vs_default"][f] = rel_err(run(f, dout, x, w, b)[0].float(), base)
+            row["ms"][f] = bench(lambda f=f: run(f, dout, x, w, b))
             total[f] += row["ms"][f]
         res["rows"].append(row)
         print(json.dumps(row), flush=True)
@@ -103,7 +111,7 @@ def main():
     for f in total:
         print(f"{f:18} " + " ".join(f"{r['ms'][f]:18.3f}" for r in res["rows"]))
     print(f"{'floor':18} " + " ".join(f"{r['floor_ms']:18.3f}" for r in res["rows"]))
-    win = min(total, key=total.get) if total else "two"
+    win = min(total, key=total.get) if total else "default"
     res["winner"] = win
     with open(os.path.join(a.out, "conv_bench.json"), "w") as fh:
         json.dump(res, fh, indent=1)

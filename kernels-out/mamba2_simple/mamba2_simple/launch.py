@@ -103,7 +103,7 @@ class ScanBwd:
 
 @dataclass(frozen=True)
 class Conv:
-    """kernels/conv.py; conv_bwd.py reads the same (halving block_l)."""
+    """kernels/conv.py; conv_bwd.py reads the same."""
     block_l: int = 64
     block_c: int = 64
     num_warps: int = 4

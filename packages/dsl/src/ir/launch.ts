@@ -95,7 +95,7 @@ export interface ScanBwdLaunch extends KernelSource {
   readonly walkWarps: number;
 }
 
-/** kernels/conv.py (conv_bwd.py reads the same, halving blockL). */
+/** kernels/conv.py (conv_bwd.py reads the same). */
 export interface ConvLaunch extends KernelSource {
   readonly blockL: number;
   readonly blockC: number;

@@ -1,10 +1,9 @@
-"""The conv backward's two forms (kernels/conv_bwd.py: 'two' launches and the
-one-launch 'scratch' form) against torch autograd through a float64 causal conv
-written here from MAMBA2.md (test_grad.py checks the default form through the
-autograd Function at more widths; these cases pin the scratch form's own
-seams: several programs along L, each over several tiles, the W-1 rows after
-a tile read from the next tile's x, L not a multiple of the tile, C not a
-multiple of the channel block, a strided input).
+"""The conv backward (kernels/conv_bwd.py) at its tile sizes against torch
+autograd through a float64 causal conv written here from MAMBA2.md
+(test_grad.py checks it through the autograd Function at more widths; these
+cases pin the tiles: the default 64 rows and 16, so that several L blocks
+meet, L not a multiple of the tile, C not a multiple of the channel block,
+a strided input).
 
 Tolerance: cpu fp32 1e-4 (interpreter, exact fp32), cuda fp32 1e-3, cuda
 bf16 3e-2, as test_grad.py. Fresh random inputs every run.
@@ -42,33 +41,25 @@ def ref_grads(x, w, b, dout, silu):
     return torch.autograd.grad(out, leaves, dout.double())
 
 
-@pytest.mark.parametrize("impl,tiles", [("scratch", 1), ("scratch", 2), ("two", 0), ("two:64:8", 0)],
-                         ids=["scratch-one-tile-per-program", "scratch-two-tiles-per-program", "two-launches",
-                              "two-launches-64-row-tiles"])
+@pytest.mark.parametrize("block_l,block_c,warps", [(None, None, None), (16, 16, 4)],
+                         ids=["default-tiles", "16-row-16-channel-tiles"])
 @pytest.mark.parametrize("width,has_bias,silu", [(4, True, True), (3, False, False)],
                          ids=["width4-bias-silu", "width3-identity"])
-def test_each_conv_backward_form_matches_float64_autograd(monkeypatch, impl, tiles, width, has_bias, silu):
+def test_the_conv_backward_matches_float64_autograd_at_each_tile(block_l, block_c, warps, width, has_bias, silu):
     dtype = torch.float32
     tol = TOL[(DEVICE, dtype)]
-    if tiles:
-        monkeypatch.setattr(conv_bwd, "SCRATCH_TILES_PER_PROGRAM", tiles)
-        impl = "scratch:16:16:4"
-    Bsz, L, C = 2, 75, 40  # 5 tiles of 16 (the last partial), C over three blocks of 16
+    Bsz, L, C = 2, 75, 40  # 5 tiles of 16 / 2 of 64 (the last partial), C over three blocks of 16
     big = torch.randn(Bsz, L, C + 9, device=DEVICE, dtype=dtype)
     x = big[:, :, 5:5 + C]  # strided rows: the kernels take the row stride
     w = (torch.randn(C, width, device=DEVICE) / math.sqrt(width)).to(dtype)
     b = torch.randn(C, device=DEVICE, dtype=dtype) if has_bias else None
     dout = torch.randn(Bsz, L, C, device=DEVICE, dtype=dtype)
-    dx, dw, db = conv_bwd.causal_conv1d_bwd(dout, x, w, b, activation="silu" if silu else "identity", impl=impl)
+    dx, dw, db = conv_bwd.causal_conv1d_bwd(dout, x, w, b, activation="silu" if silu else "identity",
+                                            block_l=block_l, block_c=block_c, num_warps=warps)
     ref = ref_grads(x, w, b, dout, silu)
     got = [dx, dw] + ([db] if has_bias else [])
     for name, t, r in zip(["dx", "dw", "db"], got, ref):
         assert torch.isfinite(t).all(), f"{name} has non-finite values"
         err = rel_err(t.detach().cpu(), r.detach().cpu())
-        assert err <= tol, f"{impl}: {name} rel err {err:.2e} > {tol:.0e}"
+        assert err <= tol, f"block_l {block_l}: {name} rel err {err:.2e} > {tol:.0e}"
 
-
-@pytest.mark.parametrize("spec", ["three", "two:64", "scratch:16:64", "two:0:4", "two:a:4"])
-def test_a_malformed_conv_backward_form_is_refused_with_the_accepted_forms(spec):
-    with pytest.raises(ValueError, match="MAMBA2_CONV_BWD=two:64:8"):
-        conv_bwd.parse_impl(spec)
