@@ -64,11 +64,15 @@ def test_every_gradient_of_the_example_matches_the_reference(name):
 
 
 def test_a_wrong_backward_is_caught_and_named(monkeypatch):
-    """Scale dB from the generated SSD backward by 1.5: the scan's B row and
+    """Scale dB from the generated SSD backward by 10: the scan's B row and
     the block rows that depend on B through in_proj must fail; x's must not.
     verify's rows at one gradient shape, grad_shapes' shortest (seqlen 1: a
     scaled dB shows at any length), catch and name it; the whole `--ops grads`
-    run of this package, every shape, is the test above."""
+    run of this package, every shape, is the test above. (At seqlen 1 the B
+    path carries ~2e-4 of du and of in_proj's gradient, so 1.5x put the block
+    rows at the 1e-4 tolerance: seed 523249167 left du at 9.8e-5 and failed
+    the test. 10x gives them 9x that share, the tolerance unchanged; the rows
+    that must pass do not depend on dB at any scale.)"""
     d = _pkg("mamba2_stateful")
     name = read_manifest(d)["name"]
     pkg = load_generated(d)
@@ -77,7 +81,7 @@ def test_a_wrong_backward_is_caught_and_named(monkeypatch):
 
     def wrong(*a, **k):
         g = dict(real(*a, **k))
-        g["dB"] = g["dB"] * 1.5
+        g["dB"] = g["dB"] * 10.0
         return g
 
     monkeypatch.setattr(autograd, "ssd_bwd", wrong)
