@@ -16,6 +16,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 for p in ("packages/runner/python", "packages/kernels/python"):
@@ -24,7 +25,7 @@ for p in ("packages/runner/python", "packages/kernels/python"):
 import torch  # noqa: E402
 from torch.profiler import ProfilerActivity, profile  # noqa: E402
 
-from mamba2_runner.bench.providers import make_generated_module, same_weights, block_dims  # noqa: E402
+from mamba2_runner.bench.providers import make_baseline_block, make_generated_module  # noqa: E402
 from mamba2_runner.bench.baseline import load_mamba_ssm  # noqa: E402
 from mamba2_runner.pkgload import load_generated, load_ir  # noqa: E402
 
@@ -88,15 +89,10 @@ def main():
     profile_one("generated", gen, u, gy, lines)
     flush(lines, a.out, a.d_model)
     print("\n".join(lines), flush=True)
-    try:
+    try:  # the bench's own construction of the incumbent (same kwargs, dt_limit, chunk, weights)
         base = load_mamba_ssm(ROOT / ".baseline")
-        dims = block_dims(ir)
-        m = base["Mamba2Simple"](dims["d_model"], d_state=dims["d_state"], d_conv=dims["d_conv"],
-                                 expand=dims["expand"], headdim=dims["headdim"], ngroups=dims["ngroups"],
-                                 learnable_init_states="init_states" in sd, bias="in_proj.bias" in sd,
-                                 conv_bias="conv1d.bias" in sd, chunk_size=256, use_mem_eff_path=True,
-                                 device="cuda", dtype=torch.bfloat16)
-        same_weights(m, sd, "cuda")
+        ctx = SimpleNamespace(device="cuda", baseline=lambda: base)
+        m = make_baseline_block(ctx, ir, sd, fused=True)
         profile_one("mamba_ssm_fused", m.train(), u, gy, lines)
     except Exception as e:  # the profile of ours stands alone
         lines.append(f"== mamba_ssm_fused: not profiled ({type(e).__name__}: {e})")

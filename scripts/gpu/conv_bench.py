@@ -2,7 +2,7 @@
 
     PYTHONPATH=packages/runner/python:packages/kernels/python python3 scripts/gpu/conv_bench.py --out DIR
 
-1. Each form's dx, dweight, dbias against torch autograd through a float64 causal conv (bf16 inputs,
+1. Each form's dx, dweight, dbias against torch autograd through the float64 reference conv (bf16,
    (2, 1000, 1000), width 4, bias, SiLU; tolerance 3e-2, as test_grad.py's cuda bf16) and, at every
    timed shape, its dx against the default form's (rel err printed); a form that fails is not timed.
 2. do_bench medians (ms) at the blocks' conv shapes: (4, 4096, 5376) (d_model 2560) and (8, 2048, 3328)
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 
@@ -30,6 +29,7 @@ import triton  # noqa: E402
 
 from mamba2_kernels.kernels import conv_bwd  # noqa: E402
 from mamba2_runner.checks import rel_err  # noqa: E402
+from mamba2_runner.reference.ops import ref_causal_conv1d  # noqa: E402
 
 FORMS = ["default", "32:4", "64:8", "128:8", "128:4"]
 
@@ -43,11 +43,9 @@ SHAPES = [(4, 4096, 5376), (8, 2048, 3328)]
 
 
 def ref(x, w, b, dout):
-    x64, w64, b64 = (t.double().requires_grad_() for t in (x, w, b))
-    L, W = x.shape[1], w.shape[1]
-    pre = sum(torch.nn.functional.pad(x64, (0, 0, W - 1 - k, 0))[:, :L, :] * w64[:, k] for k in range(W)) + b64
-    out = pre * torch.sigmoid(pre)
-    return torch.autograd.grad(out, [x64, w64, b64], dout.double())
+    """dx, dw, db of the float64 reference conv (mamba2_runner.reference.ops) through autograd."""
+    leaves = [t.detach().double().requires_grad_() for t in (x, w, b)]
+    return torch.autograd.grad(ref_causal_conv1d(*leaves, activation="silu"), leaves, dout.double())
 
 
 def main():

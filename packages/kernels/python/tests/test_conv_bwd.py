@@ -1,6 +1,6 @@
 """The conv backward (kernels/conv_bwd.py) at its tile sizes against torch
-autograd through a float64 causal conv written here from MAMBA2.md
-(test_grad.py checks it through the autograd Function at more widths; these
+autograd through the float64 reference conv (mamba2_runner.reference.ops;
+test_grad.py checks it through the autograd Function at more widths; these
 cases pin the tiles: the default 64 rows and 16, so that several L blocks
 meet, L not a multiple of the tile, C not a multiple of the channel block,
 a strided input).
@@ -17,6 +17,7 @@ import torch
 
 from mamba2_runner.checks import rel_err
 from mamba2_runner.pkgload import select_device
+from mamba2_runner.reference.ops import ref_causal_conv1d
 
 DEVICE = select_device()  # TRITON_INTERPRET before the kernels are imported
 
@@ -26,18 +27,10 @@ TOL = {("cpu", torch.float32): 1e-4, ("cuda", torch.float32): 1e-3, ("cuda", tor
 
 
 def ref_grads(x, w, b, dout, silu):
-    """dx, dw, db of out = act(causal depthwise conv(x)) in float64 autograd."""
-    x64, w64 = x.double().requires_grad_(), w.double().requires_grad_()
-    b64 = b.double().requires_grad_() if b is not None else None
-    L, W = x.shape[1], w.shape[1]
-    pre = torch.zeros_like(x64)
-    for k in range(W):
-        s = W - 1 - k
-        pre = pre + torch.nn.functional.pad(x64, (0, 0, s, 0))[:, :L, :] * w64[:, k]
-    if b64 is not None:
-        pre = pre + b64
-    out = pre * torch.sigmoid(pre) if silu else pre
-    leaves = [x64, w64] + ([b64] if b64 is not None else [])
+    """dx, dw, db of the float64 reference conv (mamba2_runner.reference.ops) through autograd."""
+    leaves = [t.detach().double().requires_grad_() for t in (x, w) + ((b,) if b is not None else ())]
+    out = ref_causal_conv1d(leaves[0], leaves[1], leaves[2] if b is not None else None,
+                            activation="silu" if silu else "identity")
     return torch.autograd.grad(out, leaves, dout.double())
 
 
