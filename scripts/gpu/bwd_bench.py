@@ -197,39 +197,32 @@ def main():
     dev = DEVICE
     res = {"gpu": torch.cuda.get_device_name() if dev == "cuda" else "cpu (smoke)", "torch": torch.__version__, "triton": triton.__version__,
            "checks": {}, "rows": []}
+    # every row sets every global it relies on (module globals persist between rows); rows differ from
+    # these bases only where they say so
+    walk = dict(V4_WALK_WARPS=4, V4_WALK_MAXNREG=168)
+    v4 = dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=528, **walk)
+    # states every 128 positions, 64-row blocks, walk tile 32, heads split below 2048 pair programs
+    v6 = dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
+              V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, **walk)
     variants = {
-        "v4-q32w8": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=528, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v4-ns1": dict(impl="v4", V4_BLOCK_Q=32, V4_CHUNK_WARPS=8, _V4_MIN_PROGRAMS=512, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        # states every 256 (128), 64-row blocks (NOTES.md "Backward v6")
-        "v6": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                   V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-ns1": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                       V6_MIN_PAIR_PROGRAMS=0, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-k256": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                        V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-sub64": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                         V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=64, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        # walk tiles (V6_SUB) and walk warps / register cap (v4's walk globals, set in every v6 row so a
-        # row never inherits another's); 2026-12-02
-        "v6-sub64w8": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                           V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=64, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
-        "v6-sub128w8": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                            V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=128, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
+        "v4-q32w8": v4,
+        "v4-ns1": dict(v4, _V4_MIN_PROGRAMS=512),
+        # NOTES.md "Backward v6"
+        "v6": v6,
+        "v6-ns1": dict(v6, V6_MIN_PAIR_PROGRAMS=0),
+        "v6-k256": dict(v6, V6_CHUNK=256),
+        "v6-sub64": dict(v6, V6_SUB=64),
+        # walk tiles (V6_SUB) and walk warps / register cap (v4's walk globals); 2026-12-02
+        "v6-sub64w8": dict(v6, V6_SUB=64, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
+        "v6-sub128w8": dict(v6, V6_SUB=128, V4_WALK_WARPS=8, V4_WALK_MAXNREG=0),
         # the default from 2026-12-02: chunk 128, walk tile 64, no head split
-        "v6-sub64-ns1": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                             V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-k256-sub64-ns1": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                                  V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-w4p8": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,
-                        V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-w4p4": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=4, V6_STAGES=2,
-                        V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-w4p8ns1": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,
-                           V6_MIN_PAIR_PROGRAMS=0, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-k128": dict(impl="v6", V6_CHUNK=128, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=2,
-                        V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
-        "v6-w4p8s3": dict(impl="v6", V6_CHUNK=256, V6_BLOCK=64, V6_WARPS=4, V6_PAIR_WARPS=8, V6_STAGES=3,
-                          V6_MIN_PAIR_PROGRAMS=2048, V6_SUB=32, V4_WALK_WARPS=4, V4_WALK_MAXNREG=168),
+        "v6-sub64-ns1": dict(v6, V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64),
+        "v6-k256-sub64-ns1": dict(v6, V6_CHUNK=256, V6_MIN_PAIR_PROGRAMS=0, V6_SUB=64),
+        "v6-w4p8": dict(v6, V6_CHUNK=256, V6_PAIR_WARPS=8),
+        "v6-w4p4": dict(v6, V6_CHUNK=256),
+        "v6-w4p8ns1": dict(v6, V6_CHUNK=256, V6_PAIR_WARPS=8, V6_MIN_PAIR_PROGRAMS=0),
+        "v6-k128": dict(v6, V6_PAIR_WARPS=8),
+        "v6-w4p8s3": dict(v6, V6_CHUNK=256, V6_PAIR_WARPS=8, V6_STAGES=3),
         # the transposed chunk kernel in two launches (NOTES.md, v5s; v5, one launch, was removed)
         "v5s-q32w8": dict(impl="v5s", V4_BLOCK_Q=32, V5_X_WARPS=8, V5_BC_WARPS=8),
     }
