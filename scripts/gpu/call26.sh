@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# (Ran as call26 at 8cfd160; superseded by call27.sh, which runs the >2^31 tests alone.)
 # First call of 2026-12-02b (<= 420 s; carry .baseline): correctness only, on main as it stands
 # (nothing here is timed, so the jobs run side by side on the machine's 16 cores and one GPU).
 #   - the kernel library's tests on cuda: every collected test, dealt round-robin into 12 pytest processes
