@@ -199,8 +199,13 @@ def test_timing_path_records_median_speedup_floor_fraction_and_graph_time(tmp_pa
 
 def test_fwdbwd_configs_are_the_forward_ones_with_an_fb_suffix_and_mode():
     fb = bc.resolve("all", mode="fwdbwd")
+    # issue 9's training targets, in its table's order
     assert [c.name for c in fb] == ["ssd-B2-L128-H8-fb", "ssd-B8-L2048-H64-fb", "ssd-B4-L4096-H80-fb",
-                                    "block-D256-B2-L128-fb", "block-D2560-B4-L4096-fb"]
+                                    "ssd-B4-L4096-H64-G8-fb", "ssd-B1-L65536-H80-fb", "block-D256-B2-L128-fb",
+                                    "block-D1536-B8-L2048-fb", "block-D2560-B4-L4096-fb"]
+    long = bc.FB_CONFIGS["ssd-B1-L65536-H80-fb"]
+    assert (long.batch, long.seqlen, long.nheads, long.mode) == (1, 65536, 80, "fwdbwd")
+    assert "ssd-B1-L65536-H80" not in bc.CONFIGS  # a training row only: not in the forward table
     assert all(c.mode == "fwdbwd" for c in fb)
     big = bc.FB_CONFIGS["ssd-B4-L4096-H80-fb"]
     assert (big.batch, big.seqlen, big.nheads, big.headdim, big.dstate, big.has_z) == (4, 4096, 80, 64, 128, False)

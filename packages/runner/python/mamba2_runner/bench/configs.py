@@ -105,14 +105,19 @@ TINY_CONFIGS: Dict[str, Config] = {
     ]
 }
 
-# Forward+backward ("all" under --mode fwdbwd): the training targets, bf16 as the
-# forward configs. Any other forward config runs as NAME-fb when named.
+# Shapes timed only forward+backward (issue 9's long-sequence training row); not in the forward table.
+FB_ONLY_BASES: Dict[str, Config] = {
+    c.name: c for c in [SsdConfig("ssd-B1-L65536-H80", 1, 65536, 80)]
+}
+
+# Forward+backward ("all" under --mode fwdbwd): the training targets of issue 9, bf16 as
+# the forward configs. Any other forward config runs as NAME-fb when named.
 FB_CONFIGS: Dict[str, Config] = {
     c.name: c
     for c in [
-        fwdbwd(CONFIGS[n])
-        for n in ["ssd-B2-L128-H8", "ssd-B8-L2048-H64", "ssd-B4-L4096-H80",
-                  "block-D256-B2-L128", "block-D2560-B4-L4096"]
+        fwdbwd({**CONFIGS, **FB_ONLY_BASES}[n])
+        for n in ["ssd-B2-L128-H8", "ssd-B8-L2048-H64", "ssd-B4-L4096-H80", "ssd-B4-L4096-H64-G8",
+                  "ssd-B1-L65536-H80", "block-D256-B2-L128", "block-D1536-B8-L2048", "block-D2560-B4-L4096"]
     ]
 }
 TINY_FB_CONFIGS: Dict[str, Config] = {c.name: c for c in [fwdbwd(c) for c in TINY_CONFIGS.values()]}
@@ -136,7 +141,7 @@ def resolve(names: str, tiny_default: bool = False, mode: str = "fwd") -> List[C
         fwd = CONFIGS if names == "all" else TINY_CONFIGS
         fb = FB_CONFIGS if names == "all" else TINY_FB_CONFIGS
         return ([*fwd.values()] if mode != "fwdbwd" else []) + ([*fb.values()] if mode != "fwd" else [])
-    table = {**CONFIGS, **TINY_CONFIGS}
+    table = {**CONFIGS, **TINY_CONFIGS, **FB_ONLY_BASES}
     out: List[Config] = []
     for n in [s.strip() for s in names.split(",") if s.strip()]:
         base = n[: -len(FB_SUFFIX)] if n.endswith(FB_SUFFIX) else n
