@@ -45,7 +45,8 @@ def build_sm90(jit, args, kwargs, maxnreg):
     if key not in _BUILDS:
         sass = sm90.sass_text(k.asm["cubin"])
         regs, stack = _resources(k.asm["cubin"])
-        _BUILDS[key] = (regs, stack, k.metadata.shared, sm90.sass_count(sass), sass,
+        _BUILDS[key] = (regs, stack, k.metadata.shared, sm90.sass_count(sass), sass, sm90.loops(sass),
+                        sm90.ptxas_info(k.asm["ptx"]),
                         {n: ("=1" if v[0] == "constexpr" else "%16") for n, v, p in zip(signature, spec, jit.params)
                          if not v[0].startswith("*") and n not in kwargs and not p.is_constexpr
                          and (v[0] == "constexpr" or v[1])})
@@ -128,9 +129,17 @@ def main():
                 o = " ".join(f"{k}={v}" for k, v in opts.items())
                 print(f"    {name} grid {g} ({progs} programs) {c} {o}")
                 if res is not None:
-                    regs, stack, smem, n_sass, sass, spec = res
+                    regs, stack, smem, n_sass, sass, lps, notes, spec = res
                     print(f"      sm_90: {regs} regs, {stack} B stack, {smem} B shared, {n_sass} SASS; "
                           "ints specialised: " + " ".join(k + v for k, v in spec.items()))
+                    for lp in lps:
+                        if lp["hgmma"]:  # the walk's loops (the split combine and the seq_idx reads have none)
+                            print(f"      loop {lp['start']:#x}-{lp['end']:#x}: {lp['instr']} instr, "
+                                  f"{lp['hgmma']} HGMMA in {lp['waits']} waits, LDL/STL {lp['ldl']}/{lp['stl']}"
+                                  + (f", {lp['call']} CALL" if lp["call"] else ""))
+                    for note in notes:
+                        if "C75" in note:
+                            print("      ptxas: " + note[note.find("C75") - 1:][:160])
                     if args.sass:
                         os.makedirs(args.sass, exist_ok=True)
                         fn = os.path.join(args.sass, f"{lbl}-{shape[0].replace(',', '_').replace(' ', '_')}-{i}{name}.sass")

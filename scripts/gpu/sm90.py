@@ -94,3 +94,42 @@ def sass_text(cubin: bytes) -> str:
 def sass_count(sass: str) -> int:
     """Instructions in a SASS listing (one /*addr*/ per instruction)."""
     return len(re.findall(r"/\*[0-9a-f]{4}\*/", sass))
+
+
+_INSTR = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;")
+
+
+def loops(sass: str):
+    """The loops of a SASS listing, innermost-agnostic: one dict per backward branch (BRA to a lower
+    address), in address order: start/end addresses, instructions, HGMMA issued, HGMMA waits
+    (WARPGROUP.DEPBAR: each one ends a batch of HGMMAs issued back to back), LDL / STL (spill loads and
+    stores), CALL. A wgmma pipeline serialised by ptxas (C7510) shows as one wait per HGMMA."""
+    ins = [(int(a, 16), t) for a, t in _INSTR.findall(sass)]
+    out = []
+    for addr, text in ins:
+        m = re.match(r"(@!?U?P\w+\s+)?BRA(\.\w+)*\s+(?:`\(\.L_x_\d+\)|0x)?([0-9a-f]+)", text)
+        if not m:
+            continue
+        target = int(m.group(3), 16)
+        if target >= addr:
+            continue
+        body = [t for a, t in ins if target <= a <= addr]
+        ops = [t.split()[1] if t.startswith("@") else t.split()[0] for t in body]
+        out.append(dict(start=target, end=addr, instr=len(body),
+                        hgmma=sum(o.startswith("HGMMA") for o in ops),
+                        waits=sum(o.startswith("WARPGROUP.DEPBAR") for o in ops),
+                        ldl=sum(o.startswith("LDL") for o in ops), stl=sum(o.startswith("STL") for o in ops),
+                        call=sum(o.startswith("CALL") for o in ops)))
+    return out
+
+
+def ptxas_info(ptx: str, arch="sm_90a"):
+    """ptxas -v's notes on a PTX (C7510: wgmma serialised at a function call, spill lines)."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "k.ptx")
+        with open(src, "w") as f:
+            f.write(ptx)
+        r = subprocess.run([os.path.join(BIN, "ptxas"), f"-arch={arch}", "-v", src, "-o", os.path.join(d, "k.o")],
+                           capture_output=True, text=True)
+    return [ln.strip() for ln in (r.stdout + r.stderr).splitlines()
+            if "C75" in ln or "spill" in ln or "stack frame" in ln]

@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="a1f9af382995de52acd224d602007c13c2d83279d7b8bf44bfa3931e4821ca94",
+        kernel="kernels/ssd_fused.py", kernel_sha="58635c08e163886319b5d0c36c5b48350b8ff80216764bab401388a0d9cb8d81",
     ),
     chunked=ChunkedScan(
         chunk_size=64, block_p=0, num_warps=4,

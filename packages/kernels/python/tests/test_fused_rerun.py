@@ -108,9 +108,13 @@ def test_a_nan_in_x_flags_only_the_programs_of_its_channel_block_from_its_segmen
     assert got == want, f"flagged (bh, segment, p-block) {got}, want {want}"
 
 
+@pytest.mark.parametrize("form", ["call", "inline"])
+@pytest.mark.parametrize("path", ["pre", "split"])
 def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the_exact_rerun_repairs_them(
-        device, monkeypatch, force_path):
-    force_path("pre")
+        device, monkeypatch, force_path, path, form):
+    # form: the re-walk called or inlined (ssd_fused_dispatch.REWALK); both must give the exact walk's result
+    force_path(path)
+    monkeypatch.setattr(ssd_fused.dispatch, "REWALK", form)
     args, kw = _inputs(device, b=1, h=2)  # what spreads is within one (batch, head)
     kw.pop("z")  # the gate would not change which rows are NaN; keep the check on the scan alone
     b0, t0, h0, p0 = 0, 21, 1, 3  # mid-chunk: rows 16-20 of its chunk come before it
@@ -123,3 +127,11 @@ def test_the_plain_walk_alone_spreads_a_nan_to_earlier_rows_of_its_chunk_and_the
     exact, _, _ = _run(monkeypatch, args, kw, exact_only=True)
     assert torch.equal(torch.nan_to_num(full), torch.nan_to_num(exact))
     assert torch.equal(torch.isnan(full), torch.isnan(exact))
+
+
+def test_an_unknown_rewalk_form_is_refused_with_the_forms_named(device, monkeypatch, force_path):
+    force_path("pre")
+    monkeypatch.setattr(ssd_fused.dispatch, "REWALK", "inlined")
+    args, kw = _inputs(device, b=1, h=2)
+    with pytest.raises(ValueError, match="MAMBA2_FWD_REWALK.*'inlined'.*call.*inline"):
+        ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, **kw)

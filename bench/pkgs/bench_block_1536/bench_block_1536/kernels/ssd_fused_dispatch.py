@@ -9,6 +9,7 @@ tests that force a path) in one place."""
 from __future__ import annotations
 
 import functools
+import os
 
 import torch
 
@@ -90,3 +91,42 @@ def pick_split(programs, n_chunks, device):
     while k > 1 and cdiv(n_chunks, k) < SPLIT_MIN_SEG_CHUNKS:
         k //= 2
     return k
+
+
+# ---- the exact re-walk of a flagged program (_ssd_fused_T_kernel, "Two-pass
+# fused forward" in NOTES.md) ----
+# "call": a noinline function (_rewalk_T). Any call in the kernel makes ptxas
+# serialise every wgmma of it (C7510): 12 waits per chunk instead of 3, ~0.45
+# us per chunk where an SM holds 1-2 programs (the 64-head BENCH_TARGETS
+# shapes, 2026-12-01e/f), a gain at 3 (no spills, the other programs keep the
+# tensor cores busy). "inline": the exact walk inlined behind the flag, its
+# values kept apart from the plain walk's (see the kernel): the plain loop is
+# batched (3 waits), 9/1 spill loads/stores per chunk against old's 8/1
+# (sm_90 builds: NOTES "Forward without a call in the walk"). "auto": per
+# launch, by the per-chunk times of 2026-12-01e (REWALK_US). NOT measured yet:
+# "call" stays the default until scripts/gpu/fwd_vs_old.py has run.
+# MAMBA2_FWD_REWALK forces one (read at import; benches may set REWALK).
+REWALK_FORMS = ("call", "inline", "auto")
+REWALK = os.environ.get("MAMBA2_FWD_REWALK", "call")
+# us per chunk step by programs per SM (1, 2, 3): serialised (call), batched (.pre-nan's loop)
+REWALK_US = {"call": (2.3, 2.3, 2.3), "inline": (1.85, 2.0, 2.5)}
+
+
+def rewalk_form(programs, device):
+    """REWALK, checked; "auto" resolved for a launch of `programs` programs: the
+    form with the smaller sum over its waves (T_PROGRAMS_PER_SM per SM, the
+    last wave at ceil(left / SMs))."""
+    if REWALK not in REWALK_FORMS:
+        raise ValueError(f"ssd_fused_dispatch.REWALK (env MAMBA2_FWD_REWALK) is {REWALK!r}; it must be one of "
+                         f"{REWALK_FORMS}: set MAMBA2_FWD_REWALK=call (the default), inline or auto")
+    if REWALK != "auto":
+        return REWALK
+    sms = sm_count(device)
+    cost = {"call": 0.0, "inline": 0.0}
+    left = programs
+    while left > 0:
+        k = min(T_PROGRAMS_PER_SM, cdiv(left, sms))
+        for f in cost:
+            cost[f] += REWALK_US[f][k - 1]
+        left -= T_PROGRAMS_PER_SM * sms
+    return "inline" if cost["inline"] < cost["call"] else "call"

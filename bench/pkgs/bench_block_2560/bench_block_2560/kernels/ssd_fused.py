@@ -130,6 +130,9 @@ def _ssd_state_T_kernel(
     tl.store(dseg + i_bh64 * NSEG + i_k + tl.arange(0, 1), b_dec, mask=(tl.arange(0, 1) == 0) & (i_p == 0))
 
 
+_OFF_LOOP = tl.constexpr(not _INTERPRETED)
+
+
 @triton.jit
 def _walk_T(
     x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
@@ -142,14 +145,28 @@ def _walk_T(
     HAS_SEQ_IDX: tl.constexpr, STORE_FINAL: tl.constexpr, SPLIT: tl.constexpr, SCAN_EPILOGUE: tl.constexpr,
     ORDER: tl.constexpr, ACCUMULATE: tl.constexpr, HI, WI,
     EXACT: tl.constexpr,
-    prev=None, ysum=None, PREV: tl.constexpr = False, STORE_YSUM: tl.constexpr = False,
+    prev=None, ysum=None, PREV: tl.constexpr = False, STORE_YSUM: tl.constexpr = False, pid_off=0,
 ):
     """One walk of program (i_p, i_bh, i_k) of _ssd_fused_T_kernel; EXACT picks
     the form (see there). Returns the program's flag (plain form; 0 when EXACT).
-    PREV, STORE_YSUM: as in the one-launch kernel (cross_scan.py merge 'chain')."""
-    i_p = tl.program_id(0)
-    i_bh = tl.program_id(1)
-    i_k = tl.program_id(2)
+    PREV, STORE_YSUM: as in the one-launch kernel (cross_scan.py merge 'chain').
+    pid_off: added to the program ids and the aranges; 0 (the plain walk: a
+    constant, folded away), or a runtime 0 for the inlined re-walk (REWALK)."""
+    i_p = tl.program_id(0) + pid_off
+    i_bh = tl.program_id(1) + pid_off
+    i_k = tl.program_id(2) + pid_off
+    # the scalars too (pointer steps, bounds, strides): else both walks share them, live from before the plain loop
+    # (the pointers not: pointer + runtime 0 cost the exact loop its alignment, 67/57 spills per chunk there)
+    L, H, P, N, HEADS_PER_GROUP = L + pid_off, H + pid_off, P + pid_off, N + pid_off, HEADS_PER_GROUP + pid_off
+    LP, SEG_CHUNKS, NSEG = LP + pid_off, SEG_CHUNKS + pid_off, NSEG + pid_off
+    if _OFF_LOOP:  # (the interpreter's range() takes no tensor)
+        SEG_LOOP = SEG_LOOP + pid_off
+    stride_xb, stride_xl, stride_xh = stride_xb + pid_off, stride_xl + pid_off, stride_xh + pid_off
+    stride_Bb, stride_Bl, stride_Bg = stride_Bb + pid_off, stride_Bl + pid_off, stride_Bg + pid_off
+    stride_Cb, stride_Cl, stride_Cg = stride_Cb + pid_off, stride_Cl + pid_off, stride_Cg + pid_off
+    stride_zb, stride_zl, stride_zh = stride_zb + pid_off, stride_zl + pid_off, stride_zh + pid_off
+    stride_ob, stride_ol, stride_oh = stride_ob + pid_off, stride_ol + pid_off, stride_oh + pid_off
+    stride_sb, stride_sl = stride_sb + pid_off, stride_sl + pid_off
     i_b = i_bh // H
     i_h = i_bh % H
     i_g = i_h // HEADS_PER_GROUP
@@ -158,9 +175,9 @@ def _walk_T(
     i_bh64 = i_bh.to(tl.int64)
 
 
-    o_q = tl.arange(0, CHUNK)
+    o_q = tl.arange(0, CHUNK) + pid_off
     o_p = i_p * BLOCK_P + tl.arange(0, BLOCK_P)
-    o_n = tl.arange(0, BLOCK_N)
+    o_n = tl.arange(0, BLOCK_N) + pid_off
     m_p = o_p < P
     m_n = o_n < N
 
@@ -407,6 +424,8 @@ def _ssd_fused_T_kernel(
     prev=None, ysum=None,
     PREV: tl.constexpr = False,
     STORE_YSUM: tl.constexpr = False,
+    REWALK: tl.constexpr = "call",
+    ZERO=0,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence.
@@ -422,7 +441,11 @@ def _ssd_fused_T_kernel(
     non-finite output (an x or B element at row t makes output row t
     non-finite), summed per chunk as y * 0 within the warp.
     PREV, STORE_YSUM: as in the one-launch kernel (cross_scan.py merge 'chain':
-    prev is never written, so the re-walk's outputs replace the plain walk's)."""
+    prev is never written, so the re-walk's outputs replace the plain walk's).
+    REWALK: how the exact re-walk runs, "call" (the noinline _rewalk_T; ptxas
+    then serialises every wgmma of the kernel, C7510) or "inline" (with ZERO,
+    a runtime 0 the host passes); see ssd_fused_dispatch.REWALK ("auto" picks
+    one of the two per launch). The chain merge (PREV / STORE_YSUM) always calls."""
     b_bad = _walk_T(
         x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
         L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
@@ -441,6 +464,18 @@ def _ssd_fused_T_kernel(
                 stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
                 HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI,
                 prev, ysum, PREV, STORE_YSUM)
+    elif not EXACT and RERUN and REWALK == "inline":
+        if b_bad != 0:  # the exact walk inlined (ssd_fused_dispatch.REWALK): no call, so the wgmma stay batched;
+            # its program ids and aranges + ZERO (a runtime 0) so that none of its values is the plain walk's
+            # (CSE would keep them live through the plain loop, and ptxas spill them there for the exact loop)
+            _walk_T(
+                x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,
+                L, H, P, N, HEADS_PER_GROUP, LP, SEG_CHUNKS, NSEG, SEG_LOOP, NSEG_LOOP,
+                stride_xb, stride_xl, stride_xh, stride_Bb, stride_Bl, stride_Bg, stride_Cb, stride_Cl, stride_Cg,
+                stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
+                stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
+                HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, True,
+                None, None, False, False, ZERO)
     elif not EXACT and RERUN:
         if b_bad != 0:  # this program saw a non-finite value: walk again, exactly
             _rewalk_T(
@@ -662,5 +697,7 @@ def ssd_fused_fwd(
     # the plain walk, and the exact one where it flags a program; out += y
     # cannot run twice, so accumulate walks exactly once
     exact = bool(accumulate or exact_only)
-    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch)
+    form = dispatch.rewalk_form(n_p * b * h * nseg, x.device)
+    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch,
+                                            **({} if form == "call" else dict(REWALK=form, ZERO=0)))
     return out, final
