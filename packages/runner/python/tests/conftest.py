@@ -1,6 +1,6 @@
 """Shared fixtures: the device (CUDA if present, else CPU under Triton's
-interpreter) and the generated package under test (env MAMBA2_PKG, default
-kernels-out/mamba2_simple)."""
+interpreter) and the generated package under test (env MAMBA2_PKG; default:
+kernels-out/mamba2_simple on a GPU, test/fixtures/pkgs/e2e_tiny on CPU)."""
 from __future__ import annotations
 
 import os
@@ -34,8 +34,22 @@ def _install_interp_speedup() -> bool:
 _install_interp_speedup()
 
 
+# On CPU the default package is the seed's structure at toy sizes
+# (test/fixtures/e2e-tiny.ts: d_model 64, headdim 16, d_state 16, chunk 32;
+# committed, reproduced by `pnpm gen:check`): the interpreter runs the same
+# kernels and paths on it at about two thirds of the CPU time of mamba2_simple's
+# d_model 256, headdim 64, d_state 128 (A/B on the 2-core CI machine, the
+# tests that use this package: 110 -> 72 CPU-s). The tests that use it check
+# the wiring and the harness, not a size; the sizes are the kernel library's
+# tests' (packages/kernels/python/tests) and every example's
+# (test_verify_grads.py, test_decode.py). On a GPU: the seed package.
+CPU_PKG = ROOT / "test" / "fixtures" / "pkgs" / "e2e_tiny"
+GPU_PKG = ROOT / "kernels-out" / "mamba2_simple"
+
+
 def pkg_dir() -> Path:
-    return Path(os.environ.get("MAMBA2_PKG", ROOT / "kernels-out" / "mamba2_simple"))
+    default = GPU_PKG if DEVICE == "cuda" else CPU_PKG
+    return Path(os.environ.get("MAMBA2_PKG", default))
 
 
 @pytest.fixture(scope="session")

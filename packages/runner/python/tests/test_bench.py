@@ -133,7 +133,7 @@ def test_check_only_records_a_wrong_provider_and_never_times_it(tmp_path):
 
 
 def test_check_only_runs_the_generated_package_at_tiny_shapes_on_cpu(tmp_path):
-    pkg = pkg_dir()
+    pkg = pkg_dir()  # on CPU test/fixtures/pkgs/e2e_tiny (conftest): the block rows at its toy sizes
     if not (Path(pkg) / "manifest.json").is_file():
         pytest.skip(f"{pkg} does not exist yet: run `pnpm gen` first")
     if torch.cuda.is_available():

@@ -1,5 +1,6 @@
 """Gradients of the whole generated block (module.py of the package under
-test, env MAMBA2_PKG, default kernels-out/mamba2_simple) against torch
+test, conftest.pkg_dir: on CPU the seed's structure at toy sizes,
+test/fixtures/pkgs/e2e_tiny, on a GPU kernels-out/mamba2_simple) against torch
 autograd through the float64 reference (mamba2_runner.reference.ref_block on
 the package's ir.json, differentiable as it is), from the same weights.
 

@@ -1,5 +1,7 @@
 """mamba2_runner.train: the reference backend (ref_block) and its gradients, and a
-three-step smoke run of both backends (--tiny) that writes its outputs."""
+two-step smoke run of both backends (--tiny) that writes its outputs, on the
+package under test (conftest.pkg_dir: on CPU the seed's structure at toy sizes,
+test/fixtures/pkgs/e2e_tiny; on a GPU kernels-out/mamba2_simple)."""
 from __future__ import annotations
 
 import importlib
