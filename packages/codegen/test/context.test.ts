@@ -6,7 +6,7 @@ import { seedGraph } from './fixtures/graphs.ts';
 
 const meta = { sourceFile: 'examples/mamba2-simple.ts', irHash: 'ab'.repeat(32) };
 const L = resolveLaunch(lower(seedGraph()), {});
-const kw = (ctx: ReturnType<typeof moduleContext>) => Object.fromEntries(ctx.forward.scanKwargs.map((k) => [k.name, k.value]));
+const kw = (ctx: ReturnType<typeof moduleContext>) => Object.fromEntries(ctx.forward.blockKwargs.map((k) => [k.name, k.value]));
 
 describe('render contexts', () => {
   it('gives the module the seed constructor signature with the model values as defaults', () => {
@@ -29,17 +29,18 @@ describe('render contexts', () => {
 
   it('passes raw dt with dt_bias and softplus to the scan, D per head, and z to the norm for the seed', () => {
     const ctx = moduleContext(lower(seedGraph()), meta, L);
-    expect(kw(ctx)).toMatchObject({ D: 'self.D', z: 'None', dt_bias: 'self.dt_bias', dt_softplus: 'True', initial_states: 'None' });
-    expect(ctx.forward.normCall).toBe(
-      'rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=None, norm_before_gate=False)',
-    );
+    expect(kw(ctx)).toMatchObject({
+      D: 'self.D', gate_z: 'False', dt_bias: 'self.dt_bias', dt_softplus: 'True', initial_states: 'None',
+      activation: '"silu"', norm_weight: 'self.norm.weight', norm_eps: 'self.norm.eps', norm_group_size: 'None',
+      norm_gated: 'True', norm_before_gate: 'False',
+    });
     expect(ctx.forward).toMatchObject({ z: '0:512', xBC: '512:1280', dt: '1280:1288', x: '0:512', B: '512:640', C: '640:768' });
   });
 
   it('passes z to the scan and calls no norm when the gate is folded into the scan', () => {
     const ctx = moduleContext(lower(seedGraph({ tail: 'gate' })), meta, L);
-    expect(kw(ctx).z).toBe('z.unflatten(-1, (8, 64))');
-    expect(ctx.forward.normCall).toBeNull();
+    expect(kw(ctx).gate_z).toBe('True');
+    expect(kw(ctx).norm_weight).toBe('None');
     expect(ctx.norm).toBeNull();
   });
 
@@ -95,10 +96,10 @@ describe('render contexts', () => {
 });
 
 describe('conv activation', () => {
-  it('passes the IR activation name to causal_conv1d ("silu" or "identity")', () => {
+  it('passes the IR activation name to the block\'s conv ("silu" or "identity")', () => {
     const g = seedGraph();
     const plain = { ...g, nodes: g.nodes.map((n) => (n.kind === 'CausalConv1d' ? { ...n, activation: 'identity' as const } : n)) };
-    expect(moduleContext(lower(g), meta, L).forward.activation).toBe('"silu"');
-    expect(moduleContext(lower(plain), meta, L).forward.activation).toBe('"identity"');
+    expect(kw(moduleContext(lower(g), meta, L)).activation).toBe('"silu"');
+    expect(kw(moduleContext(lower(plain), meta, L)).activation).toBe('"identity"');
   });
 });

@@ -27,7 +27,7 @@ describe('emit', () => {
 
   it('lists the contract files, sorted, with the kernels the plan needs', () => {
     expect([...renderPackage(seedModel()).files.keys()]).toEqual([
-      'mamba2_simple/__init__.py', 'mamba2_simple/_config.py', 'mamba2_simple/_fragments.py', 'mamba2_simple/autograd.py',
+      'mamba2_simple/__init__.py', 'mamba2_simple/_config.py', 'mamba2_simple/_fragments.py', 'mamba2_simple/autograd.py', 'mamba2_simple/block.py',
       'mamba2_simple/custom_ops.py', 'mamba2_simple/fragments.py', 'mamba2_simple/functional.py',
       'mamba2_simple/inference.py', 'mamba2_simple/ir.json', 'mamba2_simple/kernels/__init__.py', 'mamba2_simple/kernels/conv.py',
       'mamba2_simple/kernels/conv_bwd.py', 'mamba2_simple/kernels/conv_varlen.py', 'mamba2_simple/kernels/dt.py',

@@ -30,6 +30,7 @@ def _rmsnorm_gated_bwd_kernel(
     stride_yb, stride_yl,
     stride_zb, stride_zl,
     stride_ob, stride_ol,
+    stride_dzb, stride_dzl,
     GROUP: tl.constexpr,
     HAS_Z: tl.constexpr,
     NORM_BEFORE_GATE: tl.constexpr,
@@ -85,7 +86,8 @@ def _rmsnorm_gated_bwd_kernel(
             else:
                 b_dy = b_du * b_gate
                 b_dz = b_du * b_y * b_dgate
-            tl.store(dz + o_r64[:, None] * D + o_d[None, :], b_dz.to(dz.dtype.element_ty), mask=m)
+            tl.store(dz + (i_b * stride_dzb + i_l * stride_dzl)[:, None] + o_d[None, :],
+                     b_dz.to(dz.dtype.element_ty), mask=m)
         else:
             b_dy = b_du
         tl.store(dy + o_r64[:, None] * D + o_d[None, :], b_dy.to(dy.dtype.element_ty), mask=m)
@@ -93,10 +95,13 @@ def _rmsnorm_gated_bwd_kernel(
     tl.store(dw_part + (i_prog * D + o_d).to(tl.int64), b_dw, mask=m_d)
 
 
-def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate=False, *, num_warps=None):
+def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_before_gate=False, *,
+                      dz_out=None, num_warps=None):
     """Gradients of rmsnorm_gated.
 
     dout, y, z: [B, L, D] (last dim contiguous, any row strides), weight: [D].
+    dz_out: [B, L, D] in z.dtype with a contiguous last dim (e.g. the z columns
+    of the block's in_proj gradient) receives dz; None allocates it.
     Returns (dy [B, L, D] in y.dtype, dz [B, L, D] in z.dtype | None, dweight [D] fp32).
     """
     Bsz, L, D = y.shape
@@ -115,7 +120,15 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
     n_prog = triton.cdiv(n_tiles, tiles)
 
     dy = torch.empty((Bsz, L, D), device=dev, dtype=y.dtype)
-    dz = torch.empty((Bsz, L, D), device=dev, dtype=z.dtype) if z is not None else None
+    dz = None
+    if z is not None and dz_out is None:
+        dz = torch.empty((Bsz, L, D), device=dev, dtype=z.dtype)
+    elif z is not None:
+        if tuple(dz_out.shape) != (Bsz, L, D) or dz_out.stride(-1) != 1 or dz_out.dtype != z.dtype:
+            raise ValueError(
+                f"dz_out must be [B, L, D] = {(Bsz, L, D)} in {z.dtype} with a contiguous last dim, got "
+                f"shape {tuple(dz_out.shape)}, dtype {dz_out.dtype}, strides {dz_out.stride()}")
+        dz = dz_out
     dw_part = torch.empty((n_prog, D), device=dev, dtype=torch.float32)
     zz = z if z is not None else y
     _rmsnorm_gated_bwd_kernel[(n_prog, D // group)](
@@ -124,6 +137,7 @@ def rmsnorm_gated_bwd(dout, y, weight, z=None, eps=1e-5, group_size=None, norm_b
         y.stride(0), y.stride(1),
         zz.stride(0), zz.stride(1),
         dout.stride(0), dout.stride(1),
+        *((dz.stride(0), dz.stride(1)) if dz is not None else (0, 0)),
         GROUP=group,
         HAS_Z=z is not None,
         NORM_BEFORE_GATE=bool(norm_before_gate),

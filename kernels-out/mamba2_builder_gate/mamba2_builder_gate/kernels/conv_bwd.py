@@ -25,10 +25,13 @@ from .._config import LAUNCH
 
 @triton.jit
 def _causal_conv1d_bwd_dpre_kernel(
-    x, weight, bias, dout, dpre, dw_part, db_part,
-    L, C, N_LBLOCKS,
+    x, weight, bias, dout, dout1, dout2, dpre, dw_part, db_part,
+    L, C, N_LBLOCKS, C1, C2,
     stride_xb, stride_xl,
     stride_ob, stride_ol,
+    stride_o1b, stride_o1l,
+    stride_o2b, stride_o2l,
+    THREE_PIECES: tl.constexpr,
     WIDTH: tl.constexpr,
     BLOCK_W: tl.constexpr,
     HAS_BIAS: tl.constexpr,
@@ -58,8 +61,20 @@ def _causal_conv1d_bwd_dpre_kernel(
     if HAS_BIAS:
         b_pre += tl.load(bias + o_c, mask=m_c, other=0.0).to(tl.float32)[None, :]
 
-    b_do = tl.load(dout + i_b * stride_ob + o_l.to(tl.int64)[:, None] * stride_ol + o_c[None, :],
-                   mask=m_lc, other=0.0).to(tl.float32)
+    o_l64 = o_l.to(tl.int64)[:, None]
+    if THREE_PIECES:  # dout is three tensors side by side: channels [0, C1), [C1, C2), [C2, C)
+        m_0 = o_c < C1
+        m_1 = (o_c >= C1) & (o_c < C2)
+        m_2 = o_c >= C2
+        b_do = tl.load(dout + i_b * stride_ob + o_l64 * stride_ol + tl.where(m_0, o_c, 0)[None, :],
+                       mask=m_lc & m_0[None, :], other=0.0).to(tl.float32)
+        b_do += tl.load(dout1 + i_b * stride_o1b + o_l64 * stride_o1l + tl.where(m_1, o_c - C1, 0)[None, :],
+                        mask=m_lc & m_1[None, :], other=0.0).to(tl.float32)
+        b_do += tl.load(dout2 + i_b * stride_o2b + o_l64 * stride_o2l + tl.where(m_2, o_c - C2, 0)[None, :],
+                        mask=m_lc & m_2[None, :], other=0.0).to(tl.float32)
+    else:
+        b_do = tl.load(dout + i_b * stride_ob + o_l64 * stride_ol + o_c[None, :],
+                       mask=m_lc, other=0.0).to(tl.float32)
     if SILU:
         b_sig = tl.sigmoid(b_pre)
         b_dp = b_do * b_sig * (1.0 + b_pre * (1.0 - b_sig))
@@ -88,6 +103,7 @@ def _causal_conv1d_bwd_dpre_kernel(
 def _causal_conv1d_bwd_dx_kernel(
     dpre, weight, dx,
     L, C,
+    stride_dxb, stride_dxl,
     WIDTH: tl.constexpr,
     BLOCK_L: tl.constexpr,
     BLOCK_C: tl.constexpr,
@@ -109,26 +125,43 @@ def _causal_conv1d_bwd_dx_kernel(
                        mask=m_t[:, None] & m_c[None, :], other=0.0)
         b_w = tl.load(weight + o_c * WIDTH + k, mask=m_c, other=0.0).to(tl.float32)
         b_acc += b_dp * b_w[None, :]
-    tl.store(dx + (i_b * L + o_l.to(tl.int64)[:, None]) * C + o_c[None, :],
+    tl.store(dx + i_b * stride_dxb + o_l.to(tl.int64)[:, None] * stride_dxl + o_c[None, :],
              b_acc.to(dx.dtype.element_ty), mask=m_l[:, None] & m_c[None, :])
 
 
 _ACTIVATIONS = {"silu": True, "swish": True, "identity": False, None: False}
 
 
-def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=None, block_c=None, num_warps=None):
+def _rows(t):
+    """t [B, L, c] with its last dim contiguous (a copy only when it is not)."""
+    return t if t.stride(-1) == 1 else t.contiguous()
+
+
+def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, dx_out=None,
+                      block_l=None, block_c=None, num_warps=None):
     """Gradients of causal_conv1d.
 
-    dout, x: [B, L, C] (last dim contiguous, other strides arbitrary),
+    dout: [B, L, C], or a tuple of three [B, L, C_i] pieces that sum to C
+    channels, read in place (each in its own dtype and row strides: the
+    block's dx, dB, dC of the scan backward, with no cat);
+    x: [B, L, C] (last dim contiguous, other strides arbitrary),
     weight: [C, W], bias: [C] | None.
+    dx_out: [B, L, C] in x.dtype with a contiguous last dim (e.g. the columns
+    of a larger gradient buffer) receives dx; None allocates it.
     Returns (dx [B, L, C] in x.dtype, dweight [C, W] fp32, dbias [C] fp32 | None).
     """
     Bsz, L, C = x.shape
     width = weight.shape[1]
-    if x.stride(-1) != 1:
-        x = x.contiguous()
-    if dout.stride(-1) != 1:
-        dout = dout.contiguous()
+    x = _rows(x)
+    pieces = tuple(_rows(t) for t in dout) if isinstance(dout, (tuple, list)) else (_rows(dout),)
+    if len(pieces) not in (1, 3) or sum(t.shape[-1] for t in pieces) != C or any(
+            tuple(t.shape[:2]) != (Bsz, L) for t in pieces):
+        raise ValueError(
+            f"dout must be [B, L, C] = {(Bsz, L, C)} or three [B, L, C_i] pieces whose C_i sum to {C}, "
+            f"got shapes {[tuple(t.shape) for t in pieces]}")
+    c1 = pieces[0].shape[-1] if len(pieces) == 3 else C
+    c2 = c1 + pieces[1].shape[-1] if len(pieces) == 3 else C
+    p1, p2 = (pieces[1], pieces[2]) if len(pieces) == 3 else (pieces[0], pieces[0])
     weight = weight.contiguous()
     bias = bias.contiguous() if bias is not None else None
     # the forward's tile (64 rows): 0.74 ms at (4, 4096, 5376) and 0.46 at (8, 2048, 3328) on the H200
@@ -145,11 +178,14 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
     dw_part = torch.empty((Bsz * n_lb, C, width), device=dev, dtype=torch.float32)
     db_part = torch.empty((Bsz * n_lb, C), device=dev, dtype=torch.float32) if bias is not None else None
     _causal_conv1d_bwd_dpre_kernel[grid](
-        x, weight, bias if bias is not None else weight, dout, dpre, dw_part,
+        x, weight, bias if bias is not None else weight, pieces[0], p1, p2, dpre, dw_part,
         db_part if db_part is not None else dw_part,
-        L, C, n_lb,
+        L, C, n_lb, c1, c2,
         x.stride(0), x.stride(1),
-        dout.stride(0), dout.stride(1),
+        pieces[0].stride(0), pieces[0].stride(1),
+        p1.stride(0), p1.stride(1),
+        p2.stride(0), p2.stride(1),
+        THREE_PIECES=len(pieces) == 3,
         WIDTH=width,
         BLOCK_W=triton.next_power_of_2(width),
         HAS_BIAS=bias is not None,
@@ -158,9 +194,17 @@ def causal_conv1d_bwd(dout, x, weight, bias=None, activation="silu", *, block_l=
         BLOCK_C=block_c,
         num_warps=num_warps or LAUNCH.conv.num_warps,
     )
-    dx = torch.empty((Bsz, L, C), device=dev, dtype=x.dtype)
+    if dx_out is None:
+        dx = torch.empty((Bsz, L, C), device=dev, dtype=x.dtype)
+    else:
+        if tuple(dx_out.shape) != (Bsz, L, C) or dx_out.stride(-1) != 1 or dx_out.dtype != x.dtype:
+            raise ValueError(
+                f"dx_out must be [B, L, C] = {(Bsz, L, C)} in {x.dtype} with a contiguous last dim, got "
+                f"shape {tuple(dx_out.shape)}, dtype {dx_out.dtype}, strides {dx_out.stride()}")
+        dx = dx_out
     _causal_conv1d_bwd_dx_kernel[grid](
         dpre, weight, dx, L, C,
+        dx.stride(0), dx.stride(1),
         WIDTH=width, BLOCK_L=block_l, BLOCK_C=block_c,
         num_warps=num_warps or LAUNCH.conv.num_warps,
     )

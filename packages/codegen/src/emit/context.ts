@@ -168,15 +168,12 @@ export interface ModuleContext extends BaseContext {
     readonly x: string;
     readonly B: string;
     readonly C: string;
-    readonly headShape: string;
-    readonly groupShape: string;
-    /** The lines that cut zxbcdt into (z,) xBC, dt and the conv output into x, B, C (splitLines). */
-    readonly inSplitLines: readonly string[];
-    readonly convSplitLines: readonly string[];
-    readonly activation: string;
-    /** Keyword arguments of mamba_chunk_scan_combined after C, chunk_size. */
-    readonly scanKwargs: readonly { readonly name: string; readonly value: string }[];
-    readonly normCall: string | null;
+    /**
+     * Keyword arguments of block.py's mamba_split_conv1d_scan after headdim, d_state: the scan's
+     * (D, gate_z, dt_bias, dt_softplus, dt_limit, initial_states, seq_idx), the conv activation
+     * and the norm's (norm_weight None without a norm).
+     */
+    readonly blockKwargs: readonly { readonly name: string; readonly value: string }[];
     /** mamba_ssm Mamba2's gated MLP slices of zxbcdt, or null. */
     readonly mlp: { readonly z0: string; readonly x0: string } | null;
   };
@@ -200,23 +197,6 @@ export function wrap(items: readonly string[], width: number): string[] {
 
 export function sl(s: Slice): string {
   return `${s.start}:${s.stop}`;
-}
-
-/**
- * Python lines that cut `base`'s last dim (`width` wide) into named pieces. Pieces that tile it
- * in order become one torch.split: its backward writes their gradients into one tensor (a cat),
- * where a slice each would have autograd build a zero-filled gradient of the whole width per
- * piece and add them up (NOTES.md "The block's own backward"). Other layouts (mamba_ssm's gated
- * MLP slices sit before z) keep one slice per piece.
- */
-export function splitLines(base: string, pieces: readonly { name: string; s: Slice }[], width: number): string[] {
-  const tiles = pieces.every((p, i) => p.s.start === (i === 0 ? 0 : pieces[i - 1]!.s.stop))
-    && pieces.length > 0 && pieces[pieces.length - 1]!.s.stop === width;
-  if (tiles) {
-    const sizes = pieces.map((p) => p.s.stop - p.s.start).join(', ');
-    return [`${pieces.map((p) => p.name).join(', ')} = torch.split(${base}, [${sizes}], dim=-1)`];
-  }
-  return pieces.map((p) => `${p.name} = ${base}[..., ${sl(p.s)}]`);
 }
 
 /** Seed argument order (or mamba_ssm Mamba2's); defaults come from the model (chunk_size from the launch config). */
@@ -266,12 +246,12 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchCon
     { arg: 'learnable_init_states', generated: pyBool(scan.learnableInitStates) },
   ];
   const headShape = pyTuple([pyNum(dims.nheads), pyNum(dims.headdim)]);
-  const scanKwargs: { name: string; value: string }[] = [
+  const blockKwargs: { name: string; value: string }[] = [
     {
       name: 'D',
       value: scan.d === null ? 'None' : scan.d.perChannel ? `self.D.view(${headShape.slice(1, -1)})` : 'self.D',
     },
-    { name: 'z', value: scan.gateZ ? `z.unflatten(-1, ${headShape})` : 'None' },
+    { name: 'gate_z', value: pyBool(scan.gateZ) },
     { name: 'dt_bias', value: dt.bias ? 'self.dt_bias' : 'None' },
     { name: 'dt_softplus', value: pyBool(dt.softplus) },
     { name: 'dt_limit', value: 'self.dt_limit' },
@@ -280,13 +260,17 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchCon
       value: scan.learnableInitStates ? 'self.init_states.unsqueeze(0).expand(batch, -1, -1, -1)' : 'None',
     },
     { name: 'seq_idx', value: 'seq_idx' },
+    { name: 'activation', value: pyStr(conv.activation) },
+    ...(norm === null
+      ? [{ name: 'norm_weight', value: 'None' }]
+      : [
+          { name: 'norm_weight', value: `self.${norm.param}.weight` },
+          { name: 'norm_eps', value: `self.${norm.param}.eps` },
+          { name: 'norm_group_size', value: norm.groupSize === norm.features ? 'None' : pyNum(norm.groupSize) },
+          { name: 'norm_gated', value: pyBool(norm.gated) },
+          { name: 'norm_before_gate', value: pyBool(norm.normBeforeGate) },
+        ]),
   ];
-  const normCall =
-    norm === null
-      ? null
-      : `rmsnorm_gated(y, self.${norm.param}.weight, z=${norm.gated ? 'z' : 'None'}, eps=self.${norm.param}.eps, ` +
-        `group_size=${norm.groupSize === norm.features ? 'None' : pyNum(norm.groupSize)}, ` +
-        `norm_before_gate=${pyBool(norm.normBeforeGate)})`;
   return {
     ...baseContext(plan, meta),
     sourceLiteral: pyStr(meta.sourceFile),
@@ -311,18 +295,7 @@ function simpleModuleContext(plan: KernelPlan, meta: FileMeta, launch: LaunchCon
       x: sl(plan.convSplit.x),
       B: sl(plan.convSplit.B),
       C: sl(plan.convSplit.C),
-      headShape,
-      groupShape: pyTuple([pyNum(dims.ngroups), pyNum(dims.dState)]),
-      inSplitLines: splitLines('zxbcdt', [
-        ...(plan.inSplit.z === null ? [] : [{ name: 'z', s: plan.inSplit.z }]),
-        { name: 'xBC', s: plan.inSplit.xBC }, { name: 'dt', s: plan.inSplit.dt },
-      ], dims.dInProj),
-      convSplitLines: splitLines('xBC', [
-        { name: 'x', s: plan.convSplit.x }, { name: 'B', s: plan.convSplit.B }, { name: 'C', s: plan.convSplit.C },
-      ], dims.convDim),
-      activation: pyStr(conv.activation),
-      scanKwargs,
-      normCall,
+      blockKwargs,
       mlp: plan.mlp === null ? null : { z0: sl(plan.mlp.z0), x0: sl(plan.mlp.x0) },
     },
     decode: decodeContext(plan),

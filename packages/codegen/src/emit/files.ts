@@ -55,6 +55,7 @@ export const KERNEL_SOURCES: Readonly<Record<KernelName, string>> = {
 const LIBRARY_COMMON: readonly string[] = [
   'functional.py',
   'autograd.py',
+  'block.py',
   'inference.py',
   'language_model.py',
   'launch.py',

@@ -84,7 +84,8 @@ def test_a_wrong_backward_is_caught_and_named(monkeypatch):
         g["dB"] = g["dB"] * 10.0
         return g
 
-    monkeypatch.setattr(autograd, "ssd_bwd", wrong)
+    monkeypatch.setattr(autograd, "ssd_bwd", wrong)  # the scan rows (mamba_chunk_scan_combined's backward)
+    monkeypatch.setattr(importlib.import_module(f"{name}.block"), "ssd_bwd", wrong)  # the block's (block.py)
     ir = load_ir(d)
     report = Report(package=name, device=resolve_device("auto"), seed=SEED)  # conftest seeds torch with it
     chk = Checker(pkg, ir, report.device, report, lambda r: None)

@@ -28,18 +28,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .functional import mamba_chunk_scan_combined
-# the autograd wrappers run the plain forward kernels when nothing needs a
-# gradient, and the generated backward kernels when something does
-from .autograd import causal_conv1d_autograd as causal_conv1d
+# the block's forward in one call: the plain kernels when nothing needs a gradient,
+# one autograd.Function with the backward kernels when something does
+from .block import mamba_split_conv1d_scan
 from .inference import cached_states, fill_conv_state, new_conv_state
 from .varlen import check_cu_seqlens, seq_idx_from_cu_seqlens
 from .kernels.ssd_decode import DecodeLayout, ssd_step
-from .autograd import rmsnorm_gated_autograd as rmsnorm_gated
 
 _SOURCE = "examples/mamba2-simple.ts"
 _ACTIVATION_ALIASES = {"silu": "swish"}
-# Where z, xBC, dt sit in in_proj's output and x, B, C in the conv's, for the decode step.
+# Where z, xBC, dt sit in in_proj's output and x, B, C in the conv's, for the forward and the decode step.
 _DECODE_LAYOUT = DecodeLayout(xBC=(512, 1280), dt=(1280, 1288), x=(0, 512), B=(512, 640), C=(640, 768), z=(0, 512))
 
 
@@ -213,30 +211,33 @@ class Mamba2Simple(nn.Module):
             if inference_params.seqlen_offset > 0:
                 return self.step(u, conv_state, ssm_state)[0]
         zxbcdt = F.linear(u, self.in_proj.weight, self.in_proj.bias)
-        # Views into zxbcdt (last dim contiguous): the kernels take strides, nothing is copied.
-        z, xBC, dt = torch.split(zxbcdt, [512, 768, 8], dim=-1)
         if conv_state is not None:
-            fill_conv_state(conv_state, xBC, seq_idx=seq_idx, cu_seqlens=cu_seqlens)
-        xBC = causal_conv1d(xBC, self.conv1d.weight[:, 0, :], self.conv1d.bias, activation="silu", seq_idx=seq_idx)
-        x, B, C = torch.split(xBC, [512, 128, 128], dim=-1)
-        x = x.unflatten(-1, (8, 64))
-        B = B.unflatten(-1, (1, 128))
-        C = C.unflatten(-1, (1, 128))
-        A = -torch.exp(self.A_log.float())
-        y = mamba_chunk_scan_combined(
-            x,
-            dt,
-            A,
-            B,
-            C,
+            fill_conv_state(conv_state, zxbcdt[..., 512:1280], seq_idx=seq_idx, cu_seqlens=cu_seqlens)
+        # split, conv, scan and norm in one
+        # call (block.py): its forward takes views of zxbcdt, and its backward has the kernels
+        # write their columns of one d_zxbcdt buffer (no split cats)
+        y = mamba_split_conv1d_scan(
+            zxbcdt,
+            self.conv1d.weight[:, 0, :],
+            self.conv1d.bias,
+            -torch.exp(self.A_log.float()),
+            _DECODE_LAYOUT,
             self.chunk_size,
+            headdim=self.headdim,
+            d_state=self.d_state,
             D=self.D,
-            z=None,
+            gate_z=False,
             dt_bias=self.dt_bias,
             dt_softplus=True,
             dt_limit=self.dt_limit,
             initial_states=None,
             seq_idx=seq_idx,
+            activation="silu",
+            norm_weight=self.norm.weight,
+            norm_eps=self.norm.eps,
+            norm_group_size=None,
+            norm_gated=True,
+            norm_before_gate=False,
             cu_seqlens=cu_seqlens,
             return_final_states=ssm_state is not None and cu_seqlens is None,
             return_varlen_states=ssm_state is not None and cu_seqlens is not None,
@@ -244,8 +245,6 @@ class Mamba2Simple(nn.Module):
         if ssm_state is not None:
             y, final_states = y
             ssm_state.copy_(final_states)
-        y = y.reshape(batch, seqlen, self.d_ssm)
-        y = rmsnorm_gated(y, self.norm.weight, z=z, eps=self.norm.eps, group_size=None, norm_before_gate=False)
         return F.linear(y, self.out_proj.weight, self.out_proj.bias)
 
     def allocate_inference_cache(self, batch_size, max_seqlen, dtype=None, ssm_state_dtype=None, **kwargs):
