@@ -10,7 +10,8 @@
 Prints a table and last `WINNER <form>`: the correct tiles with the least summed time. Writes
 DIR/conv_bench.json. (call25 of 2026-12-02 also timed a one-launch form with an L2 scratch tile, since
 removed: bench/results/2026-12-02-h200/call25.) Forms are BLOCK_L:WARPS of the two launches; "default"
-is LAUNCH.conv.block_l (64) on LAUNCH.conv.num_warps (4).
+is LAUNCH.conv.block_l (64) on LAUNCH.conv.num_warps (4); "bf16dpre" is the default with dpre in bf16
+between the two launches (conv_bwd.py dpre_dtype).
 """
 from __future__ import annotations
 
@@ -31,12 +32,14 @@ from mamba2_kernels.kernels import conv_bwd  # noqa: E402
 from mamba2_runner.checks import rel_err  # noqa: E402
 from mamba2_runner.reference.ops import ref_causal_conv1d  # noqa: E402
 
-FORMS = ["default", "32:4", "64:8", "128:8", "128:4"]
+FORMS = ["default", "bf16dpre", "32:4", "64:8", "128:8", "128:4"]
 
 
 def run(f, dout, x, w, b):
     if f == "default":
         return conv_bwd.causal_conv1d_bwd(dout, x, w, b)
+    if f == "bf16dpre":  # the default tiles, dpre in bf16 between the launches (half its HBM bytes)
+        return conv_bwd.causal_conv1d_bwd(dout, x, w, b, dpre_dtype=torch.bfloat16)
     bl, nw = (int(v) for v in f.split(":"))
     return conv_bwd.causal_conv1d_bwd(dout, x, w, b, block_l=bl, num_warps=nw)
 SHAPES = [(4, 4096, 5376), (8, 2048, 3328)]

@@ -28,6 +28,7 @@ returned final states (inference_params); it computes the same values.
 from __future__ import annotations
 
 import math
+import os
 
 import torch
 import torch.nn.functional as F
@@ -39,6 +40,10 @@ from .kernels.conv_bwd import causal_conv1d_bwd
 from .kernels.ssd_bwd import ssd_bwd
 
 _grad_as = _autograd._grad_as
+
+# False (env MAMBA2_BLOCK_FUSED=0): always the composition, for A/B timing of the two
+# (scripts/gpu/block_profile.py --ab sets it per run); the values are the same.
+FUSED = os.environ.get("MAMBA2_BLOCK_FUSED", "1") != "0"
 
 
 def _cols(t, span):
@@ -207,7 +212,7 @@ def mamba_split_conv1d_scan(
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
     fused = (
-        _autograd.needs_grad(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight)
+        FUSED and _autograd.needs_grad(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight)
         and not torch.compiler.is_compiling() and seq_idx is None and cu_seqlens is None
         and not return_final_states and not return_varlen_states
         and (norm_weight is None or _autograd.rmsnorm_gated_bwd is not None)
@@ -227,8 +232,7 @@ def mamba_split_conv1d_scan(
                                            norm_weight, o)
 
     # the composition of the per-op wrappers (their own backward, or the plain kernels without grad)
-    z, xBC, dt = _split(zxbcdt, [layout.z, layout.xBC, layout.dt]) if layout.z0 is None else [
-        None if s is None else _cols(zxbcdt, s) for s in (layout.z, layout.xBC, layout.dt)]
+    z, xBC, dt = _split(zxbcdt, [layout.z, layout.xBC, layout.dt])  # slices when MLP columns come first
     xBC = _autograd.causal_conv1d_autograd(xBC, conv_weight, conv_bias, activation=activation, seq_idx=seq_idx)
     xv, Bv, Cv = _split(xBC, [layout.x, layout.B, layout.C])
     ngroups = (layout.B[1] - layout.B[0]) // d_state

@@ -56,3 +56,42 @@ def test_the_conv_backward_matches_float64_autograd_at_each_tile(block_l, block_
         err = rel_err(t.detach().cpu(), r.detach().cpu())
         assert err <= tol, f"block_l {block_l}: {name} rel err {err:.2e} > {tol:.0e}"
 
+
+
+def test_dout_in_three_pieces_and_dx_into_a_wider_buffer_match_the_one_tensor_form():
+    """The block's call (block.py): dout as three side-by-side pieces (the scan's dx in the input
+    dtype, dB and dC in fp32, each with its own row stride) and dx written into columns of a wider
+    buffer: the same gradients as one dout tensor, against float64 autograd; the buffer's other
+    columns are left as they were."""
+    tol = TOL[(DEVICE, torch.float32)]
+    Bsz, L, C = 2, 75, 40
+    x = torch.randn(Bsz, L, C, device=DEVICE)
+    w = torch.randn(C, 4, device=DEVICE) / 2
+    b = torch.randn(C, device=DEVICE)
+    dout = torch.randn(Bsz, L, C, device=DEVICE)
+    wide = torch.randn(Bsz, L, C + 30, device=DEVICE)
+    pieces = (dout[..., :24], torch.cat([dout[..., 24:32], wide[..., :3]], -1)[..., :8], dout[..., 32:].clone())
+    keep = wide.clone()
+    dx, dw, db = conv_bwd.causal_conv1d_bwd(pieces, x, w, b, dx_out=wide[..., 10:10 + C])
+    assert dx.data_ptr() == wide[..., 10:10 + C].data_ptr()
+    for name, t, r in zip(["dx", "dw", "db"], [dx, dw, db], ref_grads(x, w, b, dout, True)):
+        err = rel_err(t.detach().cpu(), r.detach().cpu())
+        assert err <= tol, f"{name} rel err {err:.2e} > {tol:.0e}"
+    assert torch.equal(wide[..., :10], keep[..., :10]) and torch.equal(wide[..., 10 + C:], keep[..., 10 + C:])
+
+
+def test_a_bf16_dpre_keeps_dw_and_db_exact_and_dx_within_bf16_rounding():
+    """dpre_dtype=bf16 (half the HBM bytes between the launches): dweight and dbias are summed
+    from the fp32 dpre in registers (equal to the fp32 form's bit for bit); dx is summed from the
+    bf16-rounded dpre: within 1e-2 of float64 (bf16's unit roundoff 3.9e-3, W = 4 terms)."""
+    Bsz, L, C = 2, 75, 40
+    x = torch.randn(Bsz, L, C, device=DEVICE)
+    w = torch.randn(C, 4, device=DEVICE) / 2
+    b = torch.randn(C, device=DEVICE)
+    dout = torch.randn(Bsz, L, C, device=DEVICE)
+    dx32, dw32, db32 = conv_bwd.causal_conv1d_bwd(dout, x, w, b)
+    dx, dw, db = conv_bwd.causal_conv1d_bwd(dout, x, w, b, dpre_dtype=torch.bfloat16)
+    assert torch.equal(dw, dw32) and torch.equal(db, db32)
+    err = rel_err(dx.cpu(), ref_grads(x, w, b, dout, True)[0].cpu())
+    assert err <= 1e-2, f"dx rel err {err:.2e} > 1e-2"
+    assert not torch.equal(dx, dx32), "dx did not change: dpre was not rounded to bf16"
