@@ -19,6 +19,9 @@ Synthetic kernels (one tensor + 60 ints / tensors / constexprs / ints by keyword
     valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/lc/cg.out \\
         .venv/bin/python scripts/launch_cost.py --ir   # instruction counts (deterministic), ~2 min
     .venv/bin/python scripts/launch_cost.py --ir-report /tmp/lc   # the table from those dumps
+    .venv/bin/python scripts/launch_cost.py --check    # prepared launches == run() on every recorded launch
+run() is timed through JITFunction.__getitem__ (Triton's own path); "prep" is kernel[grid](...), the
+prepared path of kernels/fastlaunch.py (a hit: warmed up first).
 NOTES.md "Triton launch host cost (2026-12-02, CPU, NOT measured on the GPU)" has the results.
 """
 from __future__ import annotations
@@ -37,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(ROOT / "packages/kernels/python"))
 N_IR = 20  # calls per segment under callgrind
 
 
@@ -76,33 +80,24 @@ class FakeDriver:
         return GPUTarget("cuda", 90, 32)
 
 
-class StubKernel:
-    """What run() touches on a cached CompiledKernel; its launcher does nothing."""
-    name = "stub"
-    function = 0
-    packed_metadata = (4, 1, 0)
+def stub_kernel(log=None):
+    """A CompiledKernel as run() finds it in its cache (handles loaded); its launcher does nothing, or
+    appends its arguments to `log`."""
+    from triton.compiler.compiler import CompiledKernel
 
-    def __init__(self):
-        self.module = object()
-        self.src = None
-
-    def _init_handles(self):
-        pass
-
-    @staticmethod
-    def run(*args):
-        return None
+    k = CompiledKernel.__new__(CompiledKernel)
+    k.name, k.function, k.packed_metadata, k.module, k.src = "stub", 0, (4, 1, 0), object(), None
+    k._run = (lambda *a: None) if log is None else (lambda *a: log.append(a))
+    return k
 
 
-def install(jf, args, kwargs):
+def install(jf, args, kwargs, log=None):
     """Put a stub kernel under the key run() computes for this call; fill used_global_vals as a
     compile would. Returns (binder, kwargs as run() passes them, key cache, specialization, options)."""
     from triton import knobs
-    from triton.compiler.compiler import CompiledKernel
     from triton.runtime.driver import driver
     from triton.runtime.jit import compute_cache_key
 
-    StubKernel.launch_metadata = CompiledKernel.launch_metadata
     driver.set_active(FakeDriver())
     if not getattr(jf, "_launch_cost_fresh", False):
         jf.device_caches.clear()  # a binder built for the fake sm_90 target
@@ -112,7 +107,7 @@ def install(jf, args, kwargs):
     kw["debug"] = kw.get("debug", jf.debug) or knobs.runtime.debug
     kw["instrumentation_mode"] = knobs.compilation.instrumentation_mode
     _, spec, opts = binder(*args, **kw)
-    kernel_cache[compute_cache_key(key_cache, spec, opts)] = StubKernel()
+    kernel_cache[compute_cache_key(key_cache, spec, opts)] = stub_kernel(log)
     jf.cache_key  # noqa: B018  (fills used_global_vals, as the compile does)
     return binder, kw, key_cache, spec, opts
 
@@ -141,18 +136,21 @@ def segments(log, synth_dir=None):
                     raise RuntimeError(name)
         nfr = sum(isinstance(x, JITFunction) for x in list(a) + list(k.values()))
         tag = f"{i}:{jf.fn.__name__}:{len(jf.params)}:{sum(p.is_constexpr for p in jf.params)}:{nfr}"
-        segs += [(f"{tag}:full", lambda jf=jf, a=a, k=k, g=g: jf[g](*a, **k)),
+        segs += [(f"{tag}:full", lambda jf=jf, a=a, k=k, g=g: JITFunction.__getitem__(jf, g)(*a, **k)),
+                 (f"{tag}:prep", lambda jf=jf, a=a, k=k, g=g: jf[g](*a, **k)),
                  (f"{tag}:bind", lambda b=binder, a=a, kw=kw: b(*a, **kw)),
                  (f"{tag}:key", lambda kc=kc, s=spec, o=opts: compute_cache_key(kc, s, o)),
                  (f"{tag}:glob", gcheck)]
     if synth_dir is not None:
         import torch
 
-        lines = ["import triton", "import triton.language as tl", ""]
+        lines = ["import triton", "import triton.language as tl",
+                 "from mamba2_kernels.kernels.fastlaunch import fast_launch", ""]
         for kind in ("int", "tensor", "cexpr", "kwint"):
             for n in (0, 60):
                 ps = ", ".join((f"c{i}: tl.constexpr" if kind == "cexpr" else f"a{i}") for i in range(n))
-                lines += ["@triton.jit", f"def k_{kind}_{n}(X{', ' + ps if ps else ''}):", "    pass", ""]
+                for pre, deco in (("k", []), ("kp", ["@fast_launch"])):
+                    lines += deco + ["@triton.jit", f"def {pre}_{kind}_{n}(X{', ' + ps if ps else ''}):", "    pass", ""]
         Path(synth_dir, "launch_cost_synth.py").write_text("\n".join(lines))
         sys.path.insert(0, str(synth_dir))
         import launch_cost_synth as synth
@@ -170,6 +168,9 @@ def segments(log, synth_dir=None):
                 k = dict(k, num_warps=4)
                 install(jf, a, k)
                 segs.append((f"synth:{kind}:{n}:full", lambda jf=jf, a=a, k=k: jf[(1,)](*a, **k)))
+                jp = getattr(synth, f"kp_{kind}_{n}")
+                install(jp, a, k)
+                segs.append((f"synth:{kind}:{n}:prep", lambda jf=jp, a=a, k=k: jf[(1,)](*a, **k)))
     return segs
 
 
@@ -182,21 +183,25 @@ def table(vals):
         i, kn, npar, ncx, nfr, part = name.split(":")
         rows.setdefault((int(i), kn, npar, ncx, nfr), {})[part] = v
     print(f"{'launch':28s} {'params':>6s} {'cexpr':>5s} {'frag':>4s} | {'run()':>7s} {'bind':>7s} {'key':>6s} "
-          f"{'glob':>5s} {'rest':>7s}")
+          f"{'glob':>5s} {'rest':>7s} | {'prep':>6s} {'saved':>6s}")
     for (i, kn, npar, ncx, nfr), p in rows.items():
         rest = p["full"] - p["bind"] - p["key"] - p["glob"]
+        prep = p.get("prep", float("nan"))
         print(f"{kn:28s} {npar:>6s} {ncx:>5s} {nfr:>4s} | {p['full']:7.1f} {p['bind']:7.1f} {p['key']:6.1f} "
-              f"{p['glob']:5.1f} {rest:7.1f}")
+              f"{p['glob']:5.1f} {rest:7.1f} | {prep:6.1f} {p['full'] - prep:6.1f}")
         for part in ("full", "bind", "key", "glob"):
             tot[part] += p[part]
+        tot["prep"] += prep
     rest = tot["full"] - tot["bind"] - tot["key"] - tot["glob"]
     print(f"{'total':28s} {'':18s} | {tot['full']:7.1f} {tot['bind']:7.1f} {tot['key']:6.1f} {tot['glob']:5.1f} "
-          f"{rest:7.1f}")
-    syn = {tuple(n.split(":")[1:3]): v for n, v in vals.items() if n.startswith("synth:")}
-    if syn:
-        base = syn[("int", "0")]
-        print(f"synthetic: one tensor arg {base:.1f}; per extra argument (60 of them): " + ", ".join(
-            f"{kind} {(syn[(kind, '60')] - syn[(kind, '0')]) / 60:.2f}" for kind in ("int", "tensor", "cexpr", "kwint")))
+          f"{rest:7.1f} | {tot['prep']:6.1f} {tot['full'] - tot['prep']:6.1f}")
+    for part, what in (("full", "run()"), ("prep", "prepared")):
+        syn = {tuple(n.split(":")[1:3]): v for n, v in vals.items() if n.startswith("synth:") and n.endswith(part)}
+        if syn:
+            base = syn[("int", "0")]
+            print(f"synthetic {what}: one tensor arg {base:.1f}; per extra argument (60 of them): " + ", ".join(
+                f"{kind} {(syn[(kind, '60')] - syn[(kind, '0')]) / 60:.2f}"
+                for kind in ("int", "tensor", "cexpr", "kwint")))
 
 
 def best_us(f, n=300, rounds=15):
@@ -242,6 +247,34 @@ def insitu(log, built, calls=100):
     print(f"  {'total':34s} {sum(first.values()) / calls * 1e6:7.1f} {sum(again.values()) / calls * 1e6:7.1f}")
 
 
+def check(log):
+    """Each recorded launch through Triton's run() and through the prepared path (warmed: a hit):
+    the same stub kernel, the same grid / stream / function / metadata, the same argument objects,
+    launch metadata and hooks None only on the prepared path. Returns the number of mismatches."""
+    from triton import knobs
+    from triton.runtime.jit import JITFunction
+
+    bad = 0
+    for jf, a, k, g in log:
+        calls = []
+        install(jf, a, k, calls)
+        name = jf.fn.__name__
+        if not hasattr(jf, "_m2_dev"):
+            print(f"  {name}: not prepared (no @fast_launch)")
+            bad += 1
+            continue
+        JITFunction.__getitem__(jf, g)(*a, **k)
+        jf[g](*a, **k)  # the first prepared call: run(), then prepared
+        jf[g](*a, **k)  # a hit
+        ref, first, hit = calls
+        ok = (hit[:6] == ref[:6] and len(hit) == len(ref) and all(x is y for x, y in zip(hit[9:], ref[9:]))
+              and hit[6:9] == (None, None, None) and first[6] is not None
+              and ref[7] is knobs.runtime.launch_enter_hook and not ref[7].calls)
+        bad += not ok
+        print(f"  {name:34s} {len(ref) - 9:3d} args  {'same as run()' if ok else 'DIFFERENT from run()'}")
+    return bad
+
+
 def ir_report(d):
     vals = {}
     for f in sorted(glob.glob(f"{d}/cg.out.*"), key=lambda p: int(p.rsplit(".", 1)[1])):
@@ -260,6 +293,8 @@ def main():
     ap.add_argument("--ir", action="store_true", help="under callgrind: dump one segment per piece")
     ap.add_argument("--ir-report", metavar="DIR", help="the table from the callgrind dumps in DIR")
     ap.add_argument("--insitu", action="store_true", help="also time run() inside the fwd+bwd loop")
+    ap.add_argument("--check", action="store_true",
+                    help="prepared launches (kernels/fastlaunch.py) vs run() on every recorded launch; exit 1 if any differs")
     args = ap.parse_args()
     if args.ir_report:
         return ir_report(args.ir_report)
@@ -267,6 +302,11 @@ def main():
 
     torch.set_num_threads(1)
     log, built = capture(args.pkg)
+    if args.check:
+        no_compile()
+        bad = check(log)
+        print(f"{len(log)} launches, {bad} differ from run()")
+        return 1 if bad else 0
     tmp = tempfile.mkdtemp(prefix="launch_cost_")
     segs = segments(log, synth_dir=tmp)
     no_compile()

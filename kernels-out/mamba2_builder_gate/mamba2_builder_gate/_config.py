@@ -13,23 +13,23 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="58635c08e163886319b5d0c36c5b48350b8ff80216764bab401388a0d9cb8d81",
+        kernel="kernels/ssd_fused.py", kernel_sha="d5a37805c2633f70e2b9e4d3c59df179b25a245b820e3a19eb477373cbb569b1",
     ),
     chunked=ChunkedScan(
         chunk_size=64, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="df5cbe27decb89d4768c89633c33fce5084c4e1fd1f2c4d43973260cb1b88564",
+        kernel="kernels/ssd_chunked.py", kernel_sha="f4e99a6938162f9f7d68e19ec4ee5bccd10026a2c5e1468c3789d66ddbd3dc5f",
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="56877136b4239905a280032f2a75780167a52de0619a1dfff296ca9ba09a08b8",
+        kernel="kernels/ssd_bwd.py", kernel_sha="f0e76263ace301907919b327a60b3609c86fc5d2c655815cc3c6d24b12285a0b",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
-        kernel="kernels/conv.py", kernel_sha="2234dcbc8ee48f5b3073b8a1e878417fc6d38805c409350ba1d11131550b33cc",
+        kernel="kernels/conv.py", kernel_sha="ab92316ef2415710971fb8a5e5931a6f7c6e9da38758165a07820550543ec67c",
     ),
     norm=Norm(
         num_warps=4,
-        kernel="kernels/norm.py", kernel_sha="b834436b1c4e06a7269f3086f4720828b29c8fb1d8d0de210ad0ff4f65ea4941",
+        kernel="kernels/norm.py", kernel_sha="db5115c961531b5ab8d92099cc562c4fe12e4fe15c5b1a3dfb5f67fafad5ee2d",
     ),
     tuned=None,
 )

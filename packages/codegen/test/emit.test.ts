@@ -30,7 +30,7 @@ describe('emit', () => {
       'mamba2_simple/__init__.py', 'mamba2_simple/_config.py', 'mamba2_simple/_fragments.py', 'mamba2_simple/autograd.py', 'mamba2_simple/block.py',
       'mamba2_simple/custom_ops.py', 'mamba2_simple/fragments.py', 'mamba2_simple/functional.py',
       'mamba2_simple/inference.py', 'mamba2_simple/ir.json', 'mamba2_simple/kernels/__init__.py', 'mamba2_simple/kernels/conv.py',
-      'mamba2_simple/kernels/conv_bwd.py', 'mamba2_simple/kernels/conv_varlen.py', 'mamba2_simple/kernels/dt.py',
+      'mamba2_simple/kernels/conv_bwd.py', 'mamba2_simple/kernels/conv_varlen.py', 'mamba2_simple/kernels/dt.py', 'mamba2_simple/kernels/fastlaunch.py',
       'mamba2_simple/kernels/host.py', 'mamba2_simple/kernels/norm.py',
       'mamba2_simple/kernels/norm_bwd.py', 'mamba2_simple/kernels/smem.py', 'mamba2_simple/kernels/ssd_bwd.py',
       'mamba2_simple/kernels/ssd_bwd_T.py', 'mamba2_simple/kernels/ssd_bwd_common.py', 'mamba2_simple/kernels/ssd_bwd_v6.py', 'mamba2_simple/kernels/ssd_chunked.py',

@@ -8,11 +8,13 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from ..fragments import silu
 from .host import cdiv, next_pow2
 
 
+@fast_launch
 @triton.jit
 def _rmsnorm_gated_fwd_kernel(
     y, weight, z, out,

@@ -22,6 +22,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED, cdiv, check_scan_order, dot_dtype as _dot_dtype, next_pow2
 from .host import last_dim_contiguous as _last_dim_contiguous, limit_pair, loop_count as _loop_count
@@ -150,6 +151,7 @@ def _decay_grad(b_dcs, b_segr, b_rst, b_seg, m_before, b_sdss, HAS_SEQ_IDX: tl.c
     return b_rc
 
 
+@fast_launch
 @triton.jit
 def _ssd_bwd_chunk_v4_kernel(
     x, dt, A, B, C, D, z, dt_bias, dtp, csp, seq_idx, states, dstates, dout,

@@ -42,6 +42,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .host import INTERPRETED as _INTERPRETED, cdiv, dot_dtype as _dot_dtype, next_pow2
 from .host import check_scan_order, last_dim_contiguous as _last_dim_contiguous, limit_pair
 from .host import loop_count as _loop_count
@@ -74,6 +75,7 @@ V6_MIN_PAIR_PROGRAMS = 0
 V6_FALLBACK = True
 
 
+@fast_launch
 @triton.jit
 def _v6_pair_kernel(
     x, B, C, dout, dtp, csp, seg, cb, w, g_row, g_col, g_ddt,
@@ -173,6 +175,7 @@ def _dx_step(b_acc, cb, csp, p_o, i_bg64, i_bh64, i_c, i_bl, j_bl, c0, o_q, o_p,
     return b_acc + tl.dot(tl.trans(b_M.to(ELT).to(DOT_DTYPE)), b_dy.to(DOT_DTYPE), input_precision=DOT_PRECISION)
 
 
+@fast_launch
 @triton.jit
 def _v6_dx_kernel(
     x, B, C, D, dout, dtp, csp, seg, states, dstates, cb,
@@ -305,6 +308,7 @@ def _w_step(b_acc, w, R, i_b64, i_g, i_bg, i_c, i_bl, j_bl, c0, o_q, o_n, m_n, o
     return b_acc + tl.dot(b_Wd, b_R.to(DOT_DTYPE), input_precision=DOT_PRECISION)
 
 
+@fast_launch
 @triton.jit
 def _v6_dbc_kernel(
     x, B, C, dout, dtp, csp, seg, states, dstates, w, dB, dC,
@@ -404,6 +408,7 @@ def _v6_dbc_kernel(
                  mask=m_k[:, None] & m_n[None, :])
 
 
+@fast_launch
 @triton.jit
 def _v6_dt_kernel(
     dt, A, dt_bias, dtp, seg, g_row, g_col, g_ddt, s_dcs, s_ddt, s_last, ddt, dA_part,

@@ -24,6 +24,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED
 from .host import cdiv, check_chunk_size, dot_precision, dt_chain_for, limit_pair, next_pow2, scan_epilogue_for
@@ -31,6 +32,7 @@ from .smem import fit_chunked
 from .ssd_common import LOG2E, carry_state, dt_prologue, segment_ids, x_finite
 
 
+@fast_launch
 @triton.jit
 def _chunk_dt_kernel(
     dt, dt_bias, A, seq_idx,
@@ -74,6 +76,7 @@ def _chunk_dt_kernel(
             tl.store(seg_out + (i_b * NCHUNKS + i_c) * CHUNK + o_q, b_seg)
 
 
+@fast_launch
 @triton.jit
 def _chunk_state_kernel(
     x, B, dt_in, cs_in, seg_in, states,
@@ -133,6 +136,7 @@ def _chunk_state_kernel(
     tl.store(states + o_s, b_acc, mask=m_p[:, None] & m_n[None, :])
 
 
+@fast_launch
 @triton.jit
 def _state_passing_kernel(
     states, cs_in, seg_in, init, final,
@@ -170,6 +174,7 @@ def _state_passing_kernel(
     tl.store(final + (i_b * H + i_h) * PN + o_pn, b_S, mask=m_pn)
 
 
+@fast_launch
 @triton.jit
 def _chunk_scan_kernel(
     x, B, C, z, D, dt_in, cs_in, seg_in, states, out,

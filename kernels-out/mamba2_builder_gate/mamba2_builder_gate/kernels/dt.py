@@ -15,11 +15,13 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from ..fragments import dt_chain as standard_dt_chain
 from .host import cdiv, dt_chain_for, limit_pair, next_pow2
 from .ssd_common import LOG2E, dt_prologue, segment_cumsum, segment_ids, token_index
 
 
+@fast_launch
 @triton.jit
 def _dt_transform_kernel(
     dt, dt_bias, out,
@@ -90,6 +92,7 @@ def dt_transform(dt, dt_bias=None, softplus=False, limit=(0.0, math.inf), *, cha
 
 # The scans' dt pre-kernel (the fused forward's T+pre path, the backward): the same
 # dt chain per (b, t, h) as _dt_transform_kernel, plus the chunk-local cumsum.
+@fast_launch
 @triton.jit
 def _ssd_dt_cumsum_kernel(
     dt, A, dt_bias, dtp, csp,

@@ -16,10 +16,12 @@ import torch.nn.functional as F
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .host import cdiv, next_pow2
 
 
+@fast_launch
 @triton.jit
 def _causal_conv1d_varlen_fwd_kernel(
     x, weight, bias, seq_idx, out,

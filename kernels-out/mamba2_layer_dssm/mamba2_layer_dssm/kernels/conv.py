@@ -13,10 +13,12 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .host import cdiv, conv_activation_for, next_pow2
 
 
+@fast_launch
 @triton.jit
 def _causal_conv1d_fwd_kernel(
     x, weight, bias, out,

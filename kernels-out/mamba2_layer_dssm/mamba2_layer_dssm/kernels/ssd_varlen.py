@@ -22,10 +22,12 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .dt import dt_transform
 from .host import INTERPRETED as _INTERPRETED, cdiv, next_pow2
 
 
+@fast_launch
 @triton.jit
 def _ssd_varlen_states_kernel(
     x, dt, A, B, cu, out,

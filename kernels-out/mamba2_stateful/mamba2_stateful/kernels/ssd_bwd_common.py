@@ -12,6 +12,7 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from ..fragments import softplus_f32
 from .ssd_common import row_offsets, segment_ids, x_finite
 
@@ -45,6 +46,7 @@ def _op(v, ELT: tl.constexpr, DOT_DTYPE: tl.constexpr):
     return v.to(ELT).to(DOT_DTYPE)
 
 
+@fast_launch
 @triton.jit
 def _ssd_bwd_walk_kernel(
     lt, rt, z, dtp, csp, seq_idx, start, out_states, last,

@@ -31,6 +31,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from ..fragments import softplus_f32
 from .host import cdiv, next_pow2
 
@@ -76,6 +77,7 @@ def _conv_window_step(p_new, p_win, p_w, p_bias, o_c, m_c, stride_wc, stride_ww,
     return b_out.to(p_new.dtype.element_ty).to(tl.float32)
 
 
+@fast_launch
 @triton.jit
 def _ssd_step_kernel(
     zxbcdt, conv_state, conv_w, conv_b, dt_bias, A_log, D, ssm_state, out,
@@ -165,6 +167,7 @@ def _shift_windows(p_new, p_win, off, stride_wc, stride_ww, N: tl.constexpr, WID
                  mask=m_c[:, None] & (o_w[None, :] < WIDTH))
 
 
+@fast_launch
 @triton.jit
 def _ssd_step_finish_kernel(
     zxbcdt, conv_state, out, norm_w,

@@ -16,6 +16,7 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .host import INTERPRETED as _INTERPRETED
 from .host import (
@@ -43,6 +44,7 @@ from .ssd_fused_one import _ssd_fused_fwd_kernel  # the one-launch form; tests p
 #      from accumulator to dot operand in registers (no shared-memory round trip)
 #      and every big dot has M = BLOCK_P (wgmma-sized at CHUNK 32 on sm_90).
 # ---------------------------------------------------------------------------
+@fast_launch
 @triton.jit
 def _ssd_state_T_kernel(
     x, B, dtp, csp, seq_idx, sseg, dseg,
@@ -393,6 +395,7 @@ def _rewalk_chain_T(
         prev, ysum, PREV, STORE_YSUM)
 
 
+@fast_launch
 @triton.jit
 def _ssd_fused_T_kernel(
     x, dtp, csp, B, C, D, z, init, seq_idx, sseg, dseg, out, final, flags,

@@ -18,10 +18,12 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 from .conv2d import check_dwconv2d_args
 
 
+@fast_launch
 @triton.jit
 def _dwconv2d_bwd_dpre_kernel(
     x, weight, bias, dout, dpre, dw_part, db_part,
@@ -90,6 +92,7 @@ def _dwconv2d_bwd_dpre_kernel(
         tl.store(db_part + i_part * C + o_c, tl.sum(b_dp, axis=0), mask=m_c)
 
 
+@fast_launch
 @triton.jit
 def _dwconv2d_bwd_dx_kernel(
     dpre, weight, dx,

@@ -19,10 +19,12 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .ssd_bwd import _chunk_decays, _decay_grad, _dS_keep, _dt_chunk, _op, _skip_program, _ssd_bwd_v4
 from .ssd_common import nonfinite_rows, segment_ids, x_finite
 
 
+@fast_launch
 @triton.jit
 def _ssd_bwd_chunk_T_kernel(
     x, dt, A, B, C, D, z, dt_bias, dtp, csp, seq_idx, states, dstates, dout,

@@ -62,6 +62,7 @@ const LIBRARY_COMMON: readonly string[] = [
   'kernels/ssd_decode.py',
   'fragments.py',
   'kernels/host.py',
+  'kernels/fastlaunch.py',
   'kernels/ssd_common.py',
   'kernels/ssd_fused_dispatch.py',
   'kernels/ssd_fused_one.py',

@@ -34,15 +34,15 @@ export const LAUNCH_KERNELS = {
  * mamba2_runner.sweep_provenance.KERNEL_DEPS.
  */
 export const KERNEL_DEPENDENCIES: Readonly<Record<string, readonly string[]>> = {
-  'kernels/ssd_fused.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_common.py',
+  'kernels/ssd_fused.py': ['fragments.py', 'kernels/dt.py', 'kernels/fastlaunch.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_common.py',
     'kernels/ssd_fused.py', 'kernels/ssd_fused_dispatch.py', 'kernels/ssd_fused_one.py'],
-  'kernels/ssd_chunked.py': ['fragments.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_chunked.py', 'kernels/ssd_common.py'],
-  'kernels/ssd_bwd.py': ['fragments.py', 'kernels/dt.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_bwd.py',
+  'kernels/ssd_chunked.py': ['fragments.py', 'kernels/fastlaunch.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_chunked.py', 'kernels/ssd_common.py'],
+  'kernels/ssd_bwd.py': ['fragments.py', 'kernels/dt.py', 'kernels/fastlaunch.py', 'kernels/host.py', 'kernels/smem.py', 'kernels/ssd_bwd.py',
     'kernels/ssd_bwd_T.py', 'kernels/ssd_bwd_common.py', 'kernels/ssd_bwd_v6.py', 'kernels/ssd_common.py'],
-  'kernels/conv.py': ['fragments.py', 'kernels/conv.py', 'kernels/host.py'],
-  'kernels/conv_bwd.py': ['kernels/conv_bwd.py'],
-  'kernels/norm.py': ['fragments.py', 'kernels/host.py', 'kernels/norm.py'],
-  'kernels/norm_bwd.py': ['kernels/norm_bwd.py'],
+  'kernels/conv.py': ['fragments.py', 'kernels/conv.py', 'kernels/fastlaunch.py', 'kernels/host.py'],
+  'kernels/conv_bwd.py': ['kernels/conv_bwd.py', 'kernels/fastlaunch.py'],
+  'kernels/norm.py': ['fragments.py', 'kernels/fastlaunch.py', 'kernels/host.py', 'kernels/norm.py'],
+  'kernels/norm_bwd.py': ['kernels/fastlaunch.py', 'kernels/norm_bwd.py'],
 };
 
 /** Library files codegen writes per package (they differ between packages): never part of a kernel sha. */

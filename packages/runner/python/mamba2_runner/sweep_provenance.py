@@ -29,18 +29,18 @@ KERNEL_HEADERS = ("# generated from ", "# ir-hash: ", "# copied from ")
 # that closure (test_tuning.py), and codegen's (packages/codegen/src/lower/launch.ts KERNEL_DEPENDENCIES)
 # equal to this one.
 KERNEL_DEPS: dict[str, tuple[str, ...]] = {
-    "kernels/ssd_fused.py": ("fragments.py", "kernels/dt.py", "kernels/host.py", "kernels/smem.py",
+    "kernels/ssd_fused.py": ("fragments.py", "kernels/dt.py", "kernels/fastlaunch.py", "kernels/host.py", "kernels/smem.py",
                              "kernels/ssd_common.py", "kernels/ssd_fused.py", "kernels/ssd_fused_dispatch.py",
                              "kernels/ssd_fused_one.py"),
-    "kernels/ssd_chunked.py": ("fragments.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_chunked.py",
+    "kernels/ssd_chunked.py": ("fragments.py", "kernels/fastlaunch.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_chunked.py",
                                "kernels/ssd_common.py"),
-    "kernels/ssd_bwd.py": ("fragments.py", "kernels/dt.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_bwd.py",
+    "kernels/ssd_bwd.py": ("fragments.py", "kernels/dt.py", "kernels/fastlaunch.py", "kernels/host.py", "kernels/smem.py", "kernels/ssd_bwd.py",
                            "kernels/ssd_bwd_T.py", "kernels/ssd_bwd_common.py", "kernels/ssd_bwd_v6.py",
                            "kernels/ssd_common.py"),
-    "kernels/conv.py": ("fragments.py", "kernels/conv.py", "kernels/host.py"),
-    "kernels/conv_bwd.py": ("kernels/conv_bwd.py",),
-    "kernels/norm.py": ("fragments.py", "kernels/host.py", "kernels/norm.py"),
-    "kernels/norm_bwd.py": ("kernels/norm_bwd.py",),
+    "kernels/conv.py": ("fragments.py", "kernels/conv.py", "kernels/fastlaunch.py", "kernels/host.py"),
+    "kernels/conv_bwd.py": ("kernels/conv_bwd.py", "kernels/fastlaunch.py"),
+    "kernels/norm.py": ("fragments.py", "kernels/fastlaunch.py", "kernels/host.py", "kernels/norm.py"),
+    "kernels/norm_bwd.py": ("kernels/fastlaunch.py", "kernels/norm_bwd.py"),
 }
 # Written per package by codegen (they differ between packages): never part of a kernel sha.
 GENERATED_FILES = ("__init__.py", "_config.py", "_fragments.py", "kernels/__init__.py")

@@ -24,9 +24,11 @@ from __future__ import annotations
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .ssd_common import LOG2E, dt_prologue, load_skip, nonfinite_rows, row_offsets, segment_ids, x_finite
 
 
+@fast_launch
 @triton.jit
 def _ssd_fused_fwd_kernel(
     x, dt, A, B, C, D, z, dt_bias, init, seq_idx, out, final,

@@ -18,11 +18,13 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 
 MAX_ROW_PROGRAMS = 512
 
 
+@fast_launch
 @triton.jit
 def _rmsnorm_gated_bwd_kernel(
     y, weight, z, dout, dy, dz, dw_part,

@@ -17,9 +17,11 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .._config import LAUNCH
 
 
+@fast_launch
 @triton.jit
 def _causal_conv1d_bwd_dpre_kernel(
     x, weight, bias, dout, dout1, dout2, dpre, dw_part, db_part,
@@ -97,6 +99,7 @@ def _causal_conv1d_bwd_dpre_kernel(
         tl.store(db_part + i_part * C + o_c, tl.sum(b_dp, axis=0), mask=m_c)
 
 
+@fast_launch
 @triton.jit
 def _causal_conv1d_bwd_dx_kernel(
     dpre, weight, dx,

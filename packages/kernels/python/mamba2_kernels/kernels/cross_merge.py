@@ -17,11 +17,13 @@ import torch
 import triton
 import triton.language as tl
 
+from .fastlaunch import fast_launch
 from .host import cdiv, next_pow2
 
 _BLOCK_L = 32
 
 
+@fast_launch
 @triton.jit
 def _cross_merge_fwd_kernel(
     ys, x, Dsum, z, out, ysum,
@@ -62,6 +64,7 @@ def _cross_merge_fwd_kernel(
     tl.store(out + o_c, b_y.to(out.dtype.element_ty), mask=m)
 
 
+@fast_launch
 @triton.jit
 def _cross_merge_bwd_kernel(
     dout, x, Dsum, z, ysum, dy, dz, dD_part,
