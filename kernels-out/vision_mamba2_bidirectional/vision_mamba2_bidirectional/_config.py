@@ -13,23 +13,23 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="d5a37805c2633f70e2b9e4d3c59df179b25a245b820e3a19eb477373cbb569b1",
+        kernel="kernels/ssd_fused.py", kernel_sha="cbc51f3bba8a6641e220d79afd0269c051bf1f79104da96df93267923bb40810",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="f4e99a6938162f9f7d68e19ec4ee5bccd10026a2c5e1468c3789d66ddbd3dc5f",
+        kernel="kernels/ssd_chunked.py", kernel_sha="ca60c15179b06ddda5987218e384fca7ed60ec82955c3daafaa52c9313282c9c",
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="f0e76263ace301907919b327a60b3609c86fc5d2c655815cc3c6d24b12285a0b",
+        kernel="kernels/ssd_bwd.py", kernel_sha="70e21ce22235d03e5fb281339bab58434a08f07635abe1a72d076799fe656c5e",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
-        kernel="kernels/conv.py", kernel_sha="ab92316ef2415710971fb8a5e5931a6f7c6e9da38758165a07820550543ec67c",
+        kernel="kernels/conv.py", kernel_sha="6008e44f4edda7facc1d50ad904bf6921c32d7c4c50a797d768b16764ee4b6ad",
     ),
     norm=Norm(
         num_warps=4,
-        kernel="kernels/norm.py", kernel_sha="db5115c961531b5ab8d92099cc562c4fe12e4fe15c5b1a3dfb5f67fafad5ee2d",
+        kernel="kernels/norm.py", kernel_sha="442acb095d87e201e9db89622a0aacc1937be8d4dadf0f2b2ba9049e9124accf",
     ),
     tuned=None,
 )

@@ -55,7 +55,6 @@ and the prepared path calls the same launcher on the same current stream.
 from __future__ import annotations
 
 import os
-from functools import partial as _partial
 
 import triton
 
@@ -122,7 +121,7 @@ if SUPPORTED:
         def __getitem__(self, grid):
             if not _on[0] or callable(grid):
                 return _JF.__getitem__(self, grid)
-            return _partial(_launch, self, grid)
+            return lambda *args, **kwargs: _launch(self, grid, args, kwargs)
 
 
 class _Device:
@@ -164,7 +163,7 @@ def _make_keyfn(jf, backend):
     return ns["_m2_keyfn"]
 
 
-def _launch(jf, grid, *args, **kwargs):
+def _launch(jf, grid, args, kwargs):
     rt = _knobs.runtime
     mode = _knobs.compilation.instrumentation_mode
     enter, exit_ = rt.launch_enter_hook, rt.launch_exit_hook
