@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="cbc51f3bba8a6641e220d79afd0269c051bf1f79104da96df93267923bb40810",
+        kernel="kernels/ssd_fused.py", kernel_sha="6babc7ce0aaebaf8bd2e2ba597f69c428c83bf2f42e9b40f29ce2fa3da962059",
     ),
     chunked=ChunkedScan(
         chunk_size=128, block_p=0, num_warps=4,
