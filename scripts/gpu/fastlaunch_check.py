@@ -162,7 +162,11 @@ def main():
     res["prepared_entries"] = prep
     print(f"prepared entries per kernel: {prep}")
     if not a.smoke:
-        ok &= bool(prep) and all(v > 0 for v in prep.values())
+        # Every library kernel is listed, launched here or not (decode steps, v6, cross merges are not
+        # launched by these two workloads at these shapes): the check is that the workloads' launches
+        # were prepared, i.e. the kernels both workloads always launch have entries.
+        ok &= all(prep.get(k, 0) > 0 for k in ("_causal_conv1d_fwd_kernel", "_ssd_fused_fwd_kernel",
+                                                "_ssd_bwd_walk_kernel", "_rmsnorm_gated_bwd_kernel"))
     for name, run in work.items():
         for on in (False, True):
             set_fast(on)

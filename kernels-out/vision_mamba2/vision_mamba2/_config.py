@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="6babc7ce0aaebaf8bd2e2ba597f69c428c83bf2f42e9b40f29ce2fa3da962059",
+        kernel="kernels/ssd_fused.py", kernel_sha="79bfed68ce484a53d38425f7626ce4215fdf78893f490025fc8140027d80ebf4",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,

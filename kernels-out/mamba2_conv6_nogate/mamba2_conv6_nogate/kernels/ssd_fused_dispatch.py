@@ -103,11 +103,13 @@ def pick_split(programs, n_chunks, device):
 # values kept apart from the plain walk's (see the kernel): the plain loop is
 # batched (3 waits), 9/1 spill loads/stores per chunk against old's 8/1
 # (sm_90 builds: NOTES "Forward without a call in the walk"). "auto": per
-# launch, by the per-chunk times of 2026-12-01e (REWALK_US). NOT measured yet:
-# "call" stays the default until scripts/gpu/fwd_vs_old.py has run.
+# launch, by the per-chunk times of 2026-12-01e (REWALK_US): the default since
+# call28 (H200, fwd_vs_old.py, 5 rounds, ms call / inline): (8, 2048, 64) 0.296 /
+# 0.279, g8 0.252 / 0.254 (auto: inline at both), (4, 4096, 80) 0.298 / 0.328,
+# (1, 16384, 80) 0.404 / 0.413, seq_idx 0.422 / 0.465 (auto: call at all three).
 # MAMBA2_FWD_REWALK forces one (read at import; benches may set REWALK).
 REWALK_FORMS = ("call", "inline", "auto")
-REWALK = os.environ.get("MAMBA2_FWD_REWALK", "call")
+REWALK = os.environ.get("MAMBA2_FWD_REWALK", "auto")
 # us per chunk step by programs per SM (1, 2, 3): serialised (call), batched (.pre-nan's loop)
 REWALK_US = {"call": (2.3, 2.3, 2.3), "inline": (1.85, 2.0, 2.5)}
 
@@ -118,7 +120,7 @@ def rewalk_form(programs, device):
     last wave at ceil(left / SMs))."""
     if REWALK not in REWALK_FORMS:
         raise ValueError(f"ssd_fused_dispatch.REWALK (env MAMBA2_FWD_REWALK) is {REWALK!r}; it must be one of "
-                         f"{REWALK_FORMS}: set MAMBA2_FWD_REWALK=call (the default), inline or auto")
+                         f"{REWALK_FORMS}: set MAMBA2_FWD_REWALK=auto (the default), call or inline")
     if REWALK != "auto":
         return REWALK
     sms = sm_count(device)

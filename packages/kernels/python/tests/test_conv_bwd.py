@@ -58,11 +58,14 @@ def test_the_conv_backward_matches_float64_autograd_at_each_tile(block_l, block_
 
 
 
-def test_dout_in_three_pieces_and_dx_into_a_wider_buffer_match_the_one_tensor_form():
+@pytest.mark.parametrize("block_c", [None, 8, 16], ids=["tile-across-every-piece", "tiles-inside-pieces", "mixed"])
+def test_dout_in_three_pieces_and_dx_into_a_wider_buffer_match_the_one_tensor_form(block_c):
     """The block's call (block.py): dout as three side-by-side pieces (the scan's dx in the input
     dtype, dB and dC in fp32, each with its own row stride) and dx written into columns of a wider
     buffer: the same gradients as one dout tensor, against float64 autograd; the buffer's other
-    columns are left as they were."""
+    columns are left as they were. Pieces of 24 / 8 / 8 channels: the default tile spans all three
+    (the masked loads), 8-wide tiles each sit inside one piece (the plain loads), 16-wide tiles do
+    both."""
     tol = TOL[(DEVICE, torch.float32)]
     Bsz, L, C = 2, 75, 40
     x = torch.randn(Bsz, L, C, device=DEVICE)
@@ -72,7 +75,7 @@ def test_dout_in_three_pieces_and_dx_into_a_wider_buffer_match_the_one_tensor_fo
     wide = torch.randn(Bsz, L, C + 30, device=DEVICE)
     pieces = (dout[..., :24], torch.cat([dout[..., 24:32], wide[..., :3]], -1)[..., :8], dout[..., 32:].clone())
     keep = wide.clone()
-    dx, dw, db = conv_bwd.causal_conv1d_bwd(pieces, x, w, b, dx_out=wide[..., 10:10 + C])
+    dx, dw, db = conv_bwd.causal_conv1d_bwd(pieces, x, w, b, dx_out=wide[..., 10:10 + C], block_c=block_c)
     assert dx.data_ptr() == wide[..., 10:10 + C].data_ptr()
     for name, t, r in zip(["dx", "dw", "db"], [dx, dw, db], ref_grads(x, w, b, dout, True)):
         err = rel_err(t.detach().cpu(), r.detach().cpu())
