@@ -51,7 +51,7 @@ timeout $LIM python3 scripts/gpu/crossscan_bench.py --cases none-timed --out "$R
   > "$R/crossscan-checks.log" 2>&1 &
 wait
 echo "parallel phase done at $(el)"
-timeout $(( LIM + 150 - ($(date +%s) - t0) )) python3 -c "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-rfE', '--tb=short', '--durations=0']
+timeout ${LARGE_LIM:-$(( LIM + 150 - ($(date +%s) - t0) ))} python3 -c "import sys, pytest; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', '-rfE', '--tb=short', '--durations=0']
     + open(sys.argv[1]).read().split('\\n')[:-1]))" "$R/ids-large.txt" > "$R/pytest-large.log" 2>&1
 echo "large tests done at $(el)"
 tar -czf "$OUT/$CALL.tar.gz" -C "$OUT" "$CALL"

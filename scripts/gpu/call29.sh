@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The committed run of 2026-12-02b (<= 470 s; carry .baseline .old-pkgs): one process per mode, all in one
+# The committed run of 2026-12-02b (<= 400 s; carry .baseline .old-pkgs): one process per mode, all in one
 # call on one machine, so every ratio is within this run.
 #   1. bench --mode fwdbwd 'all' = issue 9's training table (SSD seed, (8,2048,64), (4,4096,80), g8,
 #      (1,65536,80); blocks d_model 256 / 1536 / 2560): ours (fused / generated) vs mamba_ssm /
@@ -7,8 +7,7 @@
 #      generated@old) side by side (issue 11 done-when 3); gradients checked vs float64 first; peak memory;
 #   2. bench --mode fwd 'all' (BENCH_TARGETS' forward table) vs the incumbent (issue 9: the forward must not
 #      regress); the forward vs the old package is call28's fwd_vs_old (5 rounds, side by side);
-#   3. block_profile.py --ab at d_model 2560: block.py (no split cats, conv dpre fixed after call28) vs the
-#      composition vs mamba_ssm_fused.
+#   (block_profile --ab was dropped for device time: the block rows above time block.py, the default.)
 # Packed into $OUT/call29.tar.gz.
 set -u
 cd "$(dirname "$0")/../.."
@@ -23,10 +22,7 @@ timeout $(( 395 - ($(date +%s) - t0) )) python3 -m mamba2_runner.bench --mode fw
   --baseline=.baseline --budget-s $(( 370 - ($(date +%s) - t0) )) \
   --out "$R/bench-fwd.json" > "$R/bench-fwd.log" 2>&1
 echo "fwd rc=$? at $(el)"
-timeout $(( 465 - ($(date +%s) - t0) )) python3 scripts/gpu/block_profile.py --ab --out "$R" > "$R/block_profile.log" 2>&1
-echo "block_profile rc=$? at $(el)"
 tar -czf "$OUT/call29.tar.gz" -C "$OUT" call29
 echo "== summary ($(el))"
 grep -v "^\[bench\]" "$R/bench-fwdbwd.log" | tail -n 14 | cut -c1-230
 grep -v "^\[bench\]" "$R/bench-fwd.log" | tail -n 18 | cut -c1-230
-grep -E "^== |by group" "$R/block_profile.log" | head -12

@@ -12,9 +12,10 @@
    and head, dt_bias + softplus, no z), fwd and fwd+bwd:
      four-way (cross2d) at (b 16, 56x56, 8 heads, P 64, N 64) and (b 32, 14x14, 16 heads, P 64, N 64);
      bidirectional at (4, 4096 = 1 x 4096, 80 heads, P 64, N 128, ngroups 1).
-   Providers: generated (merge 'buffer'), generated-accumulate (merge
-   'accumulate'), generated-chain (merge 'chain': the last order's epilogue
-   is the merge, no merge kernel), mamba_ssm_perm (what users write: flip/transpose to
+   Providers: generated (cross_scan_combined as users call it: the default
+   merge, cross_scan.MERGE, 'chain' since 2026-12-02), generated-buffer (merge
+   'buffer'), generated-accumulate (merge 'accumulate'), generated-chain (merge
+   'chain': the last order's epilogue is the merge, no merge kernel), mamba_ssm_perm (what users write: flip/transpose to
    contiguous copies + mamba_ssm's mamba_chunk_scan_combined per order, chunk
    256 + un-permute + sum), and, forward only, unidirectional (our
    mamba_chunk_scan_combined over the same tokens in one order) and the
@@ -211,7 +212,8 @@ def bench(device, smoke, warmup, rep, only=None, out=None, keep=None):
     providers = {}  # mamba_ssm_perm first: the fwd+bwd rows compare their gradients with its
     if scan is not None:
         providers["mamba_ssm_perm"] = lambda t, c: mamba_ssm_perm(scan, t, c)
-    providers["generated"] = lambda t, c: ours(t, c, "buffer")
+    providers["generated"] = lambda t, c: ours(t, c, None)
+    providers["generated-buffer"] = lambda t, c: ours(t, c, "buffer")
     providers["generated-accumulate"] = lambda t, c: ours(t, c, "accumulate")
     providers["generated-chain"] = lambda t, c: ours(t, c, "chain")
     if keep:
