@@ -13,23 +13,23 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="79bfed68ce484a53d38425f7626ce4215fdf78893f490025fc8140027d80ebf4",
+        kernel="kernels/ssd_fused.py", kernel_sha="484064c38d0dc44e385879f1e66eff589902f41d00d4d6eaf2f11f6b6f1879da",
     ),
     chunked=ChunkedScan(
         chunk_size=256, block_p=0, num_warps=4,
-        kernel="kernels/ssd_chunked.py", kernel_sha="ca60c15179b06ddda5987218e384fca7ed60ec82955c3daafaa52c9313282c9c",
+        kernel="kernels/ssd_chunked.py", kernel_sha="c36463e13ee1cfb9c431620d49b433e07afcd2234ef18fce602e40668edfb694",
     ),
     bwd=ScanBwd(
         impl="v6", block_p=0, block_q=32, num_warps=8, walk_warps=4,
-        kernel="kernels/ssd_bwd.py", kernel_sha="70e21ce22235d03e5fb281339bab58434a08f07635abe1a72d076799fe656c5e",
+        kernel="kernels/ssd_bwd.py", kernel_sha="e88663da1ac3ce3230707519dfa050e95b906cfd259c2473a0b7642c80c41e6a",
     ),
     conv=Conv(
         block_l=64, block_c=64, num_warps=4,
-        kernel="kernels/conv.py", kernel_sha="6008e44f4edda7facc1d50ad904bf6921c32d7c4c50a797d768b16764ee4b6ad",
+        kernel="kernels/conv.py", kernel_sha="59e200f1c7800dcc354f0aee5f8215ac0b0c3e827616a87ed349ffac4b524920",
     ),
     norm=Norm(
         num_warps=4,
-        kernel="kernels/norm.py", kernel_sha="442acb095d87e201e9db89622a0aacc1937be8d4dadf0f2b2ba9049e9124accf",
+        kernel="kernels/norm.py", kernel_sha="393c36c7528b2544b7701a69774c76800f4036cf319e0e463bf8b7173524d510",
     ),
     tuned=None,
 )

@@ -700,7 +700,10 @@ def ssd_fused_fwd(
     # the plain walk, and the exact one where it flags a program; out += y
     # cannot run twice, so accumulate walks exactly once
     exact = bool(accumulate or exact_only)
-    form = dispatch.rewalk_form(n_p * b * h * nseg, x.device)
+    # the re-walk's form matters only where a plain walk may re-walk: an exact walk has none, and the
+    # chain merge (prev / ysum) always calls; elsewhere the default keeps the launch's one specialization
+    rewalks = not exact and prev is None and ysum is None
+    form = dispatch.rewalk_form(n_p * b * h * nseg, x.device) if rewalks else "call"
     _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch,
                                             **({} if form == "call" else dict(REWALK=form, ZERO=0)))
     return out, final

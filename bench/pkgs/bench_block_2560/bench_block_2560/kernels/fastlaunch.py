@@ -163,6 +163,12 @@ def _make_keyfn(jf, backend):
     return ns["_m2_keyfn"]
 
 
+def _entry_key(spec, opts):
+    """The prepared-kernel key of one call: the specialization and the options by (name, value) in
+    call order plus their types (1 == True, but not as a key for Triton)."""
+    return spec, tuple(opts.items()), tuple(map(type, opts.values()))
+
+
 def _launch(jf, grid, args, kwargs):
     rt = _knobs.runtime
     mode = _knobs.compilation.instrumentation_mode
@@ -180,7 +186,7 @@ def _launch(jf, grid, args, kwargs):
         return _miss(jf, grid, args, kwargs, device)
     try:
         vals, spec, opts = dev.keyfn(*args, **kwargs)
-        e = dev.entries.get((spec, tuple(opts.items()), tuple(map(type, opts.values()))))
+        e = dev.entries.get(_entry_key(spec, opts))
     except Exception:  # noqa: BLE001  (the binder's signature or specialization refused it: run() says why)
         e = None
     if e is None:
@@ -216,7 +222,7 @@ def _miss(jf, grid, args, kwargs, device):
         dev = jf._m2_dev[device] = _Device(jf, caches)
     try:
         vals, spec, opts = dev.keyfn(*args, **kwargs)
-        key = (spec, tuple(opts.items()), tuple(map(type, opts.values())))
+        key = _entry_key(spec, opts)
         hash(key)
     except Exception:  # noqa: BLE001
         return kernel
