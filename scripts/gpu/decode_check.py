@@ -37,6 +37,7 @@ import torch  # noqa: E402
 
 from mamba2_runner.pkgload import load_generated, load_ir  # noqa: E402
 from mamba2_runner.reference.graph import ref_block  # noqa: E402
+from mamba2_runner.verify_vision import is_vision  # noqa: E402
 
 ROWS = []
 TOL = {"float32": 1e-3, "bfloat16": 3e-2}
@@ -255,10 +256,10 @@ def main():
     a = ap.parse_args()
     if a.device == "cpu":
         os.environ["TRITON_INTERPRET"] = "1"
-    # vision packages (an image input, scans in several orders) have no decode step: the block is not causal
+    # vision packages (an image input, verify_vision.is_vision) have no decode step: the block is not causal
     # (call34 ran them and the reference refused a 13-token input to an 8x8 image)
     names = sorted(p.name for p in (ROOT / "kernels-out").iterdir()
-                   if (p / "manifest.json").is_file() and not p.name.startswith("vision_"))
+                   if (p / "manifest.json").is_file() and not is_vision(load_ir(p)))
     if a.quick:
         names = ["mamba2_layer_dssm", "mamba2_grouped"]
     dtypes = ["float32"] if a.device == "cpu" else ["float32", "bfloat16"]
