@@ -21,6 +21,9 @@ chunk), one row per gradient tensor, against torch autograd in float64:
                       random weights, random u and grad_out) vs ref_block (the
                       float64 reference is differentiable as it is).
 Tolerances: GRAD_TOLERANCES (CPU fp32 1e-4, CUDA fp32 5e-3, bf16 5e-2).
+Where the model's dt_limit has a bound dt can reach, 'grad block' draws u so
+that no float64 dt lies within rounding of a bound (the clamp's kink: a flip of
+one element moves its whole term in or out of a gradient sum): verify_clamp.py.
 
 Inputs are fresh random data every run (the seed is printed; --seed replays).
 Outputs are poisoned: before each call the device's free memory is filled with
@@ -43,6 +46,7 @@ from typing import Any, Callable, Dict, List, Optional
 from .checks import passes, rel_err
 from .pkgload import load_generated, load_ir, read_manifest
 from .reference import ref_block, ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated, ref_scan
+from .verify_clamp import dt_kink_margin
 
 # --------------------------------------------------------------------- tolerances
 # rel err = ||out - ref||_2 / ||ref||_2, reference in float64 from the SAME
@@ -192,12 +196,15 @@ class Checker:
         self.pkg, self.ir, self.device, self.report, self.on_row = pkg, ir, device, report, on_row
 
     def record(self, op, shape, dtype, kind, fn: Callable[[], Any], note=""):
-        """fn returns (out, ref) or a list of (label, out, ref): one row per pair."""
+        """fn returns (out, ref) or a list of (label, out, ref): one row per pair. `note` may be
+        a callable, called after fn (a note that reports what fn saw)."""
         tol = GRAD_TOLERANCES[(self.device, dtype)] if kind == "grad" else TOLERANCES[(self.device, dtype)][kind]
         t0 = time.perf_counter()
         try:
             _poison(self.device)
             res = fn()
+            if callable(note):
+                note = note()
             pairs = [("", *res)] if isinstance(res, tuple) else res
             results = []
             for label, out, ref in pairs:
@@ -469,6 +476,8 @@ class Checker:
             m = self.make_module(dtype)
             u = torch.randn(b, l, features, device=self.device, dtype=dt_)
             gout = torch.randn(b, l, features, device=self.device, dtype=dt_)
+            # away from the dt clamp's kink, decided by the float64 reference (dt_kink_margin)
+            info.update(dt_kink_margin(self.ir, m.state_dict(), u, dtype))
             params = dict(m.named_parameters())
             for prm in params.values():
                 prm.grad = None
@@ -497,8 +506,17 @@ class Checker:
                               torch.zeros_like(sd64[k]) if rk is None else rk))
             return pairs
 
-        self.record("grad block", f"B{b}-L{l}-D{features}", dtype, "grad", run,
-                    note=f"{self.ir['className']} autograd vs ref_block")
+        info: Dict[str, Any] = {}
+
+        def note() -> str:
+            base = f"{self.ir['className']} autograd vs ref_block"
+            if not info:
+                return base
+            cov = ", ".join(f"{info[k]} at {k[8:]}" for k in info if k.startswith("clamped_"))
+            return (f"{base}; dt clamp: {cov} (u away from the bounds by {info['margin_ulps']} {dtype} ulps of "
+                    f"in_proj's output: {info['tokens_redrawn']} tokens redrawn)")
+
+        self.record("grad block", f"B{b}-L{l}-D{features}", dtype, "grad", run, note=note)
 
 
 def grad_shapes(ir: dict, Q: int = 64) -> List[tuple]:
