@@ -12,6 +12,10 @@ condition is printed as it would be evaluated on the GPU ("168 if cuda").
 The current library's re-walk choice (ssd_fused_dispatch.pick_rerun) is made as on
 an sm_90 GPU (has_wgmma and the measured-config test answer as there).
 
+--set LABEL:NAME=VALUE: set ssd_fused_dispatch.NAME of build LABEL's library copy
+(a string) before recording, e.g. --compare cand=packages/kernels/python/mamba2_kernels
+--set cand:MASK=exponent (the exponent-mask candidate; NOTES "Exponent mask with a sound flag").
+
 --build: also compile every T-walk / state launch for sm_90 with Triton's own
 binder (the signature, constexprs and 16-divisibility / ==1 specialisations the
 JIT gives these exact arguments on a GPU, with maxnreg as on the GPU) and print
@@ -99,13 +103,23 @@ def main():
     ap.add_argument("--current", default=nan_cost.CURRENT)
     ap.add_argument("--build", action="store_true", help="also build the T launches for sm_90 (see the docstring)")
     ap.add_argument("--sass", default=None, metavar="DIR", help="with --build: write each build's SASS here")
-    ap.add_argument("--shapes", default=None, help="comma-separated labels (default: all five)")
+    ap.add_argument("--shapes", default=None, help="';'-separated labels (default: all five)")
+    ap.add_argument("--set", action="append", default=[], metavar="LABEL:NAME=VALUE",
+                    help="set ssd_fused_dispatch.NAME (a string) in build LABEL's library copy")
     args = ap.parse_args()
     builds = [("new", nan_cost.package_dir(args.current))]
     for c in args.compare:
         label, _, d = c.partition("=")
         builds.append((label, nan_cost.package_dir(d)))
     mods = {lbl: nan_cost.load(lbl, pkg) for lbl, pkg in builds}
+    for st in args.set:
+        lbl, _, kv = st.partition(":")
+        name, _, value = kv.partition("=")
+        disp = getattr(getattr(mods.get(lbl), "kernels", None), "ssd_fused_dispatch", None)
+        if disp is None or not hasattr(disp, name):
+            raise SystemExit(f"fwd_launches: --set {st}: build {lbl!r} has no ssd_fused_dispatch.{name} "
+                             f"(builds: {', '.join(mods)}); name a --compare label and an existing attribute")
+        setattr(disp, name, value)
     for mod in mods.values():  # pick_rerun as on an H200 (the CPU has no wgmma and no maxnreg)
         disp = getattr(getattr(mod, "kernels", None), "ssd_fused_dispatch", None)
         if disp is not None and hasattr(disp, "pick_rerun"):

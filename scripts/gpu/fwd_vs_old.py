@@ -1,8 +1,10 @@
 """The fused SSD forward against the old package (issue 11 done-when 3: within
 +-3% of .old-pkgs at the BENCH_TARGETS forward shapes): main (the current
-library, re-walk called), cand (the same library, re-walk inlined:
-ssd_fused_dispatch.REWALK = "inline"), old (.old-pkgs, 631a99a) and pre
-(.pre-nan), forward only, one process, one GPU run of about a minute.
+library as it defaults: ssd_fused_dispatch.REWALK "auto", MASK "auto"), cand
+(the same library with MASK "product": the decay mask on the product everywhere,
+main's default before 2026-12-02d call37; NOTES "Exponent mask with a sound flag"), old
+(.old-pkgs, 631a99a) and pre (.pre-nan), forward only, one process, one GPU run
+of about a minute.
 
   PYTHONPATH=packages/runner/python:packages/kernels/python python3 scripts/gpu/fwd_vs_old.py \\
       --old .old-pkgs/kernels-out/mamba2_simple --pre .pre-nan --out $OUT/fwd_vs_old.json
@@ -34,22 +36,31 @@ import nan_cost  # noqa: E402  (SHAPES, make_inputs, calls, load, package_dir)
 TOL = 1e-2  # bench/checks.py TOL_SSD: bf16 output against the float64 reference
 
 
+# the dispatch settings of the two builds of the current library (set on each copy: an env var such as
+# MAMBA2_FWD_MASK in the device's shell then changes neither)
+MAIN = "REWALK:auto,MASK:auto"
+CAND = "REWALK:auto,MASK:product"
+
+
 def set_form(mod, form):
-    """Force the library copy `mod` to re-walk by `form` (ssd_fused_dispatch.REWALK); False if it has no switch."""
+    """Set the library copy `mod`'s ssd_fused_dispatch attributes from `form` ("NAME:VALUE,..."); False if
+    it lacks one of them."""
     try:
         disp = importlib.import_module(mod.__name__ + ".kernels.ssd_fused_dispatch")
     except ImportError:
         return False
-    if not hasattr(disp, "REWALK"):
+    pairs = [kv.split(":", 1) for kv in form.split(",")]
+    if not all(hasattr(disp, k) for k, _ in pairs):
         return False
-    disp.REWALK = form
+    for k, v in pairs:
+        setattr(disp, k, v)
     return True
 
 
 def builds_from(args):
-    """[(label, package dir, re-walk form or None)]."""
+    """[(label, package dir, dispatch settings or None)]."""
     cur = nan_cost.package_dir(args.current)
-    out = [("main", cur, "call"), ("cand", cur, "inline")]
+    out = [("main", cur, MAIN), ("cand", cur, CAND)]
     for label, d in (("old", args.old), ("pre", args.pre)):
         if d:
             if not os.path.isdir(d):
@@ -61,7 +72,8 @@ def builds_from(args):
 def load(label, pkg, form):
     mod = nan_cost.load(label, pkg)
     if form is not None and not set_form(mod, form):
-        raise SystemExit(f"fwd_vs_old: {pkg} has no ssd_fused_dispatch.REWALK to set to {form!r}")
+        raise SystemExit(f"fwd_vs_old: {pkg} has no ssd_fused_dispatch attributes to set as {form!r} "
+                         "(NAME:VALUE,...): run it on a library with REWALK and MASK")
     return mod
 
 
@@ -144,10 +156,12 @@ def main():
     builds = builds_from(args)
     t0 = time.time()
     if device == "cuda":  # compile in parallel: one process per (build, distinct walk build)
+        # old / pre: one walk build per path (the unsplit shapes share it); the current library's REWALK "auto"
+        # picks the inlined re-walk at (8, 2048, 64) and g8, the call elsewhere: every shape is its own build
         firsts = [s[0] for s in shapes if s[0] in ("4,4096,80", "1,16384,80", "4,4096,80 seq_idx")] or [shapes[0][0]]
         procs = [(lbl, subprocess.Popen([sys.executable, __file__, "--shapes", args.shapes,
                                          "--warm", f"{lbl}={pkg}={form or ''}={sh}"]))
-                 for lbl, pkg, form in builds for sh in firsts]
+                 for lbl, pkg, form in builds for sh in (firsts if form is None else [s[0] for s in shapes])]
         for lbl, pr in procs:
             if pr.wait() != 0:
                 print(f"fwd_vs_old: warming {lbl} failed (exit {pr.returncode}); its first call compiles")

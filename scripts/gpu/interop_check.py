@@ -226,6 +226,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="4-layer LM check, no benchmarks")
     ap.add_argument("--no-bench", action="store_true", help="checks only (24-layer LM), no decode/generation timing")
+    ap.add_argument("--decode-only", action="store_true", help="only the decode bench (vs mamba_ssm's Mamba2.step)")
     a = ap.parse_args()
     ms = load_mamba_ssm_models()
     row(check="baseline", causal_conv1d=ms["info"].get("causal_conv1d"), mamba_ssm=ms["info"].get("ref"),
@@ -233,7 +234,9 @@ def main():
     ours_mod = load_generated(PKG)
     steps = [("layer", lambda: check_layer(ms, ours_mod)),
              ("lm", lambda: check_lm(ms, ours_mod, 4 if a.quick else 24))]
-    if not (a.quick or a.no_bench):
+    if a.decode_only:
+        steps = [("decode bench", lambda: bench_decode(ms, [1, 16, 64, 256]))]
+    elif not (a.quick or a.no_bench):
         steps += [("decode bench", lambda: bench_decode(ms, [1, 16, 64, 256])),
                   ("generate bench", lambda: bench_generate(ms, ours_mod, [1, 64]))]
     for what, fn in steps:

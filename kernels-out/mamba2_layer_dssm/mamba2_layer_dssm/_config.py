@@ -13,7 +13,7 @@ LAUNCH = LaunchConfig(
     scan_impl="fused",
     fused=FusedScan(
         block_p=0, block_q=32, num_warps=4, num_stages=2, t_num_warps=4, t_num_stages=3, split=0,
-        kernel="kernels/ssd_fused.py", kernel_sha="484064c38d0dc44e385879f1e66eff589902f41d00d4d6eaf2f11f6b6f1879da",
+        kernel="kernels/ssd_fused.py", kernel_sha="cc657426687d9bab262ecbeadcf29a78aa79f140a2d227975c2e9b81eef0f71a",
     ),
     chunked=ChunkedScan(
         chunk_size=64, block_p=0, num_warps=4,

@@ -29,6 +29,10 @@ fresh namespace (`<name>_1`, ...). `NAMESPACE` says which one; `torch.ops.<ns>`:
   ssd_step(zxbcdt, conv_state!, conv_weight, conv_bias?, ssm_state!, A_log, dt_bias?, D?,
            norm_weight?, layout, headdim, ...) -> out   (mutates both states)
   varlen_states(x, dt, A, B, cu_seqlens, dt_bias?, dt_softplus, dt_lo, dt_hi) -> states fp32
+  split_conv_scan(zxbcdt, conv_weight, conv_bias?, A, D?, dt_bias?, initial_states?, norm_weight?, opts)
+      -> (out, xBC, y)   the whole block.py block (opts = block_key(...)); its backward:
+  split_conv_scan_bwd(dout, <the 8 inputs>, xBC, y, opts) -> (dzxbcdt, dconv_w, dconv_b, dA, dD, ddt_bias,
+      dinit, dnorm_w)
 
 Every gradient comes back in its input's dtype and contiguous; the gradient of
 an absent optional input is an empty tensor (the autograd formula turns it
@@ -42,6 +46,7 @@ from typing import List, Optional, Tuple
 
 import torch
 
+from . import _config
 from .kernels import conv as _conv
 from .kernels import ssd_decode as _decode
 from .kernels.conv_bwd import causal_conv1d_bwd as _conv_bwd
@@ -321,6 +326,124 @@ def _(zxbcdt, conv_state, conv_weight, conv_bias, ssm_state, A_log, dt_bias, D, 
     return zxbcdt.new_empty((zxbcdt.shape[0], d_mlp + lay.x[1] - lay.x[0]))
 
 
+# ---------------------------------------------------------------- the whole block (split, conv, scan, norm)
+# Under torch.compile block.mamba_split_conv1d_scan is ONE op (and its backward one more), so the compiled
+# layer is mm -> split_conv_scan -> mm: each custom op call costs host time in Python (the dispatcher's
+# autograd kernel, the backend kernel, the alias checks: ~20 us + ~1.5 us per argument on the dev CPU),
+# which three ops per direction paid three times (NOTES.md "Compiled layer host time"). The bodies are
+# block.py's block_forward / block_backward: the kernels and the one d_zxbcdt buffer of the eager Function,
+# so compiled and eager give the same bits. Its non-tensor options travel as one string (block_key): one
+# schema argument instead of fourteen, parsed once per distinct value.
+
+
+def block_key(layout, headdim, d_state, chunk_size, activation, gate_z, dt_softplus, dt_lo, dt_hi, impl,
+              norm_eps, norm_group_size, norm_gated, norm_before_gate) -> str:
+    """The block's options as the op's `opts` string (block_opts reads it back; floats by str(), which
+    round-trips). Plain str formatting of constants: Dynamo folds it while it traces the caller."""
+    lay = ",".join([str(v) for v in _flat_layout(layout)])
+    impl = _config.LAUNCH.scan_impl if impl is None else impl
+    act = "identity" if activation is None else activation
+    group = -1 if norm_group_size is None else int(norm_group_size)
+    return (f"{lay};{int(headdim)};{int(d_state)};{int(chunk_size)};{act};{int(bool(gate_z))};"
+            f"{int(bool(dt_softplus))};{float(dt_lo)};{float(dt_hi)};{impl};{float(norm_eps)};{group};"
+            f"{int(bool(norm_gated))};{int(bool(norm_before_gate))}")
+
+
+_BLOCK_OPTS = {}
+
+
+def block_opts(key: str):
+    """block.py's _Opts from a block_key string (cached per string)."""
+    o = _BLOCK_OPTS.get(key)
+    if o is None:
+        from .block import _Opts
+
+        f = key.split(";")
+        if len(f) != 14:
+            raise ValueError(f"split_conv_scan: opts {key!r} has {len(f)} fields, not 14: build it with block_key")
+        group = int(f[11])
+        o = _Opts(layout=_unflat_layout([int(v) for v in f[0].split(",")]), headdim=int(f[1]), d_state=int(f[2]),
+                  chunk_size=int(f[3]), activation=f[4], gate_z=f[5] == "1", dt_softplus=f[6] == "1",
+                  dt_limit=(float(f[7]), float(f[8])), impl=f[9], norm_eps=float(f[10]),
+                  norm_group_size=None if group < 0 else group, norm_gated=f[12] == "1", norm_before_gate=f[13] == "1")
+        _BLOCK_OPTS[key] = o
+    return o
+
+
+_BLOCK = []  # block.py, imported on first use (it imports this module)
+
+
+def _block():
+    if not _BLOCK:
+        from . import block
+
+        _BLOCK.append(block)
+    return _BLOCK[0]
+
+
+def _fresh(t):
+    """t as a custom op's output: its own storage (the kernels may return views of one buffer)."""
+    return t.clone() if t._is_view() else t
+
+
+@_op("split_conv_scan")
+def _split_conv_scan(
+    zxbcdt: Tensor, conv_weight: Tensor, conv_bias: Optional[Tensor], A: Tensor, D: Optional[Tensor],
+    dt_bias: Optional[Tensor], initial_states: Optional[Tensor], norm_weight: Optional[Tensor], opts: str,
+) -> Tuple[Tensor, Tensor, Tensor]:
+    out, xBC, y = _block().block_forward(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
+                                         norm_weight, block_opts(opts))
+    # without a norm, out may be y itself: y (kept for the norm's backward) is then an empty tensor
+    return out, xBC, (y if y is not None else zxbcdt.new_empty(0))
+
+
+@_split_conv_scan.register_fake
+def _(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, opts):
+    lay = block_opts(opts).layout
+    b, l, _ = zxbcdt.shape
+    d_ssm = lay.x[1] - lay.x[0]
+    d_mlp = 0 if lay.z0 is None else lay.z0[1] - lay.z0[0]
+    conv_dim = lay.xBC[1] - lay.xBC[0]
+    y = zxbcdt.new_empty((b, l, d_ssm)) if norm_weight is not None else zxbcdt.new_empty(0)
+    return zxbcdt.new_empty((b, l, d_mlp + d_ssm)), zxbcdt.new_empty((b, l, conv_dim)), y
+
+
+@_op("split_conv_scan_bwd")
+def _split_conv_scan_bwd(
+    dout: Tensor, zxbcdt: Tensor, conv_weight: Tensor, conv_bias: Optional[Tensor], A: Tensor,
+    D: Optional[Tensor], dt_bias: Optional[Tensor], initial_states: Optional[Tensor],
+    norm_weight: Optional[Tensor], xBC: Tensor, y: Tensor, opts: str,
+) -> Tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
+    grads = _block().block_backward(dout, zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
+                                    norm_weight, xBC, y if norm_weight is not None else None, block_opts(opts))
+    return tuple(zxbcdt.new_empty(0, dtype=torch.float32) if g is None else _fresh(g) for g in grads)
+
+
+@_split_conv_scan_bwd.register_fake
+def _(dout, zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, xBC, y, opts):
+    return tuple(_empty_grad(t, zxbcdt)
+                 for t in (zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight))
+
+
+def _block_setup(ctx, inputs, output):
+    ctx.save_for_backward(*inputs[:8], output[1], output[2])
+    ctx.opts = inputs[8]
+
+
+def _block_backward(ctx, dout, _dxBC, _dy):  # xBC and y are saved for the backward, not results
+    saved = ctx.saved_tensors
+    g = _split_conv_scan_bwd(dout, *saved, ctx.opts)
+    return (g[0], g[1], *(_none_if_empty(gi, t) for gi, t in zip(g[2:], saved[2:8])), None)
+
+
+_split_conv_scan.register_autograd(_block_backward, setup_context=_block_setup)
+
+
+def split_conv_scan(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, opts):
+    """block.mamba_split_conv1d_scan's output (inputs checked by the caller; opts from block_key)."""
+    return _split_conv_scan(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, opts)[0]
+
+
 # ---------------------------------------------------------------- varlen final states
 
 
@@ -402,5 +525,5 @@ def varlen_states(x, dt, A, B, cu_seqlens, dt_bias=None, dt_softplus=False, dt_l
 
 OPS = {name: getattr(getattr(torch.ops, NAMESPACE), name) for name in (
     "ssd_scan", "ssd_scan_bwd", "causal_conv1d", "causal_conv1d_bwd", "rmsnorm_gated",
-    "rmsnorm_gated_bwd", "ssd_step", "varlen_states",
+    "rmsnorm_gated_bwd", "ssd_step", "varlen_states", "split_conv_scan", "split_conv_scan_bwd",
 )}

@@ -148,12 +148,15 @@ def _walk_T(
     ORDER: tl.constexpr, ACCUMULATE: tl.constexpr, HI, WI,
     EXACT: tl.constexpr,
     prev=None, ysum=None, PREV: tl.constexpr = False, STORE_YSUM: tl.constexpr = False, pid_off=0,
+    MASK_EXP: tl.constexpr = False,
 ):
     """One walk of program (i_p, i_bh, i_k) of _ssd_fused_T_kernel; EXACT picks
     the form (see there). Returns the program's flag (plain form; 0 when EXACT).
     PREV, STORE_YSUM: as in the one-launch kernel (cross_scan.py merge 'chain').
     pid_off: added to the program ids and the aranges; 0 (the plain walk: a
-    constant, folded away), or a runtime 0 for the inlined re-walk (REWALK)."""
+    constant, folded away), or a runtime 0 for the inlined re-walk (REWALK).
+    MASK_EXP (plain form only; ssd_fused_dispatch.mask_exponent): the causal
+    decay mask on the exponent, and the flag from every chunk's outputs."""
     i_p = tl.program_id(0) + pid_off
     i_bh = tl.program_id(1) + pid_off
     i_k = tl.program_id(2) + pid_off
@@ -230,7 +233,9 @@ def _walk_T(
 
     # W^T[j, i] = (B C^T)[j, i] * exp2(cs_i - cs_j) * dt_j for i >= j
     m_causal = o_q[None, :] >= o_q[:, None]
-    if not EXACT and HAS_SEQ_IDX:
+    # the flag's per-chunk check: with seq_idx (the state is reset), and with the exponent mask (C and G)
+    CHK_Y: tl.constexpr = not EXACT and (HAS_SEQ_IDX or MASK_EXP)
+    if CHK_Y:
         b_chk = tl.zeros([BLOCK_P], dtype=tl.float32)
     for i_c in range(0, SEG_LOOP):
         o_t = t0 + i_c * CHUNK + o_q
@@ -275,7 +280,10 @@ def _walk_T(
 
         # ---- outputs: intra-chunk + carried state ----
         b_G = tl.dot(b_B, b_C)
-        b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
+        if MASK_EXP and not EXACT:  # masked terms G * 0 * dt: NaN where G is not finite, flagged by CHK_Y
+            b_WT = b_G * tl.exp2(tl.where(m_ij, b_cs[None, :] - b_cs[:, None], -float("inf"))) * b_dt[:, None]
+        else:
+            b_WT = tl.where(m_ij, b_G * tl.exp2(b_cs[None, :] - b_cs[:, None]) * b_dt[:, None], 0.0)
         b_y = tl.dot(b_xd, b_WT.to(x.dtype.element_ty).to(DOT_DTYPE))
         b_yS = tl.dot(b_S.to(x.dtype.element_ty).to(DOT_DTYPE), b_C) * b_w_out[None, :]
         if HAS_SEQ_IDX:
@@ -283,7 +291,7 @@ def _walk_T(
         b_y += b_yS
         if EXACT:
             b_y = tl.where(nonfinite_rows(m_xfin, m_ij, 1, DOT_DTYPE), float("nan"), b_y)
-        elif HAS_SEQ_IDX:  # y * 0 is 0, or NaN where y is not finite; the sum over the chunk stays in the warp
+        elif CHK_Y:  # y * 0 is 0, or NaN where y is not finite; the sum over the chunk stays in the warp
             b_chk += tl.sum(b_y * 0.0, axis=1)
 
         # ---- state for the next chunk ----
@@ -340,7 +348,7 @@ def _walk_T(
         tl.store(p_final + o_pf[:, None] * N + o_n[None, :], b_S, mask=m_f)
     b_bad = 0
     if not EXACT:
-        if not HAS_SEQ_IDX:  # nothing resets the state: every non-finite x, B, dt or start reaches it
+        if not CHK_Y:  # nothing resets the state: every non-finite x, B, dt or start reaches it
             b_chk = tl.sum(b_S * 0.0, axis=1)
         b_bad = (tl.sum(b_chk, axis=0) != 0).to(tl.int32)
         tl.store(flags + (i_bh * NSEG + i_k) * tl.num_programs(0) + i_p, b_bad)
@@ -429,6 +437,7 @@ def _ssd_fused_T_kernel(
     STORE_YSUM: tl.constexpr = False,
     REWALK: tl.constexpr = "call",
     ZERO=0,
+    MASK_EXP: tl.constexpr = False,
 ):
     """The walk, grid (p_blocks, B * H, NSEG): program (i_p, i_bh, i_k) walks
     L-segment i_k (SEG_LOOP chunks from t0); NSEG = 1 is the whole sequence.
@@ -443,6 +452,13 @@ def _ssd_fused_T_kernel(
     B, dt or start reaches it: x * w_state, 0 * NaN); with seq_idx, any
     non-finite output (an x or B element at row t makes output row t
     non-finite), summed per chunk as y * 0 within the warp.
+    MASK_EXP (ssd_fused_dispatch.mask_exponent; plain walk only): the causal
+    decay mask on the exponent, G * exp2(where(m, d, -inf)) * dt; a masked term
+    is then G * 0 * dt, NaN where G = B C^T is not finite (an Inf or NaN in C, or
+    finite B and C whose product passes fp32's range), where the exact walk has
+    0. Such a NaN makes its column of x^T W NaN in every row, so the flag is
+    then the per-chunk y * 0 sum at every shape (it also sees every x, B, dt and
+    start the end state would: each makes some output non-finite).
     PREV, STORE_YSUM: as in the one-launch kernel (cross_scan.py merge 'chain':
     prev is never written, so the re-walk's outputs replace the plain walk's).
     REWALK: how the exact re-walk runs, "call" (the noinline _rewalk_T; ptxas
@@ -456,7 +472,7 @@ def _ssd_fused_T_kernel(
         stride_zb, stride_zl, stride_zh, stride_ob, stride_ol, stride_oh, stride_ib, stride_ih, stride_ip,
         stride_sb, stride_sl, CHUNK, BLOCK_P, BLOCK_N, DOT_DTYPE, HAS_D, D_PER_CHANNEL, HAS_Z, HAS_INIT,
         HAS_SEQ_IDX, STORE_FINAL, SPLIT, SCAN_EPILOGUE, ORDER, ACCUMULATE, HI, WI, EXACT,
-        prev, ysum, PREV, STORE_YSUM)
+        prev, ysum, PREV, STORE_YSUM, 0, MASK_EXP)
     if not EXACT and RERUN and (PREV or STORE_YSUM):
         if b_bad != 0:
             _rewalk_chain_T(
@@ -704,6 +720,8 @@ def ssd_fused_fwd(
     # chain merge (prev / ysum) always calls; elsewhere the default keeps the launch's one specialization
     rewalks = not exact and prev is None and ysum is None
     form = dispatch.rewalk_form(n_p * b * h * nseg, x.device) if rewalks else "call"
-    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch,
-                                            **({} if form == "call" else dict(REWALK=form, ZERO=0)))
+    extra = {} if form == "call" else dict(REWALK=form, ZERO=0)
+    if rewalks and dispatch.mask_exponent(form):  # (only then: other launches keep their specialization)
+        extra["MASK_EXP"] = True
+    _ssd_fused_T_kernel[(n_p, b * h, nseg)](*walk_args, SPLIT=nseg > 1, EXACT=exact, **flags, **launch, **extra)
     return out, final

@@ -113,12 +113,6 @@ def _ssd_step_kernel(
     p_row = zxbcdt + i_b * stride_zx_b
     p_xbc = p_row + XBC_OFF
     p_win = conv_state + i_b * stride_cs_b
-    # the state first: its load (most of the step's bytes) is then in flight while the conv windows are
-    # read and shifted (a load after the shift's barrier could not start before it)
-    p_s = (ssm_state + i_b * stride_ss_b + i_h * stride_ss_h
-           + o_p[:, None] * stride_ss_p + o_n[None, :] * stride_ss_n)
-    m_s = m_p[:, None] & m_n[None, :]
-    b_s = tl.load(p_s, mask=m_s, other=0.0).to(tl.float32)
 
     b_x = _conv_window_step(p_xbc, p_win, conv_w, conv_b, X_OFF + i_h * HEADDIM + o_p, m_p,
                             stride_cs_c, stride_cs_w, WIDTH, BLOCK_W, HAS_CONV_BIAS, SILU, True)
@@ -136,6 +130,10 @@ def _ssd_step_kernel(
     b_A = -tl.exp(tl.load(A_log + i_h).to(tl.float32))
     b_dA = tl.exp(b_dt * b_A)
 
+    p_s = (ssm_state + i_b * stride_ss_b + i_h * stride_ss_h
+           + o_p[:, None] * stride_ss_p + o_n[None, :] * stride_ss_n)
+    m_s = m_p[:, None] & m_n[None, :]
+    b_s = tl.load(p_s, mask=m_s, other=0.0).to(tl.float32)
     b_s = b_s * b_dA + (b_dt * b_x)[:, None] * b_B[None, :]
     tl.store(p_s, b_s.to(ssm_state.dtype.element_ty), mask=m_s)
 

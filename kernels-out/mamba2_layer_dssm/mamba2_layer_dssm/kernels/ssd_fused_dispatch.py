@@ -132,3 +132,29 @@ def rewalk_form(programs, device):
             cost[f] += REWALK_US[f][k - 1]
         left -= T_PROGRAMS_PER_SM * sms
     return "inline" if cost["inline"] < cost["call"] else "call"
+
+
+# ---- the plain walk's causal decay mask (_walk_T, EXACT False; NOTES "Exponent mask with a sound flag") ----
+# "product" (the default): W = where(m, G * exp2(d) * dt, 0), the exact walk's form. "exponent": W = G *
+# exp2(where(m, d, -inf)) * dt, 631a99a's form, whose plain loop built as the old package's (631 vs 633
+# instructions, 2026-12-01e): a masked term is then G * 0 * dt, NaN where G = B C^T is not finite (an Inf or
+# NaN in C, or a product past fp32's range), which the exact walk drops. So with "exponent" the plain walk
+# flags a program on any non-finite output of its intra-chunk + carried sum, per chunk (a NaN in masked
+# W[j, i] makes column i of the dot x^T W NaN in every row), instead of on its end state: that test sees
+# every input the two forms treat differently (x, B, dt, C, the start state).
+# Measured (H200, 2026-12-02d call37, scripts/gpu/fwd_vs_old.py, 5 rounds, ms, exponent / product): (8, 2048,
+# 64) 0.278 / 0.283, g8 0.245 / 0.252 (both with the inlined re-walk), (1, 16384, 80) 0.394 / 0.402, (4, 4096,
+# 80) 0.302 / 0.298, seq_idx 0.426 / 0.421 (called re-walk). "auto" (the default) takes "exponent" where the
+# re-walk is inlined (rewalk_form "inline": the two 64-head shapes, -2-3%, consistent over rounds) and
+# "product" elsewhere (the called form, where the per-chunk check costs more than the mask saves, +1% at two
+# of its three shapes). MAMBA2_FWD_MASK forces one (read at import; benches may set MASK).
+MASK_FORMS = ("auto", "product", "exponent")
+MASK = os.environ.get("MAMBA2_FWD_MASK", "auto")
+
+
+def mask_exponent(rewalk):
+    """True when the plain walk masks the exponent (MASK, checked; "auto": with the inlined re-walk)."""
+    if MASK not in MASK_FORMS:
+        raise ValueError(f"ssd_fused_dispatch.MASK (env MAMBA2_FWD_MASK) is {MASK!r}; it must be one of "
+                         f"{MASK_FORMS}: set MAMBA2_FWD_MASK=auto (the default), product or exponent")
+    return MASK == "exponent" or (MASK == "auto" and rewalk == "inline")

@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from . import autograd as _autograd
+from . import custom_ops as _custom_ops
 from . import functional as _functional
 from .kernels.conv import causal_conv1d
 from .kernels.conv_bwd import causal_conv1d_bwd
@@ -102,86 +103,97 @@ class _Opts:
         self.__dict__.update(kw)
 
 
+def block_forward(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, o):
+    """The block's forward from in_proj's output: (out, xBC (the conv's output), y (the scan's
+    output before the norm) | None without a norm). Views of zxbcdt, no copies. The autograd
+    Function below and the torch.compile op (custom_ops.split_conv_scan) both run this."""
+    lay = o.layout
+    b, l, _ = zxbcdt.shape
+    xBC_in, dt = _cols(zxbcdt, lay.xBC), _cols(zxbcdt, lay.dt)
+    z = _cols(zxbcdt, lay.z) if lay.z is not None else None
+    xBC = causal_conv1d(xBC_in, conv_weight, conv_bias, activation=o.activation)
+    x, dt, B, C = _scan_views(xBC, dt, lay, o.headdim, o.d_state)
+    z_scan = z.unflatten(-1, (-1, o.headdim)) if o.gate_z else None
+    y, _ = _functional.scan_kernel(o.impl)(
+        x, dt, A, B, C, o.chunk_size, D=D, z=z_scan, dt_bias=dt_bias, initial_states=initial_states,
+        seq_idx=None, dt_softplus=o.dt_softplus, dt_limit=o.dt_limit, return_final_states=False,
+    )
+    y = y.reshape(b, l, -1)
+    out = y
+    if norm_weight is not None:
+        out = _autograd.rmsnorm_gated(y, norm_weight, z=z if o.norm_gated else None, eps=o.norm_eps,
+                                      group_size=o.norm_group_size, norm_before_gate=o.norm_before_gate)
+    if lay.z0 is not None:
+        out = torch.cat([_mlp(zxbcdt, lay), out], dim=-1)
+    return out, xBC, (y if norm_weight is not None else None)
+
+
+def block_backward(dout, zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, xBC, y, o):
+    """The gradients (d_zxbcdt, dconv_weight, dconv_bias, dA, dD, ddt_bias, dinitial_states,
+    dnorm_weight), each None where its input is None, from what block_forward returned."""
+    lay = o.layout
+    b, l, width = zxbcdt.shape
+    dzx = torch.empty((b, l, width), device=zxbcdt.device, dtype=zxbcdt.dtype)
+    written = []  # column spans of dzx written below; the rest (inputs nothing reads) are zeroed
+    z = _cols(zxbcdt, lay.z) if lay.z is not None else None
+    if lay.z0 is not None:
+        d_mlp = lay.z0[1] - lay.z0[0]
+        dy0, dout = dout[..., :d_mlp], dout[..., d_mlp:]
+        z0, x0 = _cols(zxbcdt, lay.z0).float(), _cols(zxbcdt, lay.x0).float()
+        sig = torch.sigmoid(z0)
+        dy0 = dy0.float()
+        _cols(dzx, lay.x0).copy_(dy0 * z0 * sig)
+        _cols(dzx, lay.z0).copy_(dy0 * x0 * sig * (1 + z0 * (1 - sig)))
+        written += [lay.z0, lay.x0]
+    dnorm_w = None
+    if norm_weight is not None:
+        z_norm = z if o.norm_gated else None
+        dy, _, dnorm_w = _autograd.rmsnorm_gated_bwd(
+            dout, y, norm_weight, z=z_norm, eps=o.norm_eps, group_size=o.norm_group_size,
+            norm_before_gate=o.norm_before_gate, dz_out=_cols(dzx, lay.z) if z_norm is not None else None,
+        )
+        if z_norm is not None:
+            written.append(lay.z)
+    else:
+        dy = dout
+    x, dt, B, C = _scan_views(xBC, _cols(zxbcdt, lay.dt), lay, o.headdim, o.d_state)
+    z_scan = z.unflatten(-1, (-1, o.headdim)) if o.gate_z else None
+    g = ssd_bwd(
+        dy.reshape(x.shape), x, dt, A, B, C, D=D, z=z_scan, dt_bias=dt_bias, initial_states=initial_states,
+        seq_idx=None, dt_softplus=o.dt_softplus, dt_limit=o.dt_limit, dfinal_states=None,
+    )
+    if o.gate_z:
+        _cols(dzx, lay.z).copy_(g["dz"].reshape(b, l, -1))
+        written.append(lay.z)
+    _cols(dzx, lay.dt).copy_(g["ddt"])
+    _, dw, db = causal_conv1d_bwd(
+        tuple(g[k].reshape(b, l, -1) for k in ("dx", "dB", "dC")), _cols(zxbcdt, lay.xBC), conv_weight,
+        conv_bias, activation=o.activation, dx_out=_cols(dzx, lay.xBC),
+    )
+    written += [lay.dt, lay.xBC]
+    at = 0
+    for s in sorted(written):
+        if s[0] > at:
+            dzx[..., at:s[0]].zero_()
+        at = max(at, s[1])
+    if at < width:
+        dzx[..., at:].zero_()
+    return (dzx, _grad_as(dw, conv_weight), _grad_as(db, conv_bias), _grad_as(g["dA"], A),
+            _grad_as(g["dD"], D), _grad_as(g["ddt_bias"], dt_bias),
+            _grad_as(g["dinitial_states"], initial_states), _grad_as(dnorm_w, norm_weight))
+
+
 class SplitConvScanFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, o):
-        lay = o.layout
-        b, l, _ = zxbcdt.shape
-        xBC_in, dt = _cols(zxbcdt, lay.xBC), _cols(zxbcdt, lay.dt)
-        z = _cols(zxbcdt, lay.z) if lay.z is not None else None
-        xBC = causal_conv1d(xBC_in, conv_weight, conv_bias, activation=o.activation)
-        x, dt, B, C = _scan_views(xBC, dt, lay, o.headdim, o.d_state)
-        z_scan = z.unflatten(-1, (-1, o.headdim)) if o.gate_z else None
-        y, _ = _functional.scan_kernel(o.impl)(
-            x, dt, A, B, C, o.chunk_size, D=D, z=z_scan, dt_bias=dt_bias, initial_states=initial_states,
-            seq_idx=None, dt_softplus=o.dt_softplus, dt_limit=o.dt_limit, return_final_states=False,
-        )
-        y = y.reshape(b, l, -1)
-        out = y
-        if norm_weight is not None:
-            out = _autograd.rmsnorm_gated(y, norm_weight, z=z if o.norm_gated else None, eps=o.norm_eps,
-                                          group_size=o.norm_group_size, norm_before_gate=o.norm_before_gate)
-        if lay.z0 is not None:
-            out = torch.cat([_mlp(zxbcdt, lay), out], dim=-1)
-        ctx.save_for_backward(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, xBC,
-                              y if norm_weight is not None else None)
+        out, xBC, y = block_forward(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, o)
+        ctx.save_for_backward(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, xBC, y)
         ctx.o = o
         return out
 
     @staticmethod
     def backward(ctx, dout):
-        zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight, xBC, y = ctx.saved_tensors
-        o = ctx.o
-        lay = o.layout
-        b, l, width = zxbcdt.shape
-        dzx = torch.empty((b, l, width), device=zxbcdt.device, dtype=zxbcdt.dtype)
-        written = []  # column spans of dzx written below; the rest (inputs nothing reads) are zeroed
-        z = _cols(zxbcdt, lay.z) if lay.z is not None else None
-        if lay.z0 is not None:
-            d_mlp = lay.z0[1] - lay.z0[0]
-            dy0, dout = dout[..., :d_mlp], dout[..., d_mlp:]
-            z0, x0 = _cols(zxbcdt, lay.z0).float(), _cols(zxbcdt, lay.x0).float()
-            sig = torch.sigmoid(z0)
-            dy0 = dy0.float()
-            _cols(dzx, lay.x0).copy_(dy0 * z0 * sig)
-            _cols(dzx, lay.z0).copy_(dy0 * x0 * sig * (1 + z0 * (1 - sig)))
-            written += [lay.z0, lay.x0]
-        dnorm_w = None
-        if norm_weight is not None:
-            z_norm = z if o.norm_gated else None
-            dy, _, dnorm_w = _autograd.rmsnorm_gated_bwd(
-                dout, y, norm_weight, z=z_norm, eps=o.norm_eps, group_size=o.norm_group_size,
-                norm_before_gate=o.norm_before_gate, dz_out=_cols(dzx, lay.z) if z_norm is not None else None,
-            )
-            if z_norm is not None:
-                written.append(lay.z)
-        else:
-            dy = dout
-        x, dt, B, C = _scan_views(xBC, _cols(zxbcdt, lay.dt), lay, o.headdim, o.d_state)
-        z_scan = z.unflatten(-1, (-1, o.headdim)) if o.gate_z else None
-        g = ssd_bwd(
-            dy.reshape(x.shape), x, dt, A, B, C, D=D, z=z_scan, dt_bias=dt_bias, initial_states=initial_states,
-            seq_idx=None, dt_softplus=o.dt_softplus, dt_limit=o.dt_limit, dfinal_states=None,
-        )
-        if o.gate_z:
-            _cols(dzx, lay.z).copy_(g["dz"].reshape(b, l, -1))
-            written.append(lay.z)
-        _cols(dzx, lay.dt).copy_(g["ddt"])
-        _, dw, db = causal_conv1d_bwd(
-            tuple(g[k].reshape(b, l, -1) for k in ("dx", "dB", "dC")), _cols(zxbcdt, lay.xBC), conv_weight,
-            conv_bias, activation=o.activation, dx_out=_cols(dzx, lay.xBC),
-        )
-        written += [lay.dt, lay.xBC]
-        at = 0
-        for s in sorted(written):
-            if s[0] > at:
-                dzx[..., at:s[0]].zero_()
-            at = max(at, s[1])
-        if at < width:
-            dzx[..., at:].zero_()
-        return (dzx, _grad_as(dw, conv_weight), _grad_as(db, conv_bias), _grad_as(g["dA"], A),
-                _grad_as(g["dD"], D), _grad_as(g["ddt_bias"], dt_bias),
-                _grad_as(g["dinitial_states"], initial_states), _grad_as(dnorm_w, norm_weight), None)
+        return (*block_backward(dout, *ctx.saved_tensors, ctx.o), None)
 
 
 def mamba_split_conv1d_scan(
@@ -208,11 +220,13 @@ def mamba_split_conv1d_scan(
     lo, hi = dt_limit
     lo = -math.inf if lo is None else float(lo)
     hi = math.inf if hi is None else float(hi)
+    compiling = torch.compiler.is_compiling()
     fused = (
-        FUSED and _autograd.needs_grad(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight)
-        and not torch.compiler.is_compiling() and seq_idx is None and cu_seqlens is None
-        and not return_final_states and not return_varlen_states
+        FUSED and (compiling or _autograd.needs_grad(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
+                                                     norm_weight))
+        and seq_idx is None and cu_seqlens is None and not return_final_states and not return_varlen_states
         and (norm_weight is None or _autograd.rmsnorm_gated_bwd is not None)
+        and (not compiling or activation in ("silu", "swish", "identity", None))
     )
     if fused:
         x, dt, B, C = _scan_views(_cols(zxbcdt, layout.xBC), _cols(zxbcdt, layout.dt), layout, headdim, d_state)
@@ -221,6 +235,11 @@ def mamba_split_conv1d_scan(
                                            (lo, hi))
         if conv_weight.dim() == 3 and conv_weight.shape[1] == 1:
             conv_weight = conv_weight[:, 0, :]
+        if compiling:  # torch.compile: the whole block as ONE opaque custom op (and one for its backward)
+            key = _custom_ops.block_key(layout, headdim, d_state, chunk_size, activation, gate_z, dt_softplus, lo,
+                                        hi, impl, norm_eps, norm_group_size, norm_gated, norm_before_gate)
+            return _custom_ops.split_conv_scan(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
+                                               norm_weight, key)
         o = _Opts(layout=layout, headdim=headdim, d_state=d_state, chunk_size=chunk_size, activation=activation,
                   gate_z=bool(gate_z), dt_softplus=bool(dt_softplus), dt_limit=(lo, hi), impl=impl,
                   norm_eps=norm_eps, norm_group_size=norm_group_size, norm_gated=bool(norm_gated),

@@ -225,3 +225,69 @@ def test_every_custom_op_asks_inductor_for_the_strides_eager_passes():
         pytest.skip(f"torch {torch.__version__} has no needs_exact_strides tag")
     untagged = [name for name, op in custom_ops.OPS.items() if torch.Tag.needs_exact_strides not in op.default.tags]
     assert not untagged, f"custom ops without torch.Tag.needs_exact_strides: {untagged}"
+
+
+def test_the_compiled_layer_is_in_proj_one_block_op_out_proj_and_gives_eager_bits():
+    # the whole block (split, conv, scan, norm, MLP channels) is ONE custom op per direction: each op call
+    # costs host time (NOTES.md "Compiled layer host time"); a return to the per-kernel ops (conv, scan,
+    # norm and their backwards: 3 + 3) fails here. The same kernels as eager's Function: the same bits.
+    from torch._dynamo.backends.common import aot_autograd
+    from functorch.compile import make_boxed_func
+
+    mod, layer = make_layer()
+    ns = mod.custom_ops.NAMESPACE
+    graphs = {}
+
+    def keep(name):
+        def compiler(gm, example_inputs):
+            graphs[name] = [n.target for n in gm.graph.nodes if n.op == "call_function"]
+            return make_boxed_func(gm.forward)
+        return compiler
+
+    u = torch.randn(2, 13, layer.d_model, device=DEVICE)
+    w = torch.randn(2, 13, layer.d_model, device=DEVICE)
+    ref_out, ref_grads = fwd_bwd(layer, u, lambda y: (y * w).sum())
+    clayer = torch.compile(layer, fullgraph=True, backend=aot_autograd(fw_compiler=keep("fw"), bw_compiler=keep("bw")))
+    out, grads = fwd_bwd(clayer, u, lambda y: (y * w).sum())
+
+    views = {"t", "view", "_unsafe_view", "select", "detach", "expand", "alias", "slice", "unsqueeze", "squeeze"}
+
+    def named(targets):
+        ours = [str(t).split(".")[1] for t in targets if str(t).startswith(ns + ".")]
+        compute = sorted(str(t).split(".")[1] for t in targets if str(t).startswith("aten.")
+                         and str(t).split(".")[1] not in views)
+        return ours, compute
+    fw_ours, fw_aten = named(graphs["fw"])
+    bw_ours, bw_aten = named(graphs["bw"])
+    assert fw_ours == ["split_conv_scan"], f"forward graph's custom ops: {fw_ours}, want one split_conv_scan"
+    assert bw_ours == ["split_conv_scan_bwd"], f"backward graph's custom ops: {bw_ours}, want one split_conv_scan_bwd"
+    # forward: in_proj and out_proj (mm) and A = -exp(A_log) (exp, neg); backward: out_proj's two mm,
+    # in_proj's weight grad (u needs none), A_log's grad (neg, mul), the [C, 1, W] conv weight's (select_backward)
+    assert fw_aten == ["exp", "mm", "mm", "neg"], fw_aten
+    assert bw_aten == ["mm", "mm", "mm", "mul", "neg", "select_backward"], bw_aten
+    assert torch.equal(out, ref_out)
+    assert set(grads) == set(ref_grads)
+    for name in ref_grads:
+        assert torch.equal(grads[name], ref_grads[name]), name
+
+
+def test_the_block_op_passes_opcheck_and_its_options_round_trip():
+    mod, layer = make_layer()
+    custom_ops = mod.custom_ops
+    lay = mod.module._DECODE_LAYOUT
+    key = custom_ops.block_key(lay, layer.headdim, layer.d_state, layer.chunk_size, "silu", False, True, 0.0,
+                               float("inf"), None, 1e-5, 48, True, True)
+    o = custom_ops.block_opts(key)
+    assert (o.layout, o.headdim, o.d_state, o.chunk_size, o.activation, o.gate_z, o.dt_softplus, o.dt_limit,
+            o.norm_eps, o.norm_group_size, o.norm_gated, o.norm_before_gate) == (
+        lay, layer.headdim, layer.d_state, layer.chunk_size, "silu", False, True, (0.0, float("inf")), 1e-5, 48,
+        True, True)
+    with pytest.raises(ValueError, match="fields"):
+        custom_ops.block_opts("1,2;3")
+    zx = layer.in_proj(torch.randn(1, 9, layer.d_model, device=DEVICE)).detach().requires_grad_()
+    p = {n: t.detach().requires_grad_() for n, t in layer.named_parameters()}
+    A = -torch.exp(p["A_log"].detach()).requires_grad_()
+    key = custom_ops.block_key(lay, layer.headdim, layer.d_state, layer.chunk_size, "silu", False, True, 0.0,
+                               float("inf"), None, layer.norm.eps, 64, True, True)
+    _opcheck(custom_ops.OPS["split_conv_scan"], (zx, p["conv1d.weight"][:, 0, :].detach().requires_grad_(),
+                                                 p["conv1d.bias"], A, p["D"], p["dt_bias"], None, p["norm.weight"], key))

@@ -135,3 +135,51 @@ def test_an_unknown_rewalk_form_is_refused_with_the_forms_named(device, monkeypa
     args, kw = _inputs(device, b=1, h=2)
     with pytest.raises(ValueError, match="MAMBA2_FWD_REWALK.*'inlined'.*call.*inline"):
         ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, **kw)
+
+
+@pytest.mark.parametrize("case", ["inf-in-C", "G-past-fp32"])
+@pytest.mark.parametrize("path", ["pre", "split"])
+def test_with_the_exponent_mask_a_non_finite_C_or_G_flags_its_programs_and_the_result_equals_the_exact_walk(
+        device, monkeypatch, force_path, path, case):
+    # ssd_fused_dispatch.MASK "exponent": the plain walk's masked intra-chunk terms are G * 0 * dt, so a
+    # non-finite G = B C^T (an Inf in C; or finite B and C whose product passes fp32's range, which no check
+    # of the inputs sees) makes them NaN where the exact walk drops them. C never reaches the state, so a
+    # flag from the end state alone misses it (the unguarded form; NOTES "Exponent mask with a sound flag").
+    # No seq_idx: there the flag was the end state's.
+    force_path(path)
+    monkeypatch.setattr(ssd_fused.dispatch, "MASK", "exponent")
+    args, kw = _inputs(device, b=2, h=2)
+    kw.pop("z")  # the gate would multiply the Inf by silu(z) of either sign; keep the check on the scan alone
+    x, _, _, Bm, Cm = args
+    b0, t0, n0 = 1, 37, 5  # mid-chunk (chunk 2, rows 32-47): masked terms of column t0 come after it
+    # every Inf term of output t0 with one sign, so the exact walk gives +Inf there (not NaN) and the
+    # plain walk's NaN is a difference torch.equal sees
+    x.abs_()
+    Bm[..., n0] = Bm[..., n0].abs() + 2.0
+    kw["initial_states"][..., n0] = kw["initial_states"][..., n0].abs()
+    Cm[b0, t0, 0, n0] = float("inf") if case == "inf-in-C" else 3.0e38  # 3e38 * (|B| + 2) > fp32 max
+    assert torch.isfinite(x).all() and torch.isfinite(Bm).all()
+    exact, exact_final, _ = _run(monkeypatch, args, kw, exact_only=True)
+    assert torch.isposinf(exact[b0, t0]).all(), "the exact walk's output at t0 is not +Inf: the test lost its point"
+    assert torch.isfinite(exact[b0, :t0]).all() and torch.isfinite(exact[b0, t0 + 1:]).all()
+    plain, _, _ = _run(monkeypatch, args, kw, no_rerun=True)
+    assert torch.isnan(plain[b0, t0]).any(), "the plain walk alone gave no NaN at t0: the test lost its point"
+    full, final, launches = _run(monkeypatch, args, kw)
+    assert [m for m, _, _ in launches] == ["plain"]
+    grid, flags = launches[0][1], launches[0][2]
+    n_p, bh, nseg = grid
+    got = flags.view(bh, nseg, n_p).nonzero().tolist()
+    seg_len = L_ // nseg  # (G_ = 1: every head of batch b0 reads C, every p-block)
+    want = [[b0 * 2 + h0, t0 // seg_len, ip] for h0 in range(2) for ip in range(n_p)]
+    assert got == want, f"flagged (bh, segment, p-block) {got}, want {want}"
+    assert torch.equal(torch.nan_to_num(full), torch.nan_to_num(exact))
+    assert torch.equal(torch.isnan(full), torch.isnan(exact))
+    assert torch.equal(final, exact_final)
+
+
+def test_an_unknown_mask_form_is_refused_with_the_forms_named(device, monkeypatch, force_path):
+    force_path("pre")
+    monkeypatch.setattr(ssd_fused.dispatch, "MASK", "exp")
+    args, kw = _inputs(device, b=1, h=2)
+    with pytest.raises(ValueError, match="MAMBA2_FWD_MASK.*'exp'.*auto.*product.*exponent"):
+        ssd_fused.ssd_fused_fwd(*args, Q, block_p=16, **kw)
