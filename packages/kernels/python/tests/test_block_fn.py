@@ -165,3 +165,33 @@ def test_the_block_function_without_grad_and_with_seq_idx_runs_the_composition_w
         ref = ref_rmsnorm_gated(ref, nw, z=col(lay.z))
         err, tol = rel_err(y.cpu(), ref.cpu()), FWD_TOL[(DEVICE, torch.float32)]
         assert err <= tol, f"seq_idx {'set' if s is not None else 'None'}: output rel err {err:.2e} > {tol:.0e}"
+
+
+def test_the_block_function_takes_a_padded_row_stride_of_zxbcdt_with_the_same_bits():
+    """in_proj's output with rows padded (Inductor's shape_padding gives an mm output a row stride past its
+    width): the output and every gradient equal those of the contiguous input bit for bit. This is why the
+    torch.compile op of the whole block (custom_ops.split_conv_scan) does not demand exact strides: with them,
+    Inductor copied the padded mm output to a dense one before the op."""
+    lay, width, conv_dim = _layout(2, 8, "norm")
+    b, l = 2, 40
+    zx = torch.randn(b, l, width, device=DEVICE)
+    padded = torch.randn(b, l, width + 8, device=DEVICE)
+    padded[..., :width] = zx
+    params = dict(w=torch.randn(conv_dim, W, device=DEVICE) / 2, cb=torch.randn(conv_dim, device=DEVICE),
+                  D=torch.randn(H, device=DEVICE), dtb=torch.randn(H, device=DEVICE) * 0.5 - 1,
+                  nw=torch.rand(H * P, device=DEVICE) + 0.5)
+    A = -torch.rand(H, device=DEVICE) - 1
+    dout = torch.randn(b, l, 8 + H * P, device=DEVICE)
+    results = []
+    for src in (zx, padded[..., :width]):
+        x = src.detach().clone() if src.is_contiguous() else src.detach()
+        leaves = [x.requires_grad_()] + [p.detach().clone().requires_grad_() for p in params.values()]
+        xz, w, cb, D, dtb, nw = leaves
+        y = mamba_split_conv1d_scan(xz, w, cb, A, lay, 16, headdim=P, d_state=N, D=D, dt_bias=dtb,
+                                    dt_softplus=True, norm_weight=nw, norm_gated=True)
+        results.append((y.detach(), torch.autograd.grad(y, leaves, dout)))
+    assert results[1][0].isfinite().all()
+    assert torch.equal(results[0][0], results[1][0]), "the output differs with a padded row stride"
+    for name, g0, g1 in zip(("zxbcdt", "conv_weight", "conv_bias", "D", "dt_bias", "norm_weight"),
+                            results[0][1], results[1][1]):
+        assert torch.equal(g0, g1), f"d{name} differs with a padded row stride"
