@@ -81,10 +81,8 @@ _TAGS = {"tags": (torch.Tag.needs_exact_strides,)} if (
     hasattr(torch.Tag, "needs_exact_strides") and "tags" in inspect.signature(torch.library.custom_op).parameters) else {}
 
 
-def _op(name, mutates_args=(), exact_strides=True):
-    """exact_strides=False: the op takes any row stride of its inputs (Inductor's default constraint, the
-    stride order, applies), e.g. the whole block's zxbcdt padded by Inductor's shape_padding (see split_conv_scan)."""
-    return torch.library.custom_op(f"{NAMESPACE}::{name}", mutates_args=mutates_args, **(_TAGS if exact_strides else {}))
+def _op(name, mutates_args=()):
+    return torch.library.custom_op(f"{NAMESPACE}::{name}", mutates_args=mutates_args, **_TAGS)
 
 
 def _none_if_empty(g, t):
@@ -335,10 +333,7 @@ def _(zxbcdt, conv_state, conv_weight, conv_bias, ssm_state, A_log, dt_bias, D, 
 # which three ops per direction paid three times (NOTES.md "Compiled layer host time"). The bodies are
 # block.py's block_forward / block_backward: the kernels and the one d_zxbcdt buffer of the eager Function,
 # so compiled and eager give the same bits. Its non-tensor options travel as one string (block_key): one
-# schema argument instead of fourteen, parsed once per distinct value. Unlike the per-kernel ops it does not
-# demand exact strides: block_forward / block_backward take zxbcdt with any row stride (test_block_fn's padded
-# stride test, bit-equal), and with the tag Inductor copied its padded in_proj output (shape_padding: 3352
-# columns in rows of 3360) to a dense buffer before the op, 12.9 us per forward at (4, 1024, 768) (call38).
+# schema argument instead of fourteen, parsed once per distinct value.
 
 
 def block_key(layout, headdim, d_state, chunk_size, activation, gate_z, dt_softplus, dt_lo, dt_hi, impl,
@@ -391,7 +386,7 @@ def _fresh(t):
     return t.clone() if t._is_view() else t
 
 
-@_op("split_conv_scan", exact_strides=False)
+@_op("split_conv_scan")
 def _split_conv_scan(
     zxbcdt: Tensor, conv_weight: Tensor, conv_bias: Optional[Tensor], A: Tensor, D: Optional[Tensor],
     dt_bias: Optional[Tensor], initial_states: Optional[Tensor], norm_weight: Optional[Tensor], opts: str,
@@ -413,7 +408,7 @@ def _(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states, norm_weight
     return zxbcdt.new_empty((b, l, d_mlp + d_ssm)), zxbcdt.new_empty((b, l, conv_dim)), y
 
 
-@_op("split_conv_scan_bwd", exact_strides=False)
+@_op("split_conv_scan_bwd")
 def _split_conv_scan_bwd(
     dout: Tensor, zxbcdt: Tensor, conv_weight: Tensor, conv_bias: Optional[Tensor], A: Tensor,
     D: Optional[Tensor], dt_bias: Optional[Tensor], initial_states: Optional[Tensor],
