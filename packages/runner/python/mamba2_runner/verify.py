@@ -46,7 +46,7 @@ from typing import Any, Callable, Dict, List, Optional
 from .checks import passes, rel_err
 from .pkgload import load_generated, load_ir, read_manifest
 from .reference import ref_block, ref_causal_conv1d, ref_dt_transform, ref_rmsnorm_gated, ref_scan
-from .verify_clamp import dt_kink_margin
+from .verify_clamp import dt_kink_margin, dt_limit as _limit
 
 # --------------------------------------------------------------------- tolerances
 # rel err = ||out - ref||_2 / ||ref||_2, reference in float64 from the SAME
@@ -183,11 +183,6 @@ def shapes_for(ir: dict, which: str, Q: int = 64) -> List[tuple]:
 
 def _activation(node: dict) -> str:
     return "identity" if node["activation"] in ("identity", None) else "silu"
-
-
-def _limit(node: dict) -> tuple:
-    lo, hi = node["limit"]
-    return (float(lo), math.inf if hi is None else float(hi))
 
 
 # ---------------------------------------------------------------------- checks

@@ -20,7 +20,7 @@ Decided by the float64 reference alone (the reference graph's values up to
 the DtTransform node, from the same rounded u and weights), never by the
 module under test. Tokens with an element inside the margin get their u row
 redrawn (the dt of a token depends on that token's u only, through in_proj),
-up to DT_KINK_TRIES rounds (a clear VerifyError if that is not enough).
+up to DT_KINK_TRIES rounds (a clear DtKinkError if that is not enough).
 Elements clamped outside the margin stay: the row's note counts them per
 bound, so the clamp's zero-gradient region is still exercised (B2-L37 bf16 on
 CPU, seeds 0-59: the lower bound hit in 60, the upper in 56; at B2-L1, 16
@@ -48,15 +48,28 @@ def _ulp(x, dtype: str):
     return torch.exp2(torch.floor(torch.log2(a))) * _ULP_AT_ONE[dtype]
 
 
+class DtKinkError(RuntimeError):
+    """The block gradient rows cannot draw u away from the clamp's kink (see dt_kink_margin)."""
+
+
+def dt_limit(node: dict) -> tuple:
+    """A DtTransform node's (lo, hi) clamp, hi None -> inf (verify reads it from here too)."""
+    lo, hi = node["limit"]
+    return (float(lo), math.inf if hi is None else float(hi))
+
+
+def dt_node(ir: dict):
+    """The model's DtTransform node, or None."""
+    return next((n for n in ir["nodes"] if n["kind"] == "DtTransform"), None)
+
+
 def dt_clamp_bounds(ir: dict) -> List[tuple]:
     """[(name, bound in dt, its pre-image in v)] for each clamp bound dt can reach:
     with softplus (dt > 0) a lower bound <= 0 and an infinite upper one never clamp."""
-    from .verify import _limit, _one
-
-    dtn = _one(ir, "DtTransform")
+    dtn = dt_node(ir)
     if dtn is None:
         return []
-    lo, hi = _limit(dtn)
+    lo, hi = dt_limit(dtn)
     out = []
     for name, b in (("lo", lo), ("hi", hi)):
         if not math.isfinite(b) or (dtn["softplus"] and b <= 0.0):
@@ -72,9 +85,8 @@ def dt_preactivation64(ir: dict, state_dict, u):
     import torch
 
     from .reference import graph as G
-    from .verify import _one
 
-    dtn = _one(ir, "DtTransform")
+    dtn = dt_node(ir)
     ctx = G._Ctx(state_dict, None)
     with torch.no_grad():
         for node in ir["nodes"]:
@@ -93,16 +105,14 @@ def dt_kink_margin(ir: dict, state_dict, u, dtype: str) -> Dict[str, Any]:
     DT_KINK_ULPS) of a reachable clamp bound's pre-image, until none does. u
     [b, l, features] is changed in place. Returns the clamp's coverage: elements
     clamped at each bound (outside the margin), tokens redrawn, rounds; {} when
-    the model's dt cannot reach a bound. VerifyError after DT_KINK_TRIES rounds."""
+    the model's dt cannot reach a bound. DtKinkError after DT_KINK_TRIES rounds."""
     import torch
-
-    from .verify import VerifyError
 
     bounds = dt_clamp_bounds(ir)
     if not bounds:
         return {}
     if u.dim() != 3:
-        raise VerifyError(f"dt_kink_margin takes u [batch, seqlen, features], got {tuple(u.shape)}")
+        raise DtKinkError(f"dt_kink_margin takes u [batch, seqlen, features], got {tuple(u.shape)}")
     redrawn = 0
     for rnd in range(DT_KINK_TRIES + 1):
         raw, v = dt_preactivation64(ir, state_dict, u)
@@ -123,7 +133,7 @@ def dt_kink_margin(ir: dict, state_dict, u, dtype: str) -> Dict[str, Any]:
         redrawn += n
         with torch.no_grad():
             u[bad] = torch.randn(n, u.shape[-1], device=u.device).to(u.dtype)
-    raise VerifyError(
+    raise DtKinkError(
         f"after {DT_KINK_TRIES} rounds of redrawing u, {int(bad.sum())} tokens still have a float64 dt within "
         f"{DT_KINK_ULPS} {dtype} ulps of a dt_limit bound ({[(n, b) for n, b, _ in bounds]}): the gradient rows "
         "cannot avoid the clamp's kink with these weights. Lower DT_KINK_ULPS or check make_module's dt_bias."
