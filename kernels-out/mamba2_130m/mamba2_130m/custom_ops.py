@@ -30,7 +30,7 @@ fresh namespace (`<name>_1`, ...). `NAMESPACE` says which one; `torch.ops.<ns>`:
            norm_weight?, layout, headdim, ...) -> out   (mutates both states)
   varlen_states(x, dt, A, B, cu_seqlens, dt_bias?, dt_softplus, dt_lo, dt_hi) -> states fp32
   split_conv_scan(zxbcdt, conv_weight, conv_bias?, A, D?, dt_bias?, initial_states?, norm_weight?, opts)
-      -> (out, xBC, y)   the whole block.py block (opts = block_key(...)); its backward:
+      -> (out, xBC, y)   the whole block.py block (opts = block_key(block._Opts)); its backward:
   split_conv_scan_bwd(dout, <the 8 inputs>, xBC, y, opts) -> (dzxbcdt, dconv_w, dconv_b, dA, dD, ddt_bias,
       dinit, dnorm_w)
 
@@ -336,17 +336,17 @@ def _(zxbcdt, conv_state, conv_weight, conv_bias, ssm_state, A_log, dt_bias, D, 
 # schema argument instead of fourteen, parsed once per distinct value.
 
 
-def block_key(layout, headdim, d_state, chunk_size, activation, gate_z, dt_softplus, dt_lo, dt_hi, impl,
-              norm_eps, norm_group_size, norm_gated, norm_before_gate) -> str:
-    """The block's options as the op's `opts` string (block_opts reads it back; floats by str(), which
+def block_key(o) -> str:
+    """block.py's _Opts `o` as the op's `opts` string (block_opts reads it back; floats by str(), which
     round-trips). Plain str formatting of constants: Dynamo folds it while it traces the caller."""
-    lay = ",".join([str(v) for v in _flat_layout(layout)])
-    impl = _config.LAUNCH.scan_impl if impl is None else impl
-    act = "identity" if activation is None else activation
-    group = -1 if norm_group_size is None else int(norm_group_size)
-    return (f"{lay};{int(headdim)};{int(d_state)};{int(chunk_size)};{act};{int(bool(gate_z))};"
-            f"{int(bool(dt_softplus))};{float(dt_lo)};{float(dt_hi)};{impl};{float(norm_eps)};{group};"
-            f"{int(bool(norm_gated))};{int(bool(norm_before_gate))}")
+    lay = ",".join([str(v) for v in _flat_layout(o.layout)])
+    impl = _config.LAUNCH.scan_impl if o.impl is None else o.impl
+    act = "identity" if o.activation is None else o.activation
+    group = -1 if o.norm_group_size is None else int(o.norm_group_size)
+    lo, hi = o.dt_limit
+    return (f"{lay};{int(o.headdim)};{int(o.d_state)};{int(o.chunk_size)};{act};{int(bool(o.gate_z))};"
+            f"{int(bool(o.dt_softplus))};{float(lo)};{float(hi)};{impl};{float(o.norm_eps)};{group};"
+            f"{int(bool(o.norm_gated))};{int(bool(o.norm_before_gate))}")
 
 
 _BLOCK_OPTS = {}

@@ -238,15 +238,13 @@ def mamba_split_conv1d_scan(
                                            (lo, hi))
         if conv_weight.dim() == 3 and conv_weight.shape[1] == 1:
             conv_weight = conv_weight[:, 0, :]
-        if compiling:  # torch.compile: the whole block as ONE opaque custom op (and one for its backward)
-            key = _custom_ops.block_key(layout, headdim, d_state, chunk_size, activation, gate_z, dt_softplus, lo,
-                                        hi, impl, norm_eps, norm_group_size, norm_gated, norm_before_gate)
-            return _custom_ops.split_conv_scan(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
-                                               norm_weight, key)
         o = _Opts(layout=layout, headdim=headdim, d_state=d_state, chunk_size=chunk_size, activation=activation,
                   gate_z=bool(gate_z), dt_softplus=bool(dt_softplus), dt_limit=(lo, hi), impl=impl,
                   norm_eps=norm_eps, norm_group_size=norm_group_size, norm_gated=bool(norm_gated),
                   norm_before_gate=bool(norm_before_gate))
+        if compiling:  # torch.compile: the whole block as ONE opaque custom op (and one for its backward)
+            return _custom_ops.split_conv_scan(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
+                                               norm_weight, _custom_ops.block_key(o))
         return SplitConvScanFunction.apply(zxbcdt, conv_weight, conv_bias, A, D, dt_bias, initial_states,
                                            norm_weight, o)
 

@@ -275,8 +275,11 @@ def test_the_block_op_passes_opcheck_and_its_options_round_trip():
     mod, layer = make_layer()
     custom_ops = mod.custom_ops
     lay = mod.module._DECODE_LAYOUT
-    key = custom_ops.block_key(lay, layer.headdim, layer.d_state, layer.chunk_size, "silu", False, True, 0.0,
-                               float("inf"), None, 1e-5, 48, True, True)
+    opts = lambda eps, group: mod.block._Opts(  # noqa: E731
+        layout=lay, headdim=layer.headdim, d_state=layer.d_state, chunk_size=layer.chunk_size, activation="silu",
+        gate_z=False, dt_softplus=True, dt_limit=(0.0, float("inf")), impl=None, norm_eps=eps,
+        norm_group_size=group, norm_gated=True, norm_before_gate=True)
+    key = custom_ops.block_key(opts(1e-5, 48))
     o = custom_ops.block_opts(key)
     assert (o.layout, o.headdim, o.d_state, o.chunk_size, o.activation, o.gate_z, o.dt_softplus, o.dt_limit,
             o.norm_eps, o.norm_group_size, o.norm_gated, o.norm_before_gate) == (
@@ -287,7 +290,6 @@ def test_the_block_op_passes_opcheck_and_its_options_round_trip():
     zx = layer.in_proj(torch.randn(1, 9, layer.d_model, device=DEVICE)).detach().requires_grad_()
     p = {n: t.detach().requires_grad_() for n, t in layer.named_parameters()}
     A = -torch.exp(p["A_log"].detach()).requires_grad_()
-    key = custom_ops.block_key(lay, layer.headdim, layer.d_state, layer.chunk_size, "silu", False, True, 0.0,
-                               float("inf"), None, layer.norm.eps, 64, True, True)
+    key = custom_ops.block_key(opts(layer.norm.eps, 64))
     _opcheck(custom_ops.OPS["split_conv_scan"], (zx, p["conv1d.weight"][:, 0, :].detach().requires_grad_(),
                                                  p["conv1d.bias"], A, p["D"], p["dt_bias"], None, p["norm.weight"], key))
